@@ -1,0 +1,218 @@
+"""The ``helpbot`` command. Thin: it parses options and calls the core.
+
+Standard output carries only replies and reports; logs go to standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot.channels import console
+from bot.config import Settings, load_settings
+from bot.content.loader import ContentInvalid, load_content
+from bot.core.engine import Engine, Knowledge
+from bot.core.messages import Message
+from bot.store import Store, StoreUnavailable
+
+log = logging.getLogger("bot.cli")
+
+
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--intents", type=Path, default=default, help="intents folder (HELPBOT_INTENTS)"
+    )
+    parser.add_argument(
+        "--knowledge", type=Path, default=default, help="knowledge folder (HELPBOT_KNOWLEDGE)"
+    )
+    parser.add_argument("--database", default=default, help="database URL (DATABASE_URL)")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="log more")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helpbot", description="NHSmail helpdesk bot")
+    _global_options(parser, None)
+    # The same options after the subcommand, without overwriting ones given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("chat", parents=[common], help="talk to the bot in the terminal")
+    ask = sub.add_parser("ask", parents=[common], help="answer messages read from stdin")
+    ask.add_argument("--user", default="cli", help="user id for every line (default: cli)")
+    fmt = ask.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON object per reply")
+    fmt.add_argument(
+        "--jsonl", action="store_true", help='input lines are {"user": .., "text": ..}'
+    )
+    sub.add_parser("validate", parents=[common], help="check the YAML")
+    ev = sub.add_parser("eval", parents=[common], help="score the matcher on a labelled set")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--misses", action="store_true", help="list every miss")
+    sub.add_parser("bench", parents=[common], help="time the message path")
+    un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
+    un.add_argument("--limit", type=int, default=50)
+    db = sub.add_parser("db", parents=[common], help="database commands")
+    db.add_argument("action", choices=["upgrade"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings().with_overrides(
+        intents_dir=args.intents, knowledge_dir=args.knowledge, database_url=args.database
+    )
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO if args.verbose else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    command: Callable[[argparse.Namespace, Settings], int] = COMMANDS[args.command]
+    try:
+        return command(args, settings)
+    except ContentInvalid as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _open_store(settings: Settings) -> Store | None:
+    try:
+        return Store(settings.database_url)
+    except StoreUnavailable as exc:
+        print(f"warning: {exc}; answering without saving anything", file=sys.stderr)
+        return None
+
+
+def _engine(settings: Settings) -> Engine:
+    return Engine.from_folders(settings.intents_dir, settings.knowledge_dir, _open_store(settings))
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings)
+    out = sys.stdout
+    out.write("helpbot: ask me about NHSmail or the Account Secret. Type 'quit' to leave.\n")
+    while True:
+        try:
+            text = input("you> ")
+        except EOFError:
+            out.write("\n")
+            return 0
+        if text.strip().lower() in ("quit", "exit"):
+            return 0
+        for reply in engine.handle(Message(user_id="cli", text=text, channel="cli")):
+            out.write("bot> " + console.render(reply).replace("\n", "\n     ") + "\n")
+        out.flush()
+
+
+def _jsonl_messages(lines: Iterable[str], out: TextIO) -> Iterable[Message]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
+                raise ValueError("expected an object with 'user' and 'text'")
+            yield Message(
+                user_id=str(data.get("user") or "cli"),
+                text=data.get("text") or "",
+                channel=str(data.get("channel") or "cli"),
+                conversation_id=data.get("conversation"),
+                action=data.get("action"),
+            )
+        except ValueError as exc:
+            out.write(json.dumps({"error": f"line {number}: {exc}"}) + "\n")
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings)
+    out = sys.stdout
+    lines = (line.rstrip("\r\n") for line in sys.stdin)
+    if args.jsonl:
+        messages = _jsonl_messages(lines, out)
+    else:
+        messages = (Message(user_id=args.user, text=line, channel="cli") for line in lines)
+    as_json = args.json or args.jsonl
+    for message in messages:
+        for reply in engine.handle(message):
+            out.write(
+                (console.render_json(reply) if as_json else console.render_line(reply)) + "\n"
+            )
+        out.flush()
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    content = load_content(settings.intents_dir, settings.knowledge_dir)
+    for warning in content.warnings:
+        print(warning, file=sys.stderr)
+    examples = sum(len(i.examples) for i in content.intents.values())
+    print(
+        f"ok: {len(content.intents)} intents ({examples} examples), "
+        f"{len(content.answers)} answers, {len(content.contacts)} contacts"
+    )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import EvalSetInvalid, evaluate, format_report, load_cases
+
+    knowledge = Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))
+    try:
+        cases = load_cases(args.file)
+    except EvalSetInvalid as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(format_report(evaluate(knowledge.matcher, cases), show_misses=args.misses))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bench import bench
+
+    print(bench(Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))))
+    return 0
+
+
+def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.db import recent_unanswered
+
+    try:
+        rows = recent_unanswered(Store(settings.database_url), args.limit)
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for row in rows:
+        guess = f" (closest: {row.best_intent} {row.best_score:.2f})" if row.best_intent else ""
+        print(f"{row.created_at:%Y-%m-%d %H:%M} [{row.channel}] {row.text}{guess}")
+    if not rows:
+        print("no unanswered questions")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        Store(settings.database_url, migrate=False).upgrade()
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("database is up to date")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "chat": cmd_chat,
+    "ask": cmd_ask,
+    "validate": cmd_validate,
+    "eval": cmd_eval,
+    "bench": cmd_bench,
+    "unanswered": cmd_unanswered,
+    "db": cmd_db,
+}

@@ -1,0 +1,209 @@
+"""Load and check the YAML knowledge: every problem as ``file:line: message``.
+
+Loading either returns a complete, consistent ``Content`` or raises ``ContentInvalid``
+listing every problem found, so the running bot can keep its last good version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.content.schema import Answer, Contact, ContentFile, Intent, Synonyms
+from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, read_yaml
+from bot.core.normalise import Normaliser
+
+MIN_EXAMPLES = 8
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{self.path}:{self.line}: {prefix}{self.message}"
+
+
+class ContentInvalid(Exception):
+    """The YAML has errors; ``problems`` lists each one with its file and line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(
+            f"{len(errors)} error(s) in the knowledge:\n" + "\n".join(map(str, errors))
+        )
+
+
+@dataclass(frozen=True)
+class Where:
+    path: Path
+    line: int
+
+
+@dataclass
+class Content:
+    """All intents, answers, contacts and synonyms, cross-checked."""
+
+    intents: dict[str, Intent] = field(default_factory=dict)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    contacts: list[Contact] = field(default_factory=list)
+    synonyms: Synonyms = field(default_factory=Synonyms)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def answer_for(self, intent_id: str) -> Answer | None:
+        answer_id = self.intents[intent_id].answer
+        return self.answers.get(answer_id) if answer_id else None
+
+    def normaliser(self) -> Normaliser:
+        return Normaliser(self.synonyms.words, self.synonyms.spellings)
+
+
+def yaml_files(*folders: Path) -> Iterator[Path]:
+    for folder in folders:
+        yield from sorted(folder.glob("*.yaml"))
+        yield from sorted(folder.glob("*.yml"))
+
+
+def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
+    """Read both folders; raise ``ContentInvalid`` if anything is wrong."""
+    problems: list[Problem] = []
+    for folder in (intents_dir, knowledge_dir):
+        if not folder.is_dir():
+            problems.append(Problem(folder, 1, "folder not found"))
+    if problems:
+        raise ContentInvalid(problems)
+
+    content = Content()
+    where: dict[tuple[str, str], Where] = {}
+    words: dict[str, list[str]] = {}
+    spellings: dict[str, str] = {}
+
+    for path in yaml_files(intents_dir, knowledge_dir):
+        parsed = _parse(path, problems)
+        if parsed is None:
+            continue
+        data, model = parsed
+        for kind, items, store in (
+            ("intent", model.intents, content.intents),
+            ("answer", model.answers, content.answers),
+        ):
+            section = data[f"{kind}s"] if model_has(data, f"{kind}s") else None
+            for index, item in enumerate(items):
+                here = Where(path, line_of(section, [index]) if section else 1)
+                first = where.get((kind, item.id))
+                if first is not None:
+                    problems.append(
+                        Problem(
+                            path,
+                            here.line,
+                            f"duplicate {kind} id '{item.id}' "
+                            f"(first defined at {first.path}:{first.line})",
+                        )
+                    )
+                    continue
+                where[(kind, item.id)] = here
+                store[item.id] = item
+                if isinstance(item, Intent):
+                    for j in range(len(item.examples)):
+                        line = line_of(section, [index, "examples", j]) if section else 1
+                        where[("example", f"{item.id}#{j}")] = Where(path, line)
+        content.contacts.extend(model.contacts)
+        if model.synonyms is not None:
+            words.update(model.synonyms.words)
+            spellings.update(model.synonyms.spellings)
+
+    content.synonyms = Synonyms(words=words, spellings=spellings)
+    problems.extend(_cross_check(content, where))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ContentInvalid(problems)
+    content.warnings = problems
+    return content
+
+
+def model_has(data: object, key: str) -> bool:
+    return isinstance(data, LineDict) and key in data
+
+
+def _parse(path: Path, problems: list[Problem]) -> tuple[LineDict, ContentFile] | None:
+    try:
+        data = read_yaml(path)
+    except YamlSyntaxError as exc:
+        problems.append(Problem(path, exc.line, exc.problem))
+        return None
+    if data is None:
+        problems.append(Problem(path, 1, "file is empty", "warning"))
+        return None
+    if not isinstance(data, LineDict):
+        problems.append(Problem(path, 1, "expected a mapping with 'intents:', 'answers:', ..."))
+        return None
+    try:
+        return data, ContentFile.model_validate(dict(data))
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = error["loc"]
+            problems.append(Problem(path, line_of(data, loc), _describe(loc, error["msg"])))
+        return None
+
+
+def _describe(loc: tuple[object, ...], msg: str) -> str:
+    path = ".".join(str(part) for part in loc)
+    msg = msg.replace("Extra inputs are not permitted", "unknown field")
+    return f"{path}: {msg}" if path else msg
+
+
+def _cross_check(content: Content, where: dict[tuple[str, str], Where]) -> Iterator[Problem]:
+    for intent in content.intents.values():
+        at = where[("intent", intent.id)]
+        if intent.answer is None:
+            if not intent.out_of_scope:
+                yield Problem(at.path, at.line, f"intent '{intent.id}' has no answer")
+        elif intent.answer not in content.answers:
+            yield Problem(
+                at.path, at.line, f"intent '{intent.id}' refers to unknown answer '{intent.answer}'"
+            )
+        if len(intent.examples) < MIN_EXAMPLES and not intent.out_of_scope:
+            yield Problem(
+                at.path,
+                at.line,
+                f"intent '{intent.id}' has {len(intent.examples)} examples; "
+                f"give it at least {MIN_EXAMPLES} varied phrasings",
+                "warning",
+            )
+    for answer in content.answers.values():
+        at = where[("answer", answer.id)]
+        for related in answer.related:
+            if related not in content.intents:
+                yield Problem(
+                    at.path, at.line, f"answer '{answer.id}' relates to unknown intent '{related}'"
+                )
+    if not content.contacts:
+        yield Problem(
+            Path("knowledge"), 1, "no contacts defined: the fallback must offer the helpdesk"
+        )
+    yield from _shared_examples(content, where)
+
+
+def _shared_examples(content: Content, where: dict[tuple[str, str], Where]) -> Iterator[Problem]:
+    normaliser = content.normaliser()
+    owner: dict[tuple[str, ...], str] = {}
+    for intent in content.intents.values():
+        for j, example in enumerate(intent.examples):
+            key = tuple(normaliser.tokens(example))
+            first = owner.setdefault(key, intent.id)
+            if first != intent.id:
+                at = where[("example", f"{intent.id}#{j}")]
+                yield Problem(
+                    at.path,
+                    at.line,
+                    f"example '{example}' of intent '{intent.id}' is also an example "
+                    f"of intent '{first}'",
+                )

@@ -1,0 +1,73 @@
+"""The shape of the YAML in ``intents/`` and ``knowledge/``, as pydantic models.
+
+Each file holds one or more top-level sections; a file may mix them, but by convention
+``intents/`` holds ``intents`` and ``knowledge/`` the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Intent(_Model):
+    """Something users say, and which answer it gets."""
+
+    id: Id
+    title: Text = Field(description="Shown on 'did you mean' buttons; phrase it as a question.")
+    answer: Id | None = Field(
+        default=None, description="The id of an answer in knowledge/ (not for out_of_scope)."
+    )
+    examples: list[Text] = Field(min_length=1)
+    smalltalk: bool = Field(
+        default=False, description="Greetings and the like: lose to a real question."
+    )
+    out_of_scope: bool = Field(
+        default=False, description="A known near-miss: matching it means 'not for us'."
+    )
+
+
+class Answer(_Model):
+    """What the bot says, in its own words, faithful to its source."""
+
+    id: Id
+    text: Text
+    source: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    related: list[Id] = Field(default_factory=list, description="Intent ids offered next.")
+    offer_handoff: bool = False
+
+
+class Contact(_Model):
+    id: Id
+    name: Text
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    phone: str | None = None
+    use_for: Text
+
+
+class Synonyms(_Model):
+    """Words people type, mapped to the word the intents use.
+
+    ``words`` maps a canonical word to its variants (abbreviations, phrases);
+    ``spellings`` maps a US (or other) spelling to the British one.
+    """
+
+    words: dict[Text, list[Text]] = Field(default_factory=dict)
+    spellings: dict[Text, Text] = Field(default_factory=dict)
+
+
+class ContentFile(_Model):
+    """Everything one YAML file may hold."""
+
+    intents: list[Intent] = Field(default_factory=list)
+    answers: list[Answer] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    synonyms: Synonyms | None = None

@@ -1,0 +1,329 @@
+"""Match a message to an intent: ranked candidates, and a band that says how sure we are.
+
+Plain ``extractOne`` over example phrases gets under a third of real messages right, so
+the matcher layers several cheap steps, each measured on ``tests/data/eval.yaml``:
+
+1. normalise (case, accents, invisible characters, synonyms, British spellings);
+2. correct typos against the words the intents actually use (same first letter, one or
+   two edits), so "acount secrit" becomes "account secret" but "gmail" stays "gmail";
+3. split rambling messages into sentences and score each one as well as the whole, so a
+   question buried in chit-chat is found;
+4. score each example by IDF-weighted word overlap (rare words such as "deadline" count
+   more than "how") blended with rapidfuzz's token-sort ratio for what step 2 missed;
+5. decide: answer only with a clear lead over the runner-up; otherwise offer the top
+   few; otherwise fall back. Words the knowledge has never seen ("facebook", "111")
+   pull the score down, which is what makes near-misses fall back.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from bot.content.loader import Content
+
+MAX_CHARS = 4000  # longer messages are matched on their opening this long
+MAX_SEGMENTS = 12
+MAX_SEGMENT_TOKENS = 60
+_SENTENCE_END = re.compile(r"(?<=[.!?;:\n])\s+|\n+")
+# Rambling messages join clauses with commas and fillers; the question is often one clause.
+_CLAUSE = re.compile(r",\s*|\s+(?:but|so|anyway|because|cos|and then)\s+", re.IGNORECASE)
+
+# Function words: known to carry little meaning, whatever the corpus says.
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be been before being
+    but by can could did do does doing done for from get got had has have having he her
+    here hers him his how i if im in into is it its ive just me might more most much must
+    my myself need no nor not now of off on once only or other our out over own please
+    really same she should so some such than that the their them then there these they
+    this those through to too under until up us very was we were what whats when where
+    which while who why will with would you your yours sorry ok okay yes yeah anyway
+    actually basically still one ill id dont cant wont isnt youre thats theres""".split()
+)
+
+# Everyday words that are not in the knowledge but say nothing about the topic either.
+# Unknown words count against a match ("facebook password" is not ours); these do not,
+# so that chit-chat around a real question ("honestly no idea, a bit stressed") is
+# harmless.
+FILLER = frozenset(
+    """able absolutely afraid ago along already always annoying appreciate around away
+    back bad best better bit both bother bothering busy clue come coming confused could
+    day days dear do doing dont else even ever every everyone everything exactly far feel
+    few find finally fine first forward found friday genuinely give given go goes going
+    gone good great guess guys happen happened happening hate having hear heard help
+    helpful honestly hope hopefully idea im just keep keeps kind know last later least
+    left let life like little long look looking lot lots love lovely make making many
+    maybe mean meant meeting message might mind minute moment monday morning much
+    nearly never nice night nobody nothing now often old once people perhaps place
+    please point possible pretty probably problem question quick quickly quite random
+    rather read ready real reason remember right said same saw say saying says see seem
+    seems seen silly since sort soon start started stuck stupid sure tell telling thing
+    things think thought time times today told tomorrow tried try trying understand
+    unfortunately used usual usually wanted wants way week weeks weird well went whole
+    wondering word work worked worried worry yesterday yet""".split()
+)
+# Texting shorthand too short for typo correction to reach.
+SHORTHAND_WEIGHT = 0.3
+
+
+class Band(Enum):
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    FALLBACK = "fallback"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    answer: float = 0.55
+    suggest: float = 0.40
+    margin: float = 0.06
+    suggest_window: float = 0.15  # suggestions must be this close to the best
+
+
+@dataclass(frozen=True)
+class Candidate:
+    intent: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    band: Band
+    candidates: tuple[Candidate, ...]  # best first; never empty unless the text had no words
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def intent(self) -> str | None:
+        return self.best.intent if self.band is Band.ANSWER and self.best else None
+
+    @property
+    def confidence(self) -> float:
+        return self.best.score if self.best else 0.0
+
+
+def stem(word: str) -> str:
+    """A deliberately small stemmer: plurals and -ing/-ed, enough for 'locked'/'lock'."""
+    if len(word) <= 4 or not word.isalpha():
+        return word
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "ls":
+                word = word[:-1]  # "setting" -> "sett" -> "set"
+            return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class _Example:
+    intent: str
+    terms: frozenset[str]
+    text: str  # stemmed tokens joined, for the character-level scorer
+
+
+class Matcher:
+    """An index over every intent example; ``match`` is the hot path."""
+
+    def __init__(self, content: Content, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self._normaliser = content.normaliser()
+        self._smalltalk = {i.id for i in content.intents.values() if i.smalltalk}
+        self._out_of_scope = {i.id for i in content.intents.values() if i.out_of_scope}
+
+        raw_examples = [
+            (intent.id, self._normaliser.tokens(example))
+            for intent in content.intents.values()
+            for example in intent.examples
+        ]
+        vocabulary = {t for _, tokens in raw_examples for t in tokens}
+        vocabulary |= self._normaliser.variant_words | self._normaliser.canonical_words()
+        self._vocabulary = frozenset(vocabulary)
+        self._by_initial: dict[str, list[str]] = {}
+        for word in self._vocabulary:
+            if len(word) >= 4 and word.isalpha():
+                self._by_initial.setdefault(word[0], []).append(word)
+
+        self._examples = [
+            _Example(intent, frozenset(map(stem, tokens)), " ".join(map(stem, tokens)))
+            for intent, tokens in raw_examples
+        ]
+        self._texts = [e.text for e in self._examples]
+        self._postings: dict[str, list[int]] = {}
+        for index, example in enumerate(self._examples):
+            for term in example.terms:
+                if term not in STOPWORDS:
+                    self._postings.setdefault(term, []).append(index)
+
+        # Document frequency over intents, not examples: a word used by one intent is
+        # a strong clue whatever its count of examples.
+        intent_terms: dict[str, set[str]] = {}
+        for example in self._examples:
+            intent_terms.setdefault(example.intent, set()).update(example.terms)
+        self._intent_terms = {i: frozenset(t) for i, t in intent_terms.items()}
+        n = len(intent_terms) or 1
+        df: dict[str, int] = {}
+        for terms in intent_terms.values():
+            for term in terms:
+                df[term] = df.get(term, 0) + 1
+        self._weights = {t: self._weight(t, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
+        self._unknown_weight = max(self._weights.values(), default=1.0)
+        self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
+
+    @staticmethod
+    def _weight(term: str, idf: float) -> float:
+        return 0.1 if term in STOPWORDS else max(idf, 0.2)
+
+    def weight(self, term: str) -> float:
+        known = self._weights.get(term)
+        if known is not None:
+            return known
+        if term in STOPWORDS or term in FILLER:
+            return 0.1
+        if (len(term) <= 3 and term.isalpha()) or (len(term) <= 2 and term.isdigit()):
+            return SHORTHAND_WEIGHT  # "wat", "abt", "3": texting, not a topic
+        return self._unknown_weight
+
+    # -- text to terms ------------------------------------------------------------------
+
+    def _correct_uncached(self, token: str) -> str:
+        if token in self._vocabulary or len(token) < 4 or not token.isalpha():
+            return token
+        pool = self._by_initial.get(token[0])
+        if not pool:
+            return token
+        limit = 1 if len(token) <= 7 else 2
+        close = process.extract(token, pool, scorer=OSA.distance, score_cutoff=limit, limit=5)
+        if not close:
+            return token
+        # Among equally close words prefer the most similar overall: "helo" is "hello".
+        return max(close, key=lambda found: (-found[1], fuzz.ratio(token, found[0])))[0]
+
+    def terms(self, text: str) -> list[str]:
+        """The stemmed, corrected, canonical words of ``text`` (in order, with repeats)."""
+        folded = self._normaliser.tokens(text)
+        corrected = self._normaliser.rewrite([self._correct(t) for t in folded])
+        return [stem(t) for t in corrected]
+
+    def segments(self, text: str) -> list[list[str]]:
+        """The whole message and, if it has several, each sentence: as term lists."""
+        text = text[:MAX_CHARS]
+        whole = self.terms(text)
+        pieces = [p for p in _SENTENCE_END.split(text) if p.strip()]
+        clauses = [c for p in pieces for c in _CLAUSE.split(p) if c and c.strip()]
+        if len(clauses) > len(pieces):
+            pieces += clauses
+        if len(pieces) <= 1:
+            return [whole[:MAX_SEGMENT_TOKENS]] if whole else []
+        segments = [whole[:MAX_SEGMENT_TOKENS]]
+        for piece in pieces[: MAX_SEGMENTS * 2]:
+            terms = self.terms(piece)
+            if terms:
+                segments.append(terms[:MAX_SEGMENT_TOKENS])
+        return segments
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def _score_segment(self, terms: list[str], into: dict[str, float]) -> None:
+        query = set(terms)
+        weights = {t: self.weight(t) for t in query}
+        query_weight = sum(weights.values())
+        unknown_weight = sum(
+            w for t, w in weights.items() if t not in self._weights and w > SHORTHAND_WEIGHT
+        )
+        # Words the knowledge has never seen ("facebook", "111") mean the question is
+        # probably about something else: the more of the message they are, the less sure.
+        penalty = 1.0 - unknown_weight / query_weight
+        known_weight = query_weight - unknown_weight
+        best: dict[str, float] = {}
+        candidates: set[int] = set()
+        for term in query:
+            candidates.update(self._postings.get(term, ()))
+        text = " ".join(terms)
+        fuzzy: dict[int, float] = {}
+        for _, score, index in process.extract(
+            text, self._texts, scorer=fuzz.token_sort_ratio, limit=15, score_cutoff=55
+        ):
+            fuzzy[index] = score / 100
+            candidates.add(index)
+        if not candidates and len(query) <= 3:
+            # Short all-stopword messages ("who are you") have no postings: score them all.
+            candidates = set(range(len(self._examples)))
+        for index in candidates:
+            example = self._examples[index]
+            shared = query & example.terms
+            if shared:
+                shared_weight = sum(weights[t] for t in shared)
+                example_weight = sum(self.weight(t) for t in example.terms)
+                precision = shared_weight / known_weight
+                recall = shared_weight / example_weight
+                overlap = 2 * precision * recall / (precision + recall)
+            else:
+                overlap = precision = 0.0
+            char = fuzzy.get(index)
+            if char is None:
+                char = fuzz.token_sort_ratio(text, example.text) / 100
+            # Character similarity helps with leftover typos but must not rescue a
+            # message whose words are mostly unknown to the knowledge.
+            score = 0.7 * overlap + 0.3 * char * max(precision, 0.3)
+            if score > best.get(example.intent, 0.0):
+                best[example.intent] = score
+        # An intent's whole vocabulary also counts: a question may combine words that
+        # two of its examples use ("apply" in one, "care home" in another).
+        for intent, score in best.items():
+            covered = sum(w for t, w in weights.items() if t in self._intent_terms[intent])
+            coverage = covered / known_weight if known_weight else 0.0
+            total = (0.7 * score + 0.3 * coverage) * penalty
+            if total > into.get(intent, 0.0):
+                into[intent] = total
+
+    def match(self, text: str) -> Match:
+        segments = self.segments(text)
+        best: dict[str, float] = {}
+        substantive: dict[str, float] = {}
+        for i, terms in enumerate(segments):
+            self._score_segment(terms, best if i == 0 else substantive)
+        # A sentence alone may outscore the whole message, except for small talk: "hi!
+        # how do I get nhsmail?" is a question, not a greeting.
+        for intent, score in substantive.items():
+            if intent not in self._smalltalk and score > best.get(intent, 0.0):
+                best[intent] = score
+        ranked = sorted(
+            (Candidate(i, round(min(s, 1.0), 4)) for i, s in best.items()),
+            key=lambda c: c.score,
+            reverse=True,
+        )
+        return Match(self._band(ranked), tuple(ranked[:5]))
+
+    def _band(self, ranked: list[Candidate]) -> Band:
+        t = self.thresholds
+        if not ranked or ranked[0].score < t.suggest:
+            return Band.FALLBACK
+        top = ranked[0]
+        if top.intent in self._out_of_scope:
+            return Band.FALLBACK
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if top.score >= t.answer and top.score - runner_up >= t.margin:
+            return Band.ANSWER
+        return Band.SUGGEST
+
+    def suggestions(self, match: Match, limit: int = 3) -> list[Candidate]:
+        """The candidates worth offering as 'did you mean', best first."""
+        if not match.best:
+            return []
+        floor = max(self.thresholds.suggest, match.best.score - self.thresholds.suggest_window)
+        return [
+            c for c in match.candidates if c.score >= floor and c.intent not in self._out_of_scope
+        ][:limit]

@@ -1,0 +1,75 @@
+"""The plain data that crosses every boundary: a message in, replies out.
+
+Channels build a ``Message`` and render ``Reply`` objects; they never look inside the
+engine. Buttons are data, each with a typed equivalent, so every choice also works in a
+channel that cannot show buttons (the terminal, a screen reader, an SMS bridge).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Message:
+    """One incoming message from a person, already stripped of channel markup."""
+
+    user_id: str
+    text: str
+    channel: str = "cli"
+    conversation_id: str | None = None
+    display_name: str | None = None
+    action: str | None = None  # the value of a clicked button, when the channel has one
+
+    @property
+    def conversation_key(self) -> str:
+        """The conversation this message belongs to; a user's DM when none is given."""
+        return self.conversation_id or self.user_id
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered to the user.
+
+    ``value`` is what the engine acts on when it is clicked; ``typed`` is what a person can
+    type instead (its position number, or a word such as ``next``).
+    """
+
+    label: str
+    value: str
+    typed: str
+
+
+@dataclass(frozen=True)
+class ReplyMeta:
+    """Why the engine said what it said: for logs, evaluation and the channels' analytics."""
+
+    intent: str | None = None
+    confidence: float = 0.0
+    fallback: bool = False
+    suggestions: tuple[str, ...] = ()
+    handoff_offered: bool = False
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One reply: Markdown text plus optional buttons."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    meta: ReplyMeta = field(default_factory=ReplyMeta)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape of ``helpbot ask --json``."""
+        return {
+            "text": self.text,
+            "intent": self.meta.intent,
+            "confidence": round(self.meta.confidence, 3),
+            "fallback": self.meta.fallback,
+            "suggestions": list(self.meta.suggestions),
+            "buttons": [asdict(b) for b in self.buttons],
+            "handoff_offered": self.meta.handoff_offered,
+            "source": self.meta.source,
+        }

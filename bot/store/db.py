@@ -1,0 +1,192 @@
+"""Database access: open the store, migrate it, and run one conversation turn at a time.
+
+A turn is one transaction: read the conversation's state (locking its row on databases
+that can), let the engine decide, write the messages and the new state. Several bot
+processes can therefore serve the same person without losing or mixing up state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from bot.store.models import Conversation, MessageRecord, Unanswered, utcnow
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be used right now; the message says which one and why."""
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers and one writer work at once; NORMAL sync is durable across
+    # application crashes and fast enough for hundreds of messages a second.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreUnavailable(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not psycopg2
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        else:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs.update(pool_pre_ping=True)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise StoreUnavailable(f"cannot use database {_safe_url(url)}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@dataclass
+class Turn:
+    """One conversation turn inside an open transaction."""
+
+    session: Session
+    conversation: Conversation
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def add_message(
+        self,
+        direction: str,
+        text: str,
+        *,
+        intent: str | None = None,
+        confidence: float | None = None,
+        band: str | None = None,
+    ) -> None:
+        self.session.add(
+            MessageRecord(
+                conversation_id=self.conversation.id,
+                direction=direction,
+                text=text,
+                intent=intent,
+                confidence=confidence,
+                band=band,
+            )
+        )
+
+    def add_unanswered(self, text: str, best_intent: str | None, best_score: float) -> None:
+        self.session.add(
+            Unanswered(
+                conversation_id=self.conversation.id,
+                channel=self.conversation.channel,
+                text=text,
+                best_intent=best_intent,
+                best_score=best_score,
+            )
+        )
+
+
+class Store:
+    """The database behind the bot. ``migrate=True`` brings the schema up to date."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine = create_db_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            self.upgrade()
+
+    def upgrade(self) -> None:
+        """Apply every Alembic migration not yet applied."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(self._explain(exc)) from exc
+
+    def _explain(self, exc: SQLAlchemyError) -> str:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        return f"database {_safe_url(self.url)} is unavailable: {reason}"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(self._explain(exc)) from exc
+
+    @contextmanager
+    def turn(self, channel: str, user_id: str, conversation_key: str) -> Iterator[Turn]:
+        """Open a turn: the conversation's state in, the updated state saved on exit."""
+        with self.session() as session:
+            conversation = self._conversation(session, channel, user_id, conversation_key)
+            turn = Turn(session, conversation, dict(conversation.state or {}))
+            yield turn
+            conversation.state = turn.state
+            conversation.updated_at = utcnow()
+
+    def _conversation(self, session: Session, channel: str, user_id: str, key: str) -> Conversation:
+        query = (
+            select(Conversation)
+            .where(
+                Conversation.channel == channel,
+                Conversation.user_id == user_id,
+                Conversation.conversation_key == key,
+            )
+            .with_for_update()
+        )
+        found = session.execute(query).scalar_one_or_none()
+        if found is not None:
+            return found
+        # Create it in a transaction of its own: if another process wins the race, the
+        # unique constraint stops us and we use theirs.
+        try:
+            with self._sessions.begin() as other:
+                other.add(
+                    Conversation(channel=channel, user_id=user_id, conversation_key=key, state={})
+                )
+        except IntegrityError:
+            log.debug("conversation created concurrently; using the other one")
+        return session.execute(query).scalar_one()
+
+
+def recent_unanswered(store: Store, limit: int = 50) -> list[Unanswered]:
+    """The latest questions the bot could not answer, newest first."""
+    with store.session() as session:
+        query = select(Unanswered).order_by(Unanswered.created_at.desc(), Unanswered.id.desc())
+        return list(session.execute(query.limit(limit)).scalars())
