@@ -72,6 +72,11 @@ FILLER = frozenset(
 SHORTHAND_WEIGHT = 0.3
 
 
+def _with_stems(words: frozenset[str]) -> frozenset[str]:
+    """Terms are compared stemmed ("having" -> "hav"), so the lists must hold stems too."""
+    return words | {stem(w) for w in words}
+
+
 class Band(Enum):
     ANSWER = "answer"
     SUGGEST = "suggest"
@@ -80,10 +85,13 @@ class Band(Enum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    answer: float = 0.55
-    suggest: float = 0.40
+    # Tuned on tests/data/eval.yaml (`helpbot eval`); re-check after changing any.
+    answer: float = 0.50
+    suggest: float = 0.45
     margin: float = 0.06
     suggest_window: float = 0.15  # suggestions must be this close to the best
+    unknown_alpha: float = 0.5  # how hard unknown words pull a score down
+    segment_blend: float = 0.65  # share of a sentence's own score vs the whole message's
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,7 @@ class Matcher:
         self._postings: dict[str, list[int]] = {}
         for index, example in enumerate(self._examples):
             for term in example.terms:
-                if term not in STOPWORDS:
+                if term not in STEMMED_STOPWORDS:
                     self._postings.setdefault(term, []).append(index)
 
         # Document frequency over intents, not examples: a word used by one intent is
@@ -184,13 +192,13 @@ class Matcher:
 
     @staticmethod
     def _weight(term: str, idf: float) -> float:
-        return 0.1 if term in STOPWORDS else max(idf, 0.2)
+        return 0.1 if term in STEMMED_STOPWORDS else max(idf, 0.2)
 
     def weight(self, term: str) -> float:
         known = self._weights.get(term)
         if known is not None:
             return known
-        if term in STOPWORDS or term in FILLER:
+        if term in STEMMED_STOPWORDS or term in STEMMED_FILLER:
             return 0.1
         if (len(term) <= 3 and term.isalpha()) or (len(term) <= 2 and term.isdigit()):
             return SHORTHAND_WEIGHT  # "wat", "abt", "3": texting, not a topic
@@ -245,7 +253,8 @@ class Matcher:
         )
         # Words the knowledge has never seen ("facebook", "111") mean the question is
         # probably about something else: the more of the message they are, the less sure.
-        penalty = 1.0 - unknown_weight / query_weight
+        alpha = self.thresholds.unknown_alpha
+        penalty = (query_weight - unknown_weight) / (query_weight - (1 - alpha) * unknown_weight)
         known_weight = query_weight - unknown_weight
         best: dict[str, float] = {}
         candidates: set[int] = set()
@@ -295,11 +304,15 @@ class Matcher:
         substantive: dict[str, float] = {}
         for i, terms in enumerate(segments):
             self._score_segment(terms, best if i == 0 else substantive)
-        # A sentence alone may outscore the whole message, except for small talk: "hi!
-        # how do I get nhsmail?" is a question, not a greeting.
+        # A sentence or clause may carry the question, but alone it loses its context
+        # ("how do I reset it?" after "my Windows password expired"): blend it with the
+        # whole message. Small talk never wins from a fragment: "hi! how do I get
+        # nhsmail?" is a question, not a greeting.
         for intent, score in substantive.items():
-            if intent not in self._smalltalk and score > best.get(intent, 0.0):
-                best[intent] = score
+            whole = best.get(intent, 0.0)
+            if intent not in self._smalltalk and score > whole:
+                share = self.thresholds.segment_blend
+                best[intent] = (1 - share) * whole + share * score
         ranked = sorted(
             (Candidate(i, round(min(s, 1.0), 4)) for i, s in best.items()),
             key=lambda c: c.score,
@@ -327,3 +340,7 @@ class Matcher:
         return [
             c for c in match.candidates if c.score >= floor and c.intent not in self._out_of_scope
         ][:limit]
+
+
+STEMMED_STOPWORDS = _with_stems(STOPWORDS)
+STEMMED_FILLER = _with_stems(FILLER)
