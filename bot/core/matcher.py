@@ -48,7 +48,8 @@ STOPWORDS = frozenset(
 )
 
 # Everyday words that are not in the knowledge but say nothing about the topic either.
-# Unknown words count against a match ("facebook password" is not ours); these do not,
+# They always weigh little, and unknown ones do not count against a match the way
+# unknown topic words do ("facebook password" is not ours),
 # so that chit-chat around a real question ("honestly no idea, a bit stressed") is
 # harmless.
 FILLER = frozenset(
@@ -70,6 +71,7 @@ FILLER = frozenset(
 )
 # Texting shorthand too short for typo correction to reach.
 SHORTHAND_WEIGHT = 0.3
+FUZZY_DISCOVERY_TERMS = 12
 
 
 def _with_stems(words: frozenset[str]) -> frozenset[str]:
@@ -188,11 +190,14 @@ class Matcher:
                 df[term] = df.get(term, 0) + 1
         self._weights = {t: self._weight(t, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
         self._unknown_weight = max(self._weights.values(), default=1.0)
+        self._example_weights = [sum(map(self.weight, e.terms)) for e in self._examples]
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
 
     @staticmethod
     def _weight(term: str, idf: float) -> float:
-        return 0.1 if term in STEMMED_STOPWORDS else max(idf, 0.2)
+        if term in STEMMED_STOPWORDS or term in STEMMED_FILLER:
+            return 0.1
+        return max(idf, 0.2)
 
     def weight(self, term: str) -> float:
         known = self._weights.get(term)
@@ -207,8 +212,14 @@ class Matcher:
     # -- text to terms ------------------------------------------------------------------
 
     def _correct_uncached(self, token: str) -> str:
-        if token in self._vocabulary or len(token) < 4 or not token.isalpha():
-            return token
+        if (
+            token in self._vocabulary
+            or token in STOPWORDS
+            or token in FILLER
+            or len(token) < 4
+            or not token.isalpha()
+        ):
+            return token  # known, everyday, or too short to correct safely
         pool = self._by_initial.get(token[0])
         if not pool:
             return token
@@ -236,10 +247,12 @@ class Matcher:
         if len(pieces) <= 1:
             return [whole[:MAX_SEGMENT_TOKENS]] if whole else []
         segments = [whole[:MAX_SEGMENT_TOKENS]]
+        seen = {tuple(segments[0])}
         for piece in pieces[: MAX_SEGMENTS * 2]:
-            terms = self.terms(piece)
-            if terms:
-                segments.append(terms[:MAX_SEGMENT_TOKENS])
+            terms = self.terms(piece)[:MAX_SEGMENT_TOKENS]
+            if terms and tuple(terms) not in seen:
+                seen.add(tuple(terms))
+                segments.append(terms)
         return segments
 
     # -- scoring --------------------------------------------------------------------------
@@ -261,12 +274,13 @@ class Matcher:
         for term in query:
             candidates.update(self._postings.get(term, ()))
         text = " ".join(terms)
-        fuzzy: dict[int, float] = {}
-        for _, score, index in process.extract(
-            text, self._texts, scorer=fuzz.token_sort_ratio, limit=15, score_cutoff=55
-        ):
-            fuzzy[index] = score / 100
-            candidates.add(index)
+        if len(terms) <= FUZZY_DISCOVERY_TERMS:
+            # Short messages: also look for examples that are close letter by letter,
+            # for typos that word-level correction could not fix.
+            for _, _, index in process.extract(
+                text, self._texts, scorer=fuzz.token_sort_ratio, limit=10, score_cutoff=60
+            ):
+                candidates.add(index)
         if not candidates and len(query) <= 3:
             # Short all-stopword messages ("who are you") have no postings: score them all.
             candidates = set(range(len(self._examples)))
@@ -275,15 +289,13 @@ class Matcher:
             shared = query & example.terms
             if shared:
                 shared_weight = sum(weights[t] for t in shared)
-                example_weight = sum(self.weight(t) for t in example.terms)
+                example_weight = self._example_weights[index]
                 precision = shared_weight / known_weight
                 recall = shared_weight / example_weight
                 overlap = 2 * precision * recall / (precision + recall)
             else:
                 overlap = precision = 0.0
-            char = fuzzy.get(index)
-            if char is None:
-                char = fuzz.token_sort_ratio(text, example.text) / 100
+            char = fuzz.token_sort_ratio(text, example.text) / 100
             # Character similarity helps with leftover typos but must not rescue a
             # message whose words are mostly unknown to the knowledge.
             score = 0.7 * overlap + 0.3 * char * max(precision, 0.3)

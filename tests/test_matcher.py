@@ -1,0 +1,136 @@
+"""Normalisation, synonyms, typo correction, rambling messages and the three bands."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.matcher import Band, Matcher, stem
+from bot.core.normalise import Normaliser, fold
+
+
+@pytest.fixture(scope="module")
+def matcher(knowledge) -> Matcher:
+    return knowledge.matcher
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("Account SECRET??", "account secret"),
+        ("Café naïve", "cafe naive"),
+        ("what’s the deadline", "whats the deadline"),
+        ("acc\u200bount", "account"),
+        ("\u202eevil\u202c text", "evil text"),
+        ("tab\there\x00there", "tab here there"),
+        ("ＦＵＬＬ　ｗｉｄｔｈ", "full width"),
+        ("nhs.net", "nhs net"),
+        ("", ""),
+    ],
+)
+def test_fold_strips_case_accents_and_invisible_characters(raw: str, folded: str) -> None:
+    assert fold(raw) == folded
+
+
+def test_synonyms_rewrite_phrases_longest_first() -> None:
+    normaliser = Normaliser(
+        {"nhsmail": ["nhs mail", "nhs net mail"], "mfa": ["2fa", "two factor"]},
+        {"organization": "organisation"},
+    )
+    assert normaliser.tokens("NHS.net mail 2FA for my Organization") == [
+        "nhsmail",
+        "mfa",
+        "for",
+        "my",
+        "organisation",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("acct secret", ["account", "secret"]),
+        ("acount secrit", ["account", "secret"]),
+        ("pasword", ["password"]),
+        ("nhs mail", ["nhsmail"]),
+        ("pwd", ["password"]),
+        ("o365", ["office365"]),
+    ],
+)
+def test_abbreviations_and_typos_land_on_known_words(matcher, typed, expected) -> None:
+    assert matcher.terms(typed) == expected
+
+
+def test_typo_correction_does_not_turn_other_products_into_ours(matcher) -> None:
+    assert "gmail" in matcher.terms("gmail")
+    assert "email" not in matcher.terms("gmail")
+
+
+@pytest.mark.parametrize(
+    ("word", "stemmed"),
+    [("locked", "lock"), ("setting", "set"), ("secrets", "secret"), ("access", "access")],
+)
+def test_stemming_is_small_and_predictable(word: str, stemmed: str) -> None:
+    assert stem(word) == stemmed
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("acct secret deadline??", "secret_deadline"),
+        ("how do I get NHSmail?", "nhsmail_apply"),
+        ("forgot my pwd", "locked_out"),
+        ("can i use my name as the secret", "secret_rules"),
+        ("hello", "greeting"),
+        ("talk to a person", "talk_to_person"),
+    ],
+)
+def test_clear_questions_are_answered(matcher, text: str, intent: str) -> None:
+    match = matcher.match(text)
+    assert (match.band, match.intent) == (Band.ANSWER, intent)
+
+
+def test_question_buried_in_chit_chat_is_found(matcher) -> None:
+    text = (
+        "Hi, sorry to bother you, I'm the new deputy manager at a care home and the manager "
+        "is off this week. Anyway, how do we go about applying for NHSmail?"
+    )
+    assert matcher.match(text).intent == "nhsmail_apply"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: the topic ('account secret') and the question ('how do I set "
+    "it up') sit in different clauses, and 'manager' pulls toward another example",
+)
+def test_question_split_across_clauses_is_found(matcher) -> None:
+    text = (
+        "Hiya, hope you're well. Bit of a manic week at the home with two carers off sick. "
+        "Anyway my manager said I have to sort out an account secret, so how do I set it up?"
+    )
+    assert matcher.match(text).intent == "secret_setup"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do i reset my facebook password",
+        "what's the NHS 111 number",
+        "my windows password has expired",
+        "who won the football last night",
+    ],
+)
+def test_near_misses_fall_back(matcher, text: str) -> None:
+    assert matcher.match(text).band is Band.FALLBACK
+
+
+def test_vague_message_gets_suggestions_not_an_answer(matcher) -> None:
+    match = matcher.match("secret problem")
+    assert match.band is Band.SUGGEST
+    suggestions = [c.intent for c in matcher.suggestions(match)]
+    assert 1 <= len(suggestions) <= 3
+    assert all(s.startswith("secret") for s in suggestions)
+
+
+def test_message_without_words_falls_back_with_no_candidates(matcher) -> None:
+    match = matcher.match("?!?")
+    assert match.band is Band.FALLBACK and match.candidates == ()
