@@ -174,7 +174,7 @@ class Matcher:
         self._postings: dict[str, list[int]] = {}
         for index, example in enumerate(self._examples):
             for term in example.terms:
-                if term not in STEMMED_STOPWORDS:
+                if term not in STEMMED_STOPWORDS and term not in STEMMED_FILLER:
                     self._postings.setdefault(term, []).append(index)
 
         # Document frequency over intents, not examples: a word used by one intent is
@@ -295,11 +295,15 @@ class Matcher:
                 overlap = 2 * precision * recall / (precision + recall)
             else:
                 overlap = precision = 0.0
+            floor = max(precision, 0.3)
+            so_far = best.get(example.intent, 0.0)
+            if 0.7 * overlap + 0.3 * floor <= so_far:
+                continue  # even identical letters could not beat this intent's best
             char = fuzz.token_sort_ratio(text, example.text) / 100
             # Character similarity helps with leftover typos but must not rescue a
             # message whose words are mostly unknown to the knowledge.
-            score = 0.7 * overlap + 0.3 * char * max(precision, 0.3)
-            if score > best.get(example.intent, 0.0):
+            score = 0.7 * overlap + 0.3 * char * floor
+            if score > so_far:
                 best[example.intent] = score
         # An intent's whole vocabulary also counts: a question may combine words that
         # two of its examples use ("apply" in one, "care home" in another).
