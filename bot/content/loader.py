@@ -95,7 +95,7 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
             ("intent", model.intents, content.intents),
             ("answer", model.answers, content.answers),
         ):
-            section = data[f"{kind}s"] if model_has(data, f"{kind}s") else None
+            section = data.get(f"{kind}s")
             for index, item in enumerate(items):
                 here = Where(path, line_of(section, [index]) if section else 1)
                 first = where.get((kind, item.id))
@@ -127,10 +127,6 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
         raise ContentInvalid(problems)
     content.warnings = problems
     return content
-
-
-def model_has(data: object, key: str) -> bool:
-    return isinstance(data, LineDict) and key in data
 
 
 def _parse(path: Path, problems: list[Problem]) -> tuple[LineDict, ContentFile] | None:

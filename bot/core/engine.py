@@ -20,6 +20,7 @@ from bot.core.messages import Button, Message, Reply
 from bot.core.normalise import fold
 from bot.core.redact import redact
 from bot.store import Store, StoreUnavailable
+from bot.store.db import Turn
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class Engine:
         return None
 
     @staticmethod
-    def _record(turn: Any, text: str, decision: Decision) -> None:
+    def _record(turn: Turn, text: str, decision: Decision) -> None:
         stored = text if len(text) <= MAX_STORED_CHARS else text[:MAX_STORED_CHARS] + " [...]"
         turn.add_message("in", stored)
         for reply in decision.replies:

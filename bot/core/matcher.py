@@ -159,7 +159,7 @@ class Matcher:
             for example in intent.examples
         ]
         vocabulary = {t for _, tokens in raw_examples for t in tokens}
-        vocabulary |= self._normaliser.variant_words | self._normaliser.canonical_words()
+        vocabulary |= self._normaliser.variant_words | self._normaliser.canonical_words
         self._vocabulary = frozenset(vocabulary)
         self._by_initial: dict[str, list[str]] = {}
         for word in self._vocabulary:

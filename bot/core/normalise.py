@@ -63,7 +63,9 @@ class Normaliser:
         """Every single word that appears in a variant; typo correction may aim at these."""
         return {word for key in self._phrases for word in key}
 
+    @property
     def canonical_words(self) -> set[str]:
+        """Every word a variant is rewritten to."""
         return {word for target in self._phrases.values() for word in target}
 
     def tokens(self, text: str) -> list[str]:
