@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.core.matcher import Band, Matcher, stem
@@ -134,3 +136,34 @@ def test_vague_message_gets_suggestions_not_an_answer(matcher) -> None:
 def test_message_without_words_falls_back_with_no_candidates(matcher) -> None:
     match = matcher.match("?!?")
     assert match.band is Band.FALLBACK and match.candidates == ()
+
+
+def test_matching_does_not_depend_on_the_hash_seed(helpbot) -> None:
+    # Typo correction once broke ties by set order, so "service users" matched
+    # differently from one process to the next.
+    questions = "\n".join(
+        [
+            "gdpr wise can nhsmail be used for sensitive data about service users",
+            "acount secrit dedline",
+            "how do i get nhsmail for our care hme",
+            "wat hapens if i dont set it",
+            "locked out of the portl",
+        ]
+    )
+    runs = [
+        helpbot(
+            "ask",
+            "--json",
+            "--user",
+            f"seed{seed}",
+            stdin=questions,
+            env={"PYTHONHASHSEED": str(seed)},
+        )
+        for seed in (1, 2, 3)
+    ]
+    outputs = []
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        replies = [json.loads(line) for line in run.stdout.splitlines()]
+        outputs.append([(r["intent"], r["confidence"], r["suggestions"]) for r in replies])
+    assert outputs[0] == outputs[1] == outputs[2]

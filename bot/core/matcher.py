@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -141,7 +142,7 @@ def stem(word: str) -> str:
 class _Example:
     intent: str
     terms: frozenset[str]
-    text: str  # stemmed tokens joined, for the character-level scorer
+    text: str  # stemmed tokens, sorted and joined, for the character-level scorer
 
 
 class Matcher:
@@ -162,20 +163,17 @@ class Matcher:
         vocabulary |= self._normaliser.variant_words | self._normaliser.canonical_words
         self._vocabulary = frozenset(vocabulary)
         self._by_initial: dict[str, list[str]] = {}
-        for word in self._vocabulary:
+        for word in sorted(self._vocabulary):  # sorted: ties must not depend on hash seed
             if len(word) >= 4 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
 
         self._examples = [
-            _Example(intent, frozenset(map(stem, tokens)), " ".join(map(stem, tokens)))
+            _Example(intent, frozenset(map(stem, tokens)), " ".join(sorted(map(stem, tokens))))
             for intent, tokens in raw_examples
         ]
+        # token_sort_ratio is ratio over sorted words: sorting each example once, here,
+        # rather than on every comparison makes the letter-level scorer several times faster.
         self._texts = [e.text for e in self._examples]
-        self._postings: dict[str, list[int]] = {}
-        for index, example in enumerate(self._examples):
-            for term in example.terms:
-                if term not in STEMMED_STOPWORDS and term not in STEMMED_FILLER:
-                    self._postings.setdefault(term, []).append(index)
 
         # Document frequency over intents, not examples: a word used by one intent is
         # a strong clue whatever its count of examples.
@@ -192,6 +190,32 @@ class Matcher:
         self._unknown_weight = max(self._weights.values(), default=1.0)
         self._example_weights = [sum(map(self.weight, e.terms)) for e in self._examples]
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
+        self._build_matrices()
+
+    def _build_matrices(self) -> None:
+        """Dense weight matrices (examples and intents by term) for ``_score_segment``.
+
+        Examples are grouped by intent, so per-intent maxima are one ``reduceat``.
+        """
+        self._columns = {t: i for i, t in enumerate(sorted(self._weights))}
+        self._intent_ids = list(dict.fromkeys(e.intent for e in self._examples))
+        position = {intent: i for i, intent in enumerate(self._intent_ids)}
+        self._intent_of = np.array([position[e.intent] for e in self._examples], dtype=np.intp)
+        if np.any(np.diff(self._intent_of) < 0):
+            raise ValueError("examples must be grouped by intent")
+        self._intent_starts = np.searchsorted(self._intent_of, np.arange(len(self._intent_ids)))
+        shape = (len(self._examples), len(self._columns))
+        self._example_matrix = np.zeros(shape)
+        self._topic_matrix = np.zeros(shape, dtype=bool)
+        self._intent_matrix = np.zeros((len(self._intent_ids), len(self._columns)))
+        for row, example in enumerate(self._examples):
+            for term in example.terms:
+                column = self._columns[term]
+                self._example_matrix[row, column] = self._weights[term]
+                self._intent_matrix[self._intent_of[row], column] = self._weights[term]
+                if term not in STEMMED_STOPWORDS and term not in STEMMED_FILLER:
+                    self._topic_matrix[row, column] = True
+        self._example_totals = np.array(self._example_weights)
 
     @staticmethod
     def _weight(term: str, idf: float) -> float:
@@ -257,7 +281,9 @@ class Matcher:
 
     # -- scoring --------------------------------------------------------------------------
 
-    def _score_segment(self, terms: list[str], into: dict[str, float]) -> None:
+    def _score_segment(
+        self, terms: list[str], into: dict[str, float], *, discover: bool = True
+    ) -> None:
         query = set(terms)
         weights = {t: self.weight(t) for t in query}
         query_weight = sum(weights.values())
@@ -269,48 +295,54 @@ class Matcher:
         alpha = self.thresholds.unknown_alpha
         penalty = (query_weight - unknown_weight) / (query_weight - (1 - alpha) * unknown_weight)
         known_weight = query_weight - unknown_weight
-        best: dict[str, float] = {}
-        candidates: set[int] = set()
-        for term in query:
-            candidates.update(self._postings.get(term, ()))
-        text = " ".join(terms)
-        if len(terms) <= FUZZY_DISCOVERY_TERMS:
+        columns = [self._columns[t] for t in query if t in self._columns]
+
+        # One sparse-free matrix product per segment instead of a Python loop over
+        # examples: a rambling message has many segments and each touches hundreds.
+        shared = self._example_matrix[:, columns].sum(axis=1)
+        candidates = self._topic_matrix[:, columns].any(axis=1)
+        text = " ".join(sorted(terms))
+        if discover and len(terms) <= FUZZY_DISCOVERY_TERMS:
             # Short messages: also look for examples that are close letter by letter,
             # for typos that word-level correction could not fix.
             for _, _, index in process.extract(
-                text, self._texts, scorer=fuzz.token_sort_ratio, limit=10, score_cutoff=60
+                text, self._texts, scorer=fuzz.ratio, limit=10, score_cutoff=60
             ):
-                candidates.add(index)
-        if not candidates and len(query) <= 3:
-            # Short all-stopword messages ("who are you") have no postings: score them all.
-            candidates = set(range(len(self._examples)))
-        for index in candidates:
-            example = self._examples[index]
-            shared = query & example.terms
-            if shared:
-                shared_weight = sum(weights[t] for t in shared)
-                example_weight = self._example_weights[index]
-                precision = shared_weight / known_weight
-                recall = shared_weight / example_weight
-                overlap = 2 * precision * recall / (precision + recall)
-            else:
-                overlap = precision = 0.0
-            floor = max(precision, 0.3)
-            so_far = best.get(example.intent, 0.0)
-            if 0.7 * overlap + 0.3 * floor <= so_far:
-                continue  # even identical letters could not beat this intent's best
-            char = fuzz.token_sort_ratio(text, example.text) / 100
-            # Character similarity helps with leftover typos but must not rescue a
-            # message whose words are mostly unknown to the knowledge.
-            score = 0.7 * overlap + 0.3 * char * floor
-            if score > so_far:
-                best[example.intent] = score
+                candidates[index] = True
+        if not candidates.any() and len(query) <= 3:
+            # Short all-stopword messages ("who are you") have no topic words: score them all.
+            candidates[:] = True
+        if not candidates.any():
+            return
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = shared / known_weight if known_weight else np.zeros_like(shared)
+            recall = shared / self._example_totals
+            overlap = np.where(shared > 0, 2 * precision * recall / (precision + recall), 0.0)
+        precision = np.where(shared > 0, precision, 0.0)
+        floor = np.maximum(precision, 0.3)
+
+        # Character similarity adds at most 0.3 * floor, so only examples whose ceiling
+        # beats their intent's sure floor need the (slower) letter-by-letter score.
+        floor_score = np.where(candidates, 0.7 * overlap, -1.0)
+        ceiling = 0.7 * overlap + 0.3 * floor
+        intent_floor = np.maximum.reduceat(floor_score, self._intent_starts)
+        worth = candidates & (ceiling > intent_floor[self._intent_of])
+        char = np.zeros_like(overlap)
+        for index in np.flatnonzero(worth):
+            char[index] = fuzz.ratio(text, self._texts[index]) / 100
+        # Character similarity helps with leftover typos but must not rescue a
+        # message whose words are mostly unknown to the knowledge.
+        score = np.where(candidates, 0.7 * overlap + 0.3 * char * floor, -1.0)
+        intent_best = np.maximum.reduceat(score, self._intent_starts)
+
         # An intent's whole vocabulary also counts: a question may combine words that
         # two of its examples use ("apply" in one, "care home" in another).
-        for intent, score in best.items():
-            covered = sum(w for t, w in weights.items() if t in self._intent_terms[intent])
-            coverage = covered / known_weight if known_weight else 0.0
-            total = (0.7 * score + 0.3 * coverage) * penalty
+        covered = self._intent_matrix[:, columns].sum(axis=1)
+        coverage = covered / known_weight if known_weight else np.zeros_like(covered)
+        totals = (0.7 * intent_best + 0.3 * coverage) * penalty
+        for position in np.flatnonzero(intent_best > 0):
+            intent = self._intent_ids[position]
+            total = float(totals[position])
             if total > into.get(intent, 0.0):
                 into[intent] = total
 
@@ -319,7 +351,7 @@ class Matcher:
         best: dict[str, float] = {}
         substantive: dict[str, float] = {}
         for i, terms in enumerate(segments):
-            self._score_segment(terms, best if i == 0 else substantive)
+            self._score_segment(terms, best if i == 0 else substantive, discover=i == 0)
         # A sentence or clause may carry the question, but alone it loses its context
         # ("how do I reset it?" after "my Windows password expired"): blend it with the
         # whole message. Small talk never wins from a fragment: "hi! how do I get
