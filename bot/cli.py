@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels import console
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.content.loader import ContentInvalid, load_content
 from bot.core.engine import Engine, Knowledge
-from bot.core.messages import Message
+from bot.core.flows import start_value
+from bot.core.messages import Message, Reply
 from bot.store import Store, StoreUnavailable
 
 log = logging.getLogger("bot.cli")
@@ -42,9 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(common, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("chat", parents=[common], help="talk to the bot in the terminal")
+    chat = sub.add_parser("chat", parents=[common], help="talk to the bot in the terminal")
     ask = sub.add_parser("ask", parents=[common], help="answer messages read from stdin")
     ask.add_argument("--user", default="cli", help="user id for every line (default: cli)")
+    for talking in (chat, ask):
+        talking.add_argument("--flow", metavar="NAME", help="start this guided flow first")
     fmt = ask.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="one JSON object per reply")
     fmt.add_argument(
@@ -55,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path)
     ev.add_argument("--misses", action="store_true", help="list every miss")
     sub.add_parser("bench", parents=[common], help="time the message path")
+    sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
     un.add_argument("--limit", type=int, default=50)
     db = sub.add_parser("db", parents=[common], help="database commands")
@@ -64,9 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings().with_overrides(
-        intents_dir=args.intents, knowledge_dir=args.knowledge, database_url=args.database
-    )
+    try:
+        settings = load_settings().with_overrides(
+            intents_dir=args.intents, knowledge_dir=args.knowledge, database_url=args.database
+        )
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.INFO if args.verbose else settings.log_level,
@@ -92,13 +100,35 @@ def _open_store(settings: Settings) -> Store | None:
 
 
 def _engine(settings: Settings) -> Engine:
-    return Engine.from_folders(settings.intents_dir, settings.knowledge_dir, _open_store(settings))
+    return Engine.from_folders(
+        settings.intents_dir,
+        settings.knowledge_dir,
+        _open_store(settings),
+        flow_timeout=settings.flow_timeout,
+    )
+
+
+def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | None:
+    """The replies that open flow ``name``; None (after saying why) if there is none."""
+    if name is None:
+        return []
+    flows = engine.knowledge.content.flows
+    if name not in flows:
+        known = ", ".join(sorted(flows)) or "none"
+        print(f"error: no flow called {name!r} (flows: {known})", file=sys.stderr)
+        return None
+    return engine.handle(Message(user_id=user, text="", channel="cli", action=start_value(name)))
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     out = sys.stdout
+    opening = _start_flow(engine, args.flow, "cli")
+    if opening is None:
+        return 1
     out.write("helpbot: ask me about NHSmail or the Account Secret. Type 'quit' to leave.\n")
+    for reply in opening:
+        out.write("bot> " + console.render(reply).replace("\n", "\n     ") + "\n")
     while True:
         try:
             text = input("you> ")
@@ -134,12 +164,17 @@ def _jsonl_messages(lines: Iterable[str], out: TextIO) -> Iterable[Message]:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     out = sys.stdout
+    as_json = args.json or args.jsonl
+    opening = _start_flow(engine, args.flow, args.user)
+    if opening is None:
+        return 1
+    for reply in opening:
+        out.write((console.render_json(reply) if as_json else console.render_line(reply)) + "\n")
     lines = (line.rstrip("\r\n") for line in sys.stdin)
     if args.jsonl:
         messages = _jsonl_messages(lines, out)
     else:
         messages = (Message(user_id=args.user, text=line, channel="cli") for line in lines)
-    as_json = args.json or args.jsonl
     for message in messages:
         for reply in engine.handle(message):
             out.write(
@@ -156,7 +191,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     examples = sum(len(i.examples) for i in content.intents.values())
     print(
         f"ok: {len(content.intents)} intents ({examples} examples), "
-        f"{len(content.answers)} answers, {len(content.contacts)} contacts"
+        f"{len(content.answers)} answers, {len(content.flows)} flows, "
+        f"{len(content.contacts)} contacts"
     )
     return 0
 
@@ -197,6 +233,25 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_flows(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.reports import flow_stats
+
+    content = load_content(settings.intents_dir, settings.knowledge_dir)
+    try:
+        counts = {
+            c.flow: c for c in flow_stats(Store(settings.database_url), settings.flow_timeout)
+        }
+    except StoreUnavailable as exc:
+        print(f"warning: {exc}; no counts", file=sys.stderr)
+        counts = {}
+    print(f"{'flow':<24} {'started':>8} {'completed':>10} {'cancelled':>10} {'abandoned':>10}")
+    for flow_id in sorted(set(content.flows) | set(counts)):
+        c = counts.get(flow_id)
+        figures = (c.started, c.completed, c.cancelled, c.abandoned) if c else (0, 0, 0, 0)
+        print(f"{flow_id:<24} {figures[0]:>8} {figures[1]:>10} {figures[2]:>10} {figures[3]:>10}")
+    return 0
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     try:
         Store(settings.database_url, migrate=False).upgrade()
@@ -214,5 +269,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "eval": cmd_eval,
     "bench": cmd_bench,
     "unanswered": cmd_unanswered,
+    "flows": cmd_flows,
     "db": cmd_db,
 }

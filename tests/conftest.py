@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -85,3 +86,12 @@ def helpbot(sqlite_url: str):
         )
 
     return run
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    """A writable copy of the shipped content."""
+    intents, knowledge = tmp_path / "intents", tmp_path / "knowledge"
+    shutil.copytree(INTENTS, intents)
+    shutil.copytree(KNOWLEDGE, knowledge)
+    return intents, knowledge

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.content.loader import ContentInvalid, load_content
-from tests.conftest import INTENTS, KNOWLEDGE
-
-
-@pytest.fixture
-def folders(tmp_path: Path) -> tuple[Path, Path]:
-    """A writable copy of the shipped content."""
-    intents, knowledge = tmp_path / "intents", tmp_path / "knowledge"
-    shutil.copytree(INTENTS, intents)
-    shutil.copytree(KNOWLEDGE, knowledge)
-    return intents, knowledge
 
 
 def problems(intents: Path, knowledge: Path) -> list[str]:
@@ -28,9 +17,11 @@ def problems(intents: Path, knowledge: Path) -> list[str]:
 
 def test_shipped_content_is_valid_and_covers_every_intent(content) -> None:
     for intent in content.intents.values():
-        assert intent.out_of_scope or intent.answer in content.answers
+        assert intent.out_of_scope or intent.answer in content.answers or intent.flow
+        assert intent.flow is None or intent.flow in content.flows
         assert len(intent.examples) >= 8, intent.id
     assert {c.email for c in content.contacts} >= {"helpdesk@nhs.net", "helpdesk@linca.org.uk"}
+    assert set(content.flows) == {"account_secret", "get_nhsmail"}
 
 
 def test_bad_indentation_names_file_and_line(folders) -> None:
@@ -121,3 +112,86 @@ def test_reload_keeps_last_good_version_on_error(engine, folders) -> None:
     assert reply.meta.intent == "nhsmail_apply"
     (intents / "broken.yaml").unlink()
     assert live.reload().intents.keys() == live.knowledge.content.intents.keys()
+
+
+THIRD_FLOW = """\
+flows:
+  - id: printer
+    title: Fix the printer
+    steps:
+      - id: ask
+        text: Is it plugged in?
+        choices:
+          - {label: "Yes", typed: "yes", goto: done}
+          - {label: "No", typed: "no", goto: plug}
+      - id: plug
+        text: Plug it in.
+        next: done
+      - id: done
+        text: All done.
+        end: true
+"""
+
+
+def write_flow(knowledge: Path, text: str, name: str = "printer.yaml") -> Path:
+    path = knowledge / "flows" / name
+    path.write_text(text)
+    return path
+
+
+def test_a_valid_flow_loads(folders) -> None:
+    intents, knowledge = folders
+    write_flow(knowledge, THIRD_FLOW)
+    assert "printer" in load_content(intents, knowledge).flows
+
+
+def test_validate_rejects_a_dangling_step_with_file_and_line(folders, helpbot) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace("next: done", "next: dnoe"))
+    result = helpbot("validate", "--intents", str(intents), "--knowledge", str(knowledge))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"{path}:12: flow 'printer', step 'plug': next step 'dnoe' does not exist"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "message"),
+    [
+        (("goto: plug", "goto: nowhere"), 9, "goes to unknown step 'nowhere'"),
+        (("goto: plug", "goto: done"), 10, "step 'plug' cannot be reached from 'ask'"),
+        (("        next: done\n", ""), 10, "step 'plug': no way out"),
+        (("id: done", "id: plug"), 13, "duplicate step id 'plug'"),
+        (("next: done", "next: ask"), 5, "steps loop back (ask -> plug -> ask)"),
+        (('typed: "no"', "typed: back"), 9, "'back' is a control word"),
+        (('typed: "no"', 'typed: "yes"'), 9, "'yes' is typed for two choices"),
+        (("end: true", "end: true\n        next: ask"), 15, "an end step cannot also have"),
+        (("    title: Fix", "    start: nope\n    title: Fix"), 3, "start step 'nope' does not"),
+    ],
+)
+def test_broken_flows_are_reported_at_their_line(folders, change, line, message) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace(*change))
+    found = problems(intents, knowledge)
+    assert any(p.startswith(f"{path}:{line}: ") and message in p for p in found), found
+
+
+def test_duplicate_flow_ids_and_unknown_flow_references_are_errors(folders) -> None:
+    intents, knowledge = folders
+    write_flow(knowledge, THIRD_FLOW)
+    copy = write_flow(knowledge, THIRD_FLOW, "zz_copy.yaml")
+    (intents / "printer.yaml").write_text(
+        "intents:\n  - id: printer_help\n    title: Printer?\n    flow: printr\n"
+        "    examples: [my printer is broken]\n"
+    )
+    found = problems(intents, knowledge)
+    assert any(p.startswith(f"{copy}:2: duplicate flow id 'printer'") for p in found), found
+    assert any("intent 'printer_help' starts unknown flow 'printr'" in p for p in found), found
+
+
+def test_an_unquoted_no_in_a_flow_gets_a_hint_to_quote_it(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace('label: "No"', "label: No"))
+    [problem] = [p for p in problems(intents, knowledge) if "choices" in p]
+    assert problem.startswith(f"{path}:9: flows.0.steps.0.choices.1.label: ")
+    assert "put it in quotes" in problem

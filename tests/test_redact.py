@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
-from bot.core.redact import RULES, contains_pii, redact
+from bot.core.redact import RULES, contains_pii, contains_secret, redact
 
 
 def _nhs_check_digit(first_nine: str) -> int:
@@ -318,6 +319,216 @@ def test_contains_pii_reports_whether_redact_would_change_text(text: str, expect
     assert contains_pii(text) is (redact(text) != text)
 
 
+# --- Account Secret -------------------------------------------------------------------
+
+# (text, expected): only the shared value goes; the lead-in and what follows are kept.
+SECRET_SHARES = [
+    ("my account secret is Bluebellwood", "my account secret is [REDACTED]"),
+    ("My secret is bluebellwood", "My secret is [REDACTED]"),
+    ("secret: hunterhunter", "secret: [REDACTED]"),
+    ("secret = abcdefghij", "secret = [REDACTED]"),
+    ("account secret - rainbowland", "account secret - [REDACTED]"),
+    ("the secret word is 'sunflowers'", "the secret word is [REDACTED]"),
+    ("my acct secret's marmaladejam", "my acct secret's [REDACTED]"),
+    (
+        "it's fine, my nhsmail secret was Octopusgarden, can you reset my password",
+        "it's fine, my nhsmail secret was [REDACTED], can you reset my password",
+    ),
+    ("Secret:Bluebellwood", "Secret:[REDACTED]"),
+    ("set my secret to Bluebellwood", "set my secret to [REDACTED]"),
+    ("changed my secret to Bluebellwood", "changed my secret to [REDACTED]"),
+    # Variations on the same shapes.
+    ("MY ACCOUNT SECRET IS BLUEBELLWOOD", "MY ACCOUNT SECRET IS [REDACTED]"),
+    ("my nhs mail secret is Bluebellwood", "my nhs mail secret is [REDACTED]"),
+    ("portal secret: Bluebellwood", "portal secret: [REDACTED]"),
+    ("the secret phrase was Bluebellwood", "the secret phrase was [REDACTED]"),
+    ("my secret code = Bluebellwood", "my secret code = [REDACTED]"),
+    ("my secret’s Bluebellwood", "my secret’s [REDACTED]"),
+    ("account secret — Bluebellwood", "account secret — [REDACTED]"),
+    ("account secret—Bluebellwood", "account secret—[REDACTED]"),
+    ("secret -- Bluebellwood", "secret -- [REDACTED]"),
+    ("secret:\nBluebellwood", "secret:\n[REDACTED]"),
+    ("my secret is: Bluebellwood", "my secret is: [REDACTED]"),
+    ("my secret is Bluebellwood.", "my secret is [REDACTED]."),
+    ("my secret is Bluebellwood?", "my secret is [REDACTED]?"),
+    ("(my secret is Bluebellwood)", "(my secret is [REDACTED])"),
+    ('my secret is "Bluebellwood", ok?', "my secret is [REDACTED], ok?"),
+    ("my secret is “Bluebellwood”!", "my secret is [REDACTED]!"),
+    ("my secret is ‘Bluebellwood’", "my secret is [REDACTED]"),
+    ("my secret is 'blue bell wood' now", "my secret is [REDACTED] now"),
+    ("my secret is 'Bluebellwood", "my secret is [REDACTED]"),  # quote never closed
+    ("my secret is now Bluebellwood", "my secret is now [REDACTED]"),
+    ("my secret is called Bluebellwood", "my secret is called [REDACTED]"),
+    ("my secret was set to Bluebellwood", "my secret was set to [REDACTED]"),
+    ("my secret has been changed to Bluebellwood", "my secret has been changed to [REDACTED]"),
+    ("I reset my account secret to Bluebellwood", "I reset my account secret to [REDACTED]"),
+    ("change the secret to be Bluebellwood", "change the secret to be [REDACTED]"),
+    ("updated my NHSmail account secret to X", "updated my NHSmail account secret to [REDACTED]"),
+    ("I'll use Bluebellwood as my secret", "I'll use [REDACTED] as my secret"),
+    ("I picked 'sunflowers' as my account secret", "I picked [REDACTED] as my account secret"),
+    # A short word, or one with digits or symbols, is still treated as a secret.
+    ("my secret is cat", "my secret is [REDACTED]"),
+    ("secret: abc123", "secret: [REDACTED]"),
+    ("my secret is blue-bell_wood", "my secret is [REDACTED]"),
+    # Two shares in one message.
+    (
+        "secret: Bluebellwood, sorry, I meant my secret is Octopusgarden",
+        "secret: [REDACTED], sorry, I meant my secret is [REDACTED]",
+    ),
+    # A rejected candidate ("set") does not hide a real share that overlaps it.
+    ("secret: set my secret to Bluebellwood", "secret: set my secret to [REDACTED]"),
+    ("secret is secret is Bluebellwood", "secret is secret is [REDACTED]"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SECRET_SHARES, ids=lambda t: t[:40])
+def test_shared_account_secrets_are_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+    assert contains_secret(text) is True
+
+
+# Questions and statements about the secret: nothing is shared, nothing changes.
+NOT_SECRET_SHARES = [
+    "what is my account secret",
+    "what is an account secret",
+    "my account secret is not working",
+    "my secret is wrong",
+    "my account secret is locked",
+    "my secret is expired",
+    "my secret is forgotten",
+    "my account secret is too short",
+    "my secret is the same as before",
+    "my secret is set",
+    "is my secret required",
+    "account secret: how do I set it up?",
+    "secret: what are the rules",
+    "my secret is letters only",
+    "the secret is for the helpdesk",
+    "secret deadline",
+    "my secret isn't accepted",
+    # More of the same kind.
+    "My Account Secret Is Not Working!",
+    "my secret is WRONG",
+    "my secret is 'not accepted'",
+    "my secret was rejected",
+    "my secret is now expired",
+    "my secret is still not working.",
+    "my secret's not working",
+    "my secret has been locked",
+    "my secret is case sensitive?",
+    "account secret - I forgot it",
+    "account secret - help",
+    "secret: -",
+    "secret-related question",
+    "no idea what an account secret is",
+    "what is the secret word?",
+    "how do I change my secret to something else",
+    "set my secret to what?",
+    "can I use numbers as my secret?",
+    "I used it as my secret",
+    "the secret is **blocked** after three tries",
+    "secrets are hard to remember",
+    "the secretary is away",
+]
+
+
+@pytest.mark.parametrize("text", NOT_SECRET_SHARES, ids=lambda t: t[:40])
+def test_talking_about_the_secret_is_not_a_share(text: str) -> None:
+    assert redact(text) == text
+    assert contains_secret(text) is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [*ORDINARY_QUESTIONS, "", "   ", "my password is Bluebellwood"],
+    ids=lambda t: t[:30] or "empty",
+)
+def test_contains_secret_is_false_without_a_secret(text: str) -> None:
+    assert contains_secret(text) is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "my secret is Bluebellwood and my email is jo@example.com",
+            "my secret is [REDACTED] and my email is [EMAIL]",
+            id="secret-and-email",
+        ),
+        pytest.param(
+            "NHS no 943 476 5919, secret: Bluebellwood, call 07700 900123",
+            "NHS no [NHS NUMBER], secret: [REDACTED], call [PHONE]",
+            id="nhs-number-secret-phone",
+        ),
+        pytest.param(
+            "postcode LN1 1YA; account secret - rainbowland",
+            "postcode [POSTCODE]; account secret - [REDACTED]",
+            id="postcode-and-secret",
+        ),
+        pytest.param(
+            # The secret rule runs first, so a secret that looks like an email is
+            # reported as a secret rather than as "[EMAIL]".
+            "my secret is jo@nhs.net",
+            "my secret is [REDACTED]",
+            id="secret-shaped-like-email",
+        ),
+        pytest.param("secret: 07700900123", "secret: [REDACTED]", id="unspaced-phone"),
+        pytest.param("secret: '07700 900123'", "secret: [REDACTED]", id="quoted-phone"),
+    ],
+)
+def test_secret_rule_works_with_the_other_rules(text: str, expected: str) -> None:
+    assert redact(text) == expected
+    assert contains_secret(text) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("secret: 07700 900123", "secret: [PHONE]", id="spaced-phone"),
+        pytest.param("my secret is 943 476 5919", "my secret is [NHS NUMBER]", id="nhs-number"),
+        pytest.param("secret = LN1 1YA", "secret = [POSTCODE]", id="postcode"),
+        pytest.param("secret: 0333 200 1133", "secret: 0333 200 1133", id="helpdesk-phone"),
+    ],
+)
+def test_spaced_personal_data_after_secret_is_redacted_whole(text: str, expected: str) -> None:
+    # The secret rule would only take the first chunk ("07700") and leave "900123"
+    # behind, so it leaves the whole item to the rule that knows its shape.
+    assert redact(text) == expected
+    assert contains_secret(text) is False
+
+
+@pytest.mark.parametrize(
+    ("text", "pii", "secret"),
+    [
+        pytest.param("my secret is Bluebellwood", False, True, id="secret-only"),
+        pytest.param("my secret is wrong", False, False, id="talk-about-secret"),
+        pytest.param("secret: Bluebellwood, email jo@nhs.net", True, True, id="both"),
+        pytest.param("email jo@nhs.net", True, False, id="pii-only"),
+        # A secret that is also personal data still counts as personal data.
+        pytest.param("my secret is jo@nhs.net", True, True, id="secret-that-is-an-email"),
+    ],
+)
+def test_contains_pii_does_not_count_account_secrets(text: str, pii: bool, secret: bool) -> None:
+    assert contains_pii(text) is pii
+    assert contains_secret(text) is secret
+
+
+@pytest.mark.parametrize(("text", "expected"), SECRET_SHARES, ids=lambda t: t[:40])
+def test_redacted_secret_stays_redacted(text: str, expected: str) -> None:
+    assert redact(expected) == expected
+    assert contains_secret(expected) is False
+
+
+def test_secret_after_a_long_hostile_prefix_is_still_found() -> None:
+    # Catastrophic backtracking would hang here; the time limit is only a generous
+    # backstop, not a benchmark.
+    text = "secret is " * 20_000 + "Bluebellwood"
+    started = time.perf_counter()
+    assert redact(text) == "secret is " * 20_000 + "[REDACTED]"
+    assert contains_secret(text) is True
+    assert time.perf_counter() - started < 2.0
+
+
 # --- Awkward input --------------------------------------------------------------------
 
 
@@ -329,6 +540,8 @@ def test_contains_pii_reports_whether_redact_would_change_text(text: str, expect
         pytest.param("  \t\n\r\n  ", id="mixed-whitespace"),
         pytest.param("👍🏽🙏 thanks!! 😊", id="emoji"),
         pytest.param("[NHS NUMBER] [PHONE] [EMAIL] [POSTCODE]", id="placeholders"),
+        pytest.param("my secret is [REDACTED]", id="secret-placeholder"),
+        pytest.param("my secret is '[REDACTED]'", id="quoted-secret-placeholder"),
         pytest.param("@ @@ a@ @b .@. +44 (0)", id="fragments"),
     ],
 )
@@ -364,6 +577,14 @@ def _random_digits_and_spaces(length: int) -> str:
         pytest.param("x@" * 5_000, id="many-at-signs"),
         pytest.param("LN1 " * 2_500, id="repeated-outward-codes"),
         pytest.param("943 476 5919 call 07700 900123 " * 400, id="lots-of-real-pii"),
+        pytest.param("secret is " * 20_000, id="repeated-secret-lead-in"),
+        pytest.param("secret" + " " * 20_000 + "is" + " " * 20_000, id="secret-long-spaces"),
+        pytest.param("secret:" * 10_000, id="repeated-secret-colon"),
+        pytest.param("my secret is '" + "a" * 20_000, id="secret-unclosed-quote"),
+        pytest.param("secret is " + "a." * 10_000, id="secret-long-dotted-value"),
+        pytest.param("use " + "a." * 10_000 + " as", id="use-as-without-secret"),
+        pytest.param("set my secret to " * 1_000, id="repeated-set-to"),
+        pytest.param("helpdesk@nhs.net " * 1_000, id="many-rejected-candidates"),
     ],
 )
 def test_very_long_text_does_not_blow_up(text: str) -> None:
@@ -382,4 +603,4 @@ def test_lots_of_real_pii_is_all_redacted() -> None:
 
 def test_rules_table_is_ordered_with_nhs_numbers_before_phones() -> None:
     names = [rule.name for rule in RULES]
-    assert names == ["EMAIL", "NHS_NUMBER", "PHONE", "POSTCODE"]
+    assert names == ["ACCOUNT_SECRET", "EMAIL", "NHS_NUMBER", "PHONE", "POSTCODE"]

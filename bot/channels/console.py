@@ -14,9 +14,19 @@ def render(reply: Reply) -> str:
     """Multi-line text for a person at a terminal."""
     text = _BOLD.sub(r"\1", reply.text)
     if reply.buttons:
-        choices = "\n".join(f"  [{i}] {b.label}" for i, b in enumerate(reply.buttons, start=1))
+        choices = "\n".join(
+            f"  [{i}] {b.label}" + _typed_hint(b.label, b.typed, i)
+            for i, b in enumerate(reply.buttons, start=1)
+        )
         text += "\n" + choices
     return text
+
+
+def _typed_hint(label: str, typed: str, position: int) -> str:
+    # Show the word to type only where it is not simply the number or the label itself.
+    if not typed or typed == str(position) or typed.lower() == label.lower():
+        return ""
+    return f" (or type: {typed})"
 
 
 def render_line(reply: Reply) -> str:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.content.schema import Answer, Contact, ContentFile, Intent, Synonyms
+from bot.content import flowgraph
+from bot.content.schema import Answer, Contact, ContentFile, Flow, Intent, Synonyms
 from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, read_yaml
 from bot.core.normalise import Normaliser
 
@@ -56,6 +57,7 @@ class Content:
     answers: dict[str, Answer] = field(default_factory=dict)
     contacts: list[Contact] = field(default_factory=list)
     synonyms: Synonyms = field(default_factory=Synonyms)
+    flows: dict[str, Flow] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
 
     def answer_for(self, intent_id: str) -> Answer | None:
@@ -64,6 +66,9 @@ class Content:
 
     def normaliser(self) -> Normaliser:
         return Normaliser(self.synonyms.words, self.synonyms.spellings)
+
+
+FLOWS_FOLDER = "flows"  # guided flows live in knowledge/flows/, one file each by convention
 
 
 def yaml_files(*folders: Path) -> Iterator[Path]:
@@ -86,7 +91,7 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
     words: dict[str, list[str]] = {}
     spellings: dict[str, str] = {}
 
-    for path in yaml_files(intents_dir, knowledge_dir):
+    for path in yaml_files(intents_dir, knowledge_dir, knowledge_dir / FLOWS_FOLDER):
         parsed = _parse(path, problems)
         if parsed is None:
             continue
@@ -94,6 +99,7 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
         for kind, items, store in (
             ("intent", model.intents, content.intents),
             ("answer", model.answers, content.answers),
+            ("flow", model.flows, content.flows),
         ):
             section = data.get(f"{kind}s")
             for index, item in enumerate(items):
@@ -115,6 +121,10 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
                     for j in range(len(item.examples)):
                         line = line_of(section, [index, "examples", j]) if section else 1
                         where[("example", f"{item.id}#{j}")] = Where(path, line)
+                if isinstance(item, Flow):
+                    for loc, message in flowgraph.problems(item):
+                        line = line_of(section, [index, *loc]) if section else 1
+                        problems.append(Problem(path, line, message))
         content.contacts.extend(model.contacts)
         if model.synonyms is not None:
             words.update(model.synonyms.words)
@@ -146,7 +156,11 @@ def _parse(path: Path, problems: list[Problem]) -> tuple[LineDict, ContentFile] 
     except ValidationError as exc:
         for error in exc.errors():
             loc = error["loc"]
-            problems.append(Problem(path, line_of(data, loc), _describe(loc, error["msg"])))
+            message = _describe(loc, error["msg"])
+            if isinstance(error.get("input"), bool):
+                # YAML 1.1 reads yes/no/on/off as booleans: a classic trap in choice labels.
+                message += ' (put it in quotes, e.g. "No": YAML reads yes/no/on/off as true/false)'
+            problems.append(Problem(path, line_of(data, loc), message))
         return None
 
 
@@ -159,9 +173,13 @@ def _describe(loc: tuple[object, ...], msg: str) -> str:
 def _cross_check(content: Content, where: dict[tuple[str, str], Where]) -> Iterator[Problem]:
     for intent in content.intents.values():
         at = where[("intent", intent.id)]
+        if intent.flow is not None and intent.flow not in content.flows:
+            yield Problem(
+                at.path, at.line, f"intent '{intent.id}' starts unknown flow '{intent.flow}'"
+            )
         if intent.answer is None:
-            if not intent.out_of_scope:
-                yield Problem(at.path, at.line, f"intent '{intent.id}' has no answer")
+            if not intent.out_of_scope and intent.flow is None:
+                yield Problem(at.path, at.line, f"intent '{intent.id}' has no answer or flow")
         elif intent.answer not in content.answers:
             yield Problem(
                 at.path, at.line, f"intent '{intent.id}' refers to unknown answer '{intent.answer}'"
@@ -176,6 +194,12 @@ def _cross_check(content: Content, where: dict[tuple[str, str], Where]) -> Itera
             )
     for answer in content.answers.values():
         at = where[("answer", answer.id)]
+        if answer.walkthrough is not None and answer.walkthrough not in content.flows:
+            yield Problem(
+                at.path,
+                at.line,
+                f"answer '{answer.id}' offers unknown flow '{answer.walkthrough}'",
+            )
         for related in answer.related:
             if related not in content.intents:
                 yield Problem(

@@ -26,6 +26,9 @@ class Intent(_Model):
     answer: Id | None = Field(
         default=None, description="The id of an answer in knowledge/ (not for out_of_scope)."
     )
+    flow: Id | None = Field(
+        default=None, description="Start this guided flow (knowledge/flows/) instead of answering."
+    )
     examples: list[Text] = Field(min_length=1)
     smalltalk: bool = Field(
         default=False, description="Greetings and the like: lose to a real question."
@@ -42,6 +45,9 @@ class Answer(_Model):
     text: Text
     source: str | None = Field(default=None, pattern=r"^https?://\S+$")
     related: list[Id] = Field(default_factory=list, description="Intent ids offered next.")
+    walkthrough: Id | None = Field(
+        default=None, description="A guided flow offered as a 'walk me through it' button."
+    )
     offer_handoff: bool = False
 
 
@@ -64,6 +70,48 @@ class Synonyms(_Model):
     spellings: dict[Text, Text] = Field(default_factory=dict)
 
 
+class Choice(_Model):
+    """One answer the user can give at a step, and where it leads."""
+
+    label: Text
+    typed: Text = Field(description="What a person types instead of clicking, e.g. 'yes'.")
+    aliases: list[Text] = Field(default_factory=list, description="Other words that mean it.")
+    goto: Id
+
+
+class Link(_Model):
+    label: Text
+    url: str = Field(pattern=r"^https?://\S+$")
+
+
+class Step(_Model):
+    """One screen of a guided flow: text, then choices, a single next step, or the end."""
+
+    id: Id
+    text: Text
+    choices: list[Choice] = Field(default_factory=list)
+    next: Id | None = None
+    links: list[Link] = Field(default_factory=list)
+    end: bool = Field(default=False, description="The flow is complete once this is shown.")
+    handoff: bool = Field(default=False, description="Offer to hand over to the helpdesk here.")
+
+
+class Flow(_Model):
+    """A step-by-step walk-through, driven entirely by this YAML."""
+
+    id: Id
+    title: Text = Field(description="Shown on buttons that start it, e.g. 'Set up my secret'.")
+    start: Id | None = Field(default=None, description="The first step (default: the first).")
+    steps: list[Step] = Field(min_length=1)
+
+    @property
+    def first(self) -> str:
+        return self.start or self.steps[0].id
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+
 class ContentFile(_Model):
     """Everything one YAML file may hold."""
 
@@ -71,3 +119,4 @@ class ContentFile(_Model):
     answers: list[Answer] = Field(default_factory=list)
     contacts: list[Contact] = Field(default_factory=list)
     synonyms: Synonyms | None = None
+    flows: list[Flow] = Field(default_factory=list)

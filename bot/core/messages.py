@@ -51,6 +51,8 @@ class ReplyMeta:
     suggestions: tuple[str, ...] = ()
     handoff_offered: bool = False
     source: str | None = None
+    flow: str | None = None  # the guided flow this reply belongs to, and its step
+    step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,4 +74,6 @@ class Reply:
             "buttons": [asdict(b) for b in self.buttons],
             "handoff_offered": self.meta.handoff_offered,
             "source": self.meta.source,
+            "flow": self.meta.flow,
+            "step": self.meta.step,
         }

@@ -6,6 +6,8 @@ here, so that every reply has the same voice and the helpdesk is always one step
 
 from __future__ import annotations
 
+import re
+
 from bot.content.loader import Content
 from bot.content.schema import Contact
 from bot.core.messages import Button, Reply, ReplyMeta
@@ -14,6 +16,34 @@ HANDOFF = "handoff"
 NONE_OF_THESE = "none"
 INTENT_PREFIX = "intent:"
 TALK_TO_PERSON = "talk to a person"
+WALKTHROUGH = "walk me through"
+FLOW_PREFIX = "flow:"  # button values that drive guided flows (bot.core.flows.Action)
+
+
+_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|>|\|)")
+
+
+def reflow(text: str) -> str:
+    """Join the hard-wrapped lines of YAML text into paragraphs, keeping lists intact.
+
+    In Markdown a single newline is a space, but chat apps show it as a line break, so
+    "ask for **some of its\ncharacters**" must become one line before any channel sees it.
+    """
+    lines: list[str] = []
+    for line in text.strip().splitlines():
+        stripped = line.strip()
+        joinable = (
+            lines
+            and lines[-1].strip()
+            and stripped
+            and not _BLOCK_START.match(line)
+            and not lines[-1].endswith("  ")
+        )
+        if joinable:
+            lines[-1] = f"{lines[-1].rstrip()} {stripped}"
+        else:
+            lines.append(line.rstrip() if stripped else "")
+    return "\n".join(lines)
 
 
 def handoff_button() -> Button:
@@ -40,7 +70,7 @@ def answer(content: Content, intent_id: str, confidence: float) -> Reply:
     found = content.answer_for(intent_id)
     if found is None:  # an out-of-scope intent chosen by id: it has nothing to say
         return fallback(content, confidence=confidence)
-    text = found.text.replace("{contacts}", format_contacts(content.contacts)).strip()
+    text = reflow(found.text).replace("{contacts}", format_contacts(content.contacts))
     if found.source:
         text += f"\n\nSource: {found.source}"
     buttons = [
@@ -48,6 +78,10 @@ def answer(content: Content, intent_id: str, confidence: float) -> Reply:
         for r in found.related
         if r in content.intents
     ]
+    flow = content.flows.get(found.walkthrough) if found.walkthrough else None
+    if flow is not None:
+        value = f"{FLOW_PREFIX}start:{flow.id}"
+        buttons.append(Button(f"Walk me through it: {flow.title}", value, WALKTHROUGH))
     if found.offer_handoff:
         buttons.append(handoff_button())
     return Reply(
@@ -97,3 +131,17 @@ def empty_prompt(*, had_symbols: bool) -> Reply:
     else:
         text = "I didn't get a message there. What would you like to know?"
     return Reply(text=text + ' For example: "how do I set up my Account Secret?" Or type **help**.')
+
+
+PORTAL = "https://portal.nhs.net/"
+
+
+def secret_warning() -> Reply:
+    text = (
+        "**Please don't share your Account Secret**, not even with me. I haven't kept what "
+        "you typed.\n\n"
+        "Nobody needs your whole secret: helpdesk agents only ever ask for *some* of its "
+        "characters. If you have shared it anywhere, change it now in the Self-Service "
+        f"section of your Profile in the NHS.net Connect Portal ({PORTAL})."
+    )
+    return Reply(text, meta=ReplyMeta(confidence=1.0, source=PORTAL))

@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.store.models import Conversation, MessageRecord, Unanswered, utcnow
+from bot.store.models import Conversation, FlowRun, MessageRecord, Unanswered, utcnow
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -112,6 +112,22 @@ class Turn:
                 best_score=best_score,
             )
         )
+
+    def start_run(self, flow_id: str, step: str) -> int:
+        run = FlowRun(flow_id=flow_id, conversation_id=self.conversation.id, step=step)
+        self.session.add(run)
+        self.session.flush()  # for its id, which the conversation state keeps
+        return run.id
+
+    def update_run(self, run_id: int | None, step: str, status: str | None = None) -> None:
+        """Move a run to ``step`` and, when given, a final status (completed, ...)."""
+        run = self.session.get(FlowRun, run_id) if run_id is not None else None
+        if run is None or run.status != "active":
+            return
+        run.step = step
+        run.updated_at = utcnow()
+        if status is not None:
+            run.status = status
 
 
 class Store:

@@ -59,3 +59,21 @@ class Unanswered(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class FlowRun(Base):
+    """One walk-through of a guided flow, for the started/completed/cancelled counts.
+
+    ``status`` is active, completed, cancelled or abandoned; an active run idle for longer
+    than the flow timeout also counts as abandoned.
+    """
+
+    __tablename__ = "flow_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[str] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    step: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
