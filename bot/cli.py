@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -20,6 +21,9 @@ from bot.core.engine import Engine, Knowledge
 from bot.core.flows import start_value
 from bot.core.messages import Message, Reply
 from bot.store import Store, StoreUnavailable
+from bot.tickets import cli as tickets_cli
+from bot.tickets.mailer import TicketMailer
+from bot.tickets.service import Tickets, email_new_tickets
 
 log = logging.getLogger("bot.cli")
 
@@ -59,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--misses", action="store_true", help="list every miss")
     sub.add_parser("bench", parents=[common], help="time the message path")
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
+    tickets_cli.add_parser(sub, common)
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
     un.add_argument("--limit", type=int, default=50)
     db = sub.add_parser("db", parents=[common], help="database commands")
@@ -89,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``helpbot eval ... | head``): stop quietly, no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _open_store(settings: Settings) -> Store | None:
@@ -100,11 +109,17 @@ def _open_store(settings: Settings) -> Store | None:
 
 
 def _engine(settings: Settings) -> Engine:
+    store = _open_store(settings)
+    tickets = Tickets(store) if store is not None else None
+    if tickets is not None and settings.smtp is not None:
+        email_new_tickets(tickets, TicketMailer(settings.smtp))
     return Engine.from_folders(
         settings.intents_dir,
         settings.knowledge_dir,
-        _open_store(settings),
+        store,
         flow_timeout=settings.flow_timeout,
+        tickets=tickets,
+        hours=settings.helpdesk_hours,
     )
 
 
@@ -270,5 +285,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "bench": cmd_bench,
     "unanswered": cmd_unanswered,
     "flows": cmd_flows,
+    "tickets": tickets_cli.run,
     "db": cmd_db,
 }

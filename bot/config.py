@@ -5,20 +5,42 @@ Command-line options override these; nothing else in the package reads ``os.envi
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+from bot.tickets.hours import BusinessHours, HoursInvalid
 
 # The shipped content sits beside the package in a checkout (and in an editable install).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///helpbot.db"
 DEFAULT_FLOW_TIMEOUT_MINUTES = 24 * 60
+DEFAULT_HELPDESK_HOURS = "Mon-Fri 09:00-17:00"
 
 
 class ConfigError(Exception):
     """A setting has a value helpbot cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how ticket emails go (``bot.tickets.mailer``)."""
+
+    host: str
+    port: int = 587
+    username: str | None = None
+    # Kept out of repr so printing or logging the settings cannot leak it.
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = True
+    sender: str = "helpbot@localhost"
+    recipient: str = ""
+    timeout: float = 10.0
+    attempts: int = 3
+    retry_delay: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,11 @@ class Settings:
     database_url: str
     log_level: str = "WARNING"
     flow_timeout: timedelta = timedelta(minutes=DEFAULT_FLOW_TIMEOUT_MINUTES)
+    # None means the email route for tickets is off.
+    smtp: SmtpSettings | None = None
+    helpdesk_hours: BusinessHours = field(
+        default_factory=lambda: BusinessHours.parse(DEFAULT_HELPDESK_HOURS)
+    )
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with every non-None change applied (how CLI options win over the env)."""
@@ -42,7 +69,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         log_level=env.get("HELPBOT_LOG_LEVEL", "WARNING").upper(),
         flow_timeout=timedelta(minutes=_positive(env, "HELPBOT_FLOW_TIMEOUT_MINUTES")),
+        smtp=_load_smtp(env),
+        helpdesk_hours=_hours(env.get("HELPBOT_HELPDESK_HOURS") or DEFAULT_HELPDESK_HOURS),
     )
+
+
+def _hours(spec: str) -> BusinessHours:
+    try:
+        return BusinessHours.parse(spec)
+    except HoursInvalid as exc:
+        raise ConfigError(f"HELPBOT_HELPDESK_HOURS: {exc}") from None
 
 
 def _positive(env: Mapping[str, str], name: str) -> float:
@@ -56,3 +92,72 @@ def _positive(env: Mapping[str, str], name: str) -> float:
     if not value > 0:
         raise ConfigError(f"{name} must be a number of minutes above 0, not {raw!r}")
     return value
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _load_smtp(env: Mapping[str, str]) -> SmtpSettings | None:
+    host = env.get("HELPBOT_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    recipient = env.get("HELPBOT_SMTP_TO", "").strip()
+    if not recipient:
+        raise ConfigError(
+            "HELPBOT_SMTP_TO must name the helpdesk mailbox when HELPBOT_SMTP_HOST is set"
+        )
+    # Only the variables that are set are passed, so the defaults live in SmtpSettings alone.
+    given: dict[str, Any] = {
+        "port": _whole(env, "HELPBOT_SMTP_PORT", low=1, high=65535),
+        "username": env.get("HELPBOT_SMTP_USER", "").strip() or None,
+        # Not stripped: spaces can be part of a password.
+        "password": env.get("HELPBOT_SMTP_PASSWORD") or None,
+        "starttls": _flag(env, "HELPBOT_SMTP_STARTTLS"),
+        "sender": env.get("HELPBOT_SMTP_FROM", "").strip() or None,
+        "attempts": _whole(env, "HELPBOT_SMTP_ATTEMPTS", low=1),
+        "retry_delay": _seconds(env, "HELPBOT_SMTP_RETRY_DELAY"),
+    }
+    return SmtpSettings(
+        host=host,
+        recipient=recipient,
+        **{k: v for k, v in given.items() if v is not None},
+    )
+
+
+def _whole(env: Mapping[str, str], name: str, *, low: int, high: int | None = None) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if value < low or (high is not None and value > high):
+        limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise ConfigError(f"{name} must be a whole number {limits}, not {raw!r}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and value >= 0):
+        raise ConfigError(f"{name} must be a number of seconds, 0 or more, not {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true/false, yes/no or 1/0, not {raw!r}")

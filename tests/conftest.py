@@ -1,15 +1,21 @@
-"""Shared fixtures: the shipped knowledge, real databases, and the CLI as a process."""
+"""Shared fixtures: the shipped knowledge, real databases, the CLI, an SMTP server."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
 from bot.config import PROJECT_ROOT
@@ -95,3 +101,46 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(INTENTS, intents)
     shutil.copytree(KNOWLEDGE, knowledge)
     return intents, knowledge
+
+
+def free_port() -> int:
+    # Controller(port=0) is not supported by every aiosmtpd version, so ask the OS instead.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler: answers DATA from a script, then ``then``; keeps what it accepted."""
+
+    def __init__(self, *script: str, then: str = "250 OK") -> None:
+        self.script = list(script)
+        self.then = then
+        self.data_calls = 0
+        self.received: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.data_calls += 1
+        reply = self.script.pop(0) if self.script else self.then
+        if reply.startswith("250"):
+            self.received.append(message_from_bytes(envelope.content, policy=default_policy))
+        return reply
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., int]]:
+    """Start an SMTP server on 127.0.0.1 with a handler and SMTP options; returns its port."""
+    controllers: list[Controller] = []
+
+    def start(handler: Inbox, **smtp_options: Any) -> int:
+        port = free_port()
+        controller = Controller(
+            handler, hostname="127.0.0.1", port=port, server_hostname="localhost", **smtp_options
+        )
+        controller.start()
+        controllers.append(controller)
+        return port
+
+    yield start
+    for controller in controllers:
+        controller.stop()

@@ -178,7 +178,7 @@ def _cross_check(content: Content, where: dict[tuple[str, str], Where]) -> Itera
                 at.path, at.line, f"intent '{intent.id}' starts unknown flow '{intent.flow}'"
             )
         if intent.answer is None:
-            if not intent.out_of_scope and intent.flow is None:
+            if not intent.out_of_scope and intent.flow is None and intent.does is None:
                 yield Problem(at.path, at.line, f"intent '{intent.id}' has no answer or flow")
         elif intent.answer not in content.answers:
             yield Problem(

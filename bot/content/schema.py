@@ -6,7 +6,7 @@ Each file holds one or more top-level sections; a file may mix them, but by conv
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -28,6 +28,10 @@ class Intent(_Model):
     )
     flow: Id | None = Field(
         default=None, description="Start this guided flow (knowledge/flows/) instead of answering."
+    )
+    does: Literal["handoff", "ticket_status"] | None = Field(
+        default=None,
+        description="A built-in action instead of an answer: offer a ticket, or report one.",
     )
     examples: list[Text] = Field(min_length=1)
     smalltalk: bool = Field(

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.config import DEFAULT_HELPDESK_HOURS
 from bot.content.flowgraph import CONTROL_WORDS
 from bot.content.loader import Content, load_content
-from bot.core import flows, replies
+from bot.core import flows, handoff, replies
 from bot.core.flows import FlowState, RunLog
 from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply
@@ -26,6 +27,8 @@ from bot.core.redact import contains_secret, redact
 from bot.store import Store, StoreUnavailable
 from bot.store.db import Turn
 from bot.store.models import utcnow
+from bot.tickets.hours import BusinessHours
+from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,29 @@ class Decision:
     unanswered: tuple[str | None, float] | None = None  # (best guess, score) if unanswered
 
 
+@dataclass
+class _Context:
+    """Everything one turn's decision reads: the message, the state, where to record."""
+
+    knowledge: Knowledge
+    text: str
+    action: str | None
+    state: dict[str, Any]
+    runs: RunLog
+    requester: Requester
+    now: datetime
+    tickets: Tickets | None
+    walk: FlowState | None = None
+
+    @property
+    def content(self) -> Content:
+        return self.knowledge.content
+
+    @property
+    def stamp(self) -> str:
+        return self.now.isoformat()
+
+
 class Engine:
     def __init__(
         self,
@@ -62,6 +88,8 @@ class Engine:
         source: tuple[Path, Path] | None = None,
         flow_timeout: timedelta = DEFAULT_FLOW_TIMEOUT,
         clock: Callable[[], datetime] = utcnow,
+        tickets: Tickets | None = None,
+        hours: BusinessHours | None = None,
     ) -> None:
         self._knowledge = knowledge
         self.store = store
@@ -69,6 +97,8 @@ class Engine:
         self._reload_lock = threading.Lock()
         self.flow_timeout = flow_timeout
         self._clock = clock
+        self.tickets = tickets if tickets is not None or store is None else Tickets(store)
+        self.hours = hours or BusinessHours.parse(DEFAULT_HELPDESK_HOURS)
 
     @classmethod
     def from_folders(
@@ -99,24 +129,28 @@ class Engine:
         # Checked on the raw text; from here on only the redacted text exists.
         secret = contains_secret(raw)
         del raw
-        knowledge = self._knowledge
+        requester = Requester(
+            message.channel, message.user_id, message.conversation_key, message.display_name
+        )
         decision: Decision | None = None
         if self.store is not None:
             try:
                 with self.store.turn(
                     message.channel, message.user_id, message.conversation_key
                 ) as turn:
-                    decision = self._decide(
-                        knowledge, text, message.action, turn.state, turn, secret=secret
-                    )
+                    waiting = [Reply.from_dict(r) for r in turn.take_outbox()]
+                    ctx = self._context(text, message.action, turn.state, turn, requester)
+                    decision = self._decide(ctx, secret)
                     self._record(turn, text, decision)
+                    decision.replies[:0] = waiting
             except StoreUnavailable as exc:
                 # Answer anyway, without memory: the helpdesk contacts must get through.
                 log.error("answering without the database: %s", exc)
+                decision = None
         if decision is None:
-            decision = self._decide(
-                knowledge, text, message.action, {}, flows.NoRuns(), secret=secret
-            )
+            ctx = self._context(text, message.action, {}, flows.NoRuns(), requester)
+            ctx.tickets = None
+            decision = self._decide(ctx, secret)
         for reply in decision.replies:
             log.info(
                 "reply channel=%s intent=%s confidence=%.2f fallback=%s",
@@ -127,25 +161,27 @@ class Engine:
             )
         return decision.replies
 
-    def _decide(
+    def _context(
         self,
-        knowledge: Knowledge,
         text: str,
         action: str | None,
         state: dict[str, Any],
         runs: RunLog,
-        *,
-        secret: bool = False,
-    ) -> Decision:
-        content = knowledge.content
-        now = self._clock()
-        walk, notice = self._current_walk(content, FlowState.load(state.get("flow")), runs, now)
-        decision = self._decide_in(knowledge, text, action, state, runs, walk, secret, now)
+        requester: Requester,
+    ) -> _Context:
+        return _Context(
+            self._knowledge, text, action, state, runs, requester, self._clock(), self.tickets
+        )
+
+    def _decide(self, ctx: _Context, secret: bool) -> Decision:
+        walk, notice = self._current_walk(ctx, FlowState.load(ctx.state.get("flow")))
+        ctx.walk = walk
+        decision = self._decide_in(ctx, secret)
         if notice is not None:
-            offered = [Button(**b) for b in state.get("buttons", [])]
-            value = action or _typed_choice(text, offered) or ""
+            offered = [Button(**b) for b in ctx.state.get("buttons", [])]
+            value = ctx.action or _typed_choice(ctx.text, offered) or ""
             stale = value.startswith(flows.PREFIX) and not value.startswith(flows.START)
-            if stale or fold(text) in CONTROL_WORDS or not fold(text):
+            if stale or fold(ctx.text) in CONTROL_WORDS or not fold(ctx.text):
                 decision = Decision([notice], unanswered=None)
             else:
                 # One set of buttons per turn: the answer's, so numbers stay unambiguous.
@@ -153,20 +189,20 @@ class Engine:
         return _remember(decision)
 
     def _current_walk(
-        self, content: Content, walk: FlowState | None, runs: RunLog, now: datetime
+        self, ctx: _Context, walk: FlowState | None
     ) -> tuple[FlowState | None, Reply | None]:
         """The walk-through still in progress, or a notice that it has lapsed."""
         if walk is None:
             return None, None
-        flow = content.flows.get(walk.flow)
+        flow = ctx.content.flows.get(walk.flow)
         since = walk.idle_since()
         if flow is None or flow.step(walk.step) is None:
-            runs.update_run(walk.run, walk.step, "abandoned")
+            ctx.runs.update_run(walk.run, walk.step, "abandoned")
             text = "The walk-through you were on has changed since, so I've closed it."
             buttons = (flows.start_button(flow, "Start it again"),) if flow else ()
             return None, Reply(text, buttons)
-        if since is None or now - since > self.flow_timeout:
-            runs.update_run(walk.run, walk.step, "abandoned")
+        if since is None or ctx.now - since > self.flow_timeout:
+            ctx.runs.update_run(walk.run, walk.step, "abandoned")
             hours = max(1, round(self.flow_timeout.total_seconds() / 3600))
             text = (
                 f"Welcome back! I closed **{flow.title}** because it had been left for more "
@@ -176,126 +212,134 @@ class Engine:
             return None, Reply(text, (flows.start_button(flow, "Start it again"),))
         return walk, None
 
-    def _decide_in(
-        self,
-        knowledge: Knowledge,
-        text: str,
-        action: str | None,
-        state: dict[str, Any],
-        runs: RunLog,
-        walk: FlowState | None,
-        secret: bool,
-        now: datetime,
-    ) -> Decision:
-        content = knowledge.content
-        stamp = now.isoformat()
+    def _decide_in(self, ctx: _Context, secret: bool) -> Decision:
+        content, walk, text = ctx.content, ctx.walk, ctx.text
         if secret:
-            return self._aside(content, Decision([replies.secret_warning()]), walk, stamp)
+            return self._aside(ctx, Decision([replies.secret_warning()]))
 
-        offered = [Button(**b) for b in state.get("buttons", [])]
-        chosen = action or _typed_choice(text, offered)
+        offered = [Button(**b) for b in ctx.state.get("buttons", [])]
+        chosen = ctx.action or _typed_choice(text, offered)
+        pending = handoff.Pending.load(ctx.state.get("handoff"))
+        if pending is not None and chosen is None:
+            # The one sentence the user was invited to add, or a plain "no".
+            value = handoff.CANCEL if handoff.declined(text) else handoff.CREATE
+            return self._handoff(ctx, value, pending, note=text if fold(text) else None)
         if chosen is None and walk is not None:
             typed = flows.typed_action(text, content.flows[walk.flow], walk)
             chosen = typed.value() if typed else None
         if chosen is not None:
             flow_action = flows.Action.parse(chosen)
             if flow_action is not None:
-                return _walked(flows.move(content.flows, walk, flow_action, runs, stamp))
-            decision = self._act(knowledge, chosen, state, walk, runs, stamp)
+                return _walked(flows.move(content.flows, walk, flow_action, ctx.runs, ctx.stamp))
+            decision = self._act(ctx, chosen, pending)
             if decision is not None:
                 return decision
 
         if not fold(text):
             if walk is not None:
                 move = flows.Action("resume", walk.flow)
-                return _walked(flows.move(content.flows, walk, move, runs, stamp))
+                return _walked(flows.move(content.flows, walk, move, ctx.runs, ctx.stamp))
             return Decision([replies.empty_prompt(had_symbols=bool(text.strip()))])
 
-        match = knowledge.matcher.match(text)
+        match = ctx.knowledge.matcher.match(text)
         best = match.best
         if match.band is Band.ANSWER and best is not None:
-            return self._answer(knowledge, best.intent, best.score, walk, runs, stamp)
+            return self._answer(ctx, best.intent, best.score)
         if match.band is Band.SUGGEST:
-            options = [(c.intent, c.score) for c in knowledge.matcher.suggestions(match)]
+            options = [(c.intent, c.score) for c in ctx.knowledge.matcher.suggestions(match)]
             decision = Decision([replies.did_you_mean(content, options)])
             decision.state["question"] = text[:MAX_STORED_CHARS]
-            return self._aside(content, decision, walk, stamp)
+            return self._aside(ctx, decision)
         if walk is not None and len(fold(text).split()) <= flows.MAX_LOOSE_WORDS:
             # A short reply that fits no option is a mistyped answer, not a new question.
             preface = "Sorry, I didn't catch that. Please choose one of the options below."
-            walk.touched = stamp
+            walk.touched = ctx.stamp
             reply = flows.render(content.flows[walk.flow], walk, preface=preface)
             return _walked(flows.Outcome([reply], walk))
-        decision = Decision(
-            [replies.fallback(content, confidence=match.confidence)],
-            unanswered=(best.intent if best else None, match.confidence),
-        )
-        return self._aside(content, decision, walk, stamp)
+        misses = int(ctx.state.get("misses", 0)) + 1
+        reply = replies.fallback(content, confidence=match.confidence, again=misses >= 2)
+        decision = Decision([reply], unanswered=(best.intent if best else None, match.confidence))
+        decision.state["misses"] = misses
+        decision.state["question"] = text[:MAX_STORED_CHARS]
+        return self._aside(ctx, decision)
 
-    def _answer(
-        self,
-        knowledge: Knowledge,
-        intent_id: str,
-        confidence: float,
-        walk: FlowState | None,
-        runs: RunLog,
-        stamp: str,
-    ) -> Decision:
-        content = knowledge.content
-        flow_id = content.intents[intent_id].flow
-        if flow_id is not None:
+    def _answer(self, ctx: _Context, intent_id: str, confidence: float) -> Decision:
+        content, walk = ctx.content, ctx.walk
+        intent = content.intents[intent_id]
+        if intent.does == "handoff":
+            return self._act(ctx, replies.HANDOFF, None) or Decision([])
+        if intent.does == "ticket_status":
+            if ctx.tickets is None:
+                return Decision([handoff.unavailable()])
+            return self._aside(ctx, Decision([handoff.status(ctx.tickets, ctx.requester)]))
+        if intent.flow is not None:
             # Asking for the walk-through you are already on carries on; any other starts.
-            verb = "resume" if walk is not None and walk.flow == flow_id else "start"
-            outcome = flows.move(content.flows, walk, flows.Action(verb, flow_id), runs, stamp)
+            verb = "resume" if walk is not None and walk.flow == intent.flow else "start"
+            action = flows.Action(verb, intent.flow)
+            outcome = flows.move(content.flows, walk, action, ctx.runs, ctx.stamp)
             outcome.replies[:] = [
                 replace(r, meta=replace(r.meta, intent=intent_id, confidence=confidence))
                 for r in outcome.replies
             ]
             return _walked(outcome)
         decision = Decision([replies.answer(content, intent_id, confidence)])
-        return self._aside(content, decision, walk, stamp)
+        decision.state["topic"] = intent_id
+        return self._aside(ctx, decision)
 
-    def _act(
-        self,
-        knowledge: Knowledge,
-        value: str,
-        state: dict[str, Any],
-        walk: FlowState | None,
-        runs: RunLog,
-        stamp: str,
-    ) -> Decision | None:
-        content = knowledge.content
+    def _act(self, ctx: _Context, value: str, pending: handoff.Pending | None) -> Decision | None:
+        content = ctx.content
         if value.startswith(replies.INTENT_PREFIX):
             intent = value.removeprefix(replies.INTENT_PREFIX)
             if intent in content.intents:
-                return self._answer(knowledge, intent, 1.0, walk, runs, stamp)
+                return self._answer(ctx, intent, 1.0)
             return None
-        if value == replies.HANDOFF and "talk_to_person" in content.intents:
-            decision = Decision([replies.answer(content, "talk_to_person", 1.0)])
-        elif value == replies.HANDOFF:
-            decision = Decision([replies.fallback(content, confidence=1.0)])
+        if value in (handoff.CREATE, handoff.CANCEL):
+            if pending is None:
+                return Decision([handoff.cancelled()]) if value == handoff.CANCEL else None
+            return self._handoff(ctx, value, pending, note=None)
+        if value.startswith(FEEDBACK_PREFIX) and ctx.tickets is not None:
+            reply = handoff.feedback(ctx.tickets, value)
+            return Decision([reply]) if reply is not None else None
+        if value == replies.HANDOFF:
+            if ctx.tickets is None and "talk_to_person" in content.intents:
+                decision = Decision([replies.answer(content, "talk_to_person", 1.0)])
+            elif ctx.tickets is None:
+                decision = Decision([replies.fallback(content, confidence=1.0)])
+            else:
+                decision = Decision([handoff.confirm(content)])
+                topic = ctx.walk.flow if ctx.walk else ctx.state.get("topic") or "general"
+                summary = ctx.state.get("question") or f"Help with {topic}"
+                decision.state["handoff"] = handoff.Pending(str(topic), str(summary)).dump()
         elif value == replies.NONE_OF_THESE:
             # The suggestions missed: that question is one admins should see.
             decision = Decision(
                 [replies.fallback(content)],
                 unanswered=(None, 0.0),
-                state={"unanswered_text": state.get("question", "")},
+                state={"unanswered_text": ctx.state.get("question", "")},
             )
+            decision.state["question"] = ctx.state.get("question", "")
         else:
             return None
-        return self._aside(content, decision, walk, stamp)
+        return self._aside(ctx, decision)
+
+    def _handoff(
+        self, ctx: _Context, value: str, pending: handoff.Pending, note: str | None
+    ) -> Decision:
+        if value == handoff.CANCEL or ctx.tickets is None:
+            return self._aside(ctx, Decision([handoff.cancelled()]))
+        reply = handoff.open_ticket(ctx.tickets, self.hours, ctx.requester, pending, note, ctx.now)
+        return self._aside(ctx, Decision([reply]))
 
     @staticmethod
-    def _aside(
-        content: Content, decision: Decision, walk: FlowState | None, stamp: str
-    ) -> Decision:
+    def _aside(ctx: _Context, decision: Decision) -> Decision:
         """Answer off the path of a walk-through, and offer to carry on where they were."""
-        if walk is None:
+        walk = ctx.walk
+        if walk is None or not decision.replies:
             return decision
         walk.aside = True
-        walk.touched = stamp
+        walk.touched = ctx.stamp
         last = decision.replies[-1]
-        resume = flows.resume_button(content.flows[walk.flow], walk)
+        resume = flows.resume_button(ctx.content.flows[walk.flow], walk)
         decision.replies[-1] = replace(last, buttons=(*last.buttons, resume))
         decision.state["flow"] = walk.dump()
         return decision

@@ -63,6 +63,12 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     meta: ReplyMeta = field(default_factory=ReplyMeta)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        """A reply stored as ``{"text", "buttons"}`` (the outbox), back as a ``Reply``."""
+        buttons = tuple(Button(**b) for b in data.get("buttons", []))
+        return cls(text=str(data.get("text", "")), buttons=buttons)
+
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape of ``helpbot ask --json``."""
         return {

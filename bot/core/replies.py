@@ -112,12 +112,18 @@ def did_you_mean(content: Content, candidates: list[tuple[str, float]]) -> Reply
     )
 
 
-def fallback(content: Content, *, confidence: float = 0.0) -> Reply:
+def fallback(content: Content, *, confidence: float = 0.0, again: bool = False) -> Reply:
     text = (
         "Sorry, I'm not sure about that one, and I'd rather not guess. I can help with "
         "NHSmail and the Account Secret.\n\n"
         "For anything else, or to talk to a person:\n" + format_contacts(content.contacts)
     )
+    if again:
+        text = (
+            "Sorry, I still can't find an answer to that. Would you like me to pass this "
+            "to the helpdesk? Choose **Talk to a person** and I'll open a ticket for you."
+            "\n\nOr contact them yourself:\n" + format_contacts(content.contacts)
+        )
     return Reply(
         text=text,
         buttons=(handoff_button(),),

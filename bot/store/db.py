@@ -22,7 +22,14 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.store.models import Conversation, FlowRun, MessageRecord, Unanswered, utcnow
+from bot.store.models import (
+    Conversation,
+    FlowRun,
+    MessageRecord,
+    Outbound,
+    Unanswered,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -112,6 +119,29 @@ class Turn:
                 best_score=best_score,
             )
         )
+
+    def take_outbox(self) -> list[dict[str, Any]]:
+        """Messages waiting for this conversation (agent replies, ticket news), oldest first.
+
+        Marked delivered in this turn's transaction: if the turn fails they stay waiting.
+        """
+        conversation = self.conversation
+        waiting = self.session.execute(
+            select(Outbound)
+            .where(
+                Outbound.channel == conversation.channel,
+                Outbound.user_id == conversation.user_id,
+                Outbound.conversation_key == conversation.conversation_key,
+                Outbound.delivered_at.is_(None),
+            )
+            .order_by(Outbound.id)
+            .with_for_update()
+        ).scalars()
+        found = []
+        for item in waiting:
+            item.delivered_at = utcnow()
+            found.append(item.reply)
+        return found
 
     def start_run(self, flow_id: str, step: str) -> int:
         run = FlowRun(flow_id=flow_id, conversation_id=self.conversation.id, step=step)

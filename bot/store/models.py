@@ -77,3 +77,66 @@ class FlowRun(Base):
     step: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Ticket(Base):
+    """A conversation handed to the helpdesk. Text fields hold redacted text only.
+
+    ``open_key`` is set while the ticket is open or claimed and cleared when it is
+    resolved or closed; its unique index is what makes "one open ticket per requester
+    and topic" hold even when two processes create one at the same moment.
+    """
+
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(16), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    conversation_key: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    summary: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64))
+    transcript: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    open_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    email_status: Mapped[str] = mapped_column(String(16), default="off")  # off/pending/sent/failed
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    solved: Mapped[bool | None] = mapped_column()
+    score: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sla_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TicketEvent(Base):
+    """Every status change and message on a ticket: who, what, when."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # created, note, claimed, reply, resolved...
+    actor: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Outbound(Base):
+    """A message for a user that did not come as a reply (an agent's answer, a status).
+
+    Each channel delivers these its own way; the terminal shows them before the next
+    reply.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    conversation_key: Mapped[str] = mapped_column(String(128))
+    reply: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)

@@ -1,0 +1,97 @@
+"""``helpbot tickets ...``: the agents' side of the helpdesk, in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from bot.config import Settings
+from bot.store import Store, StoreUnavailable
+from bot.tickets.service import TicketError, Tickets, TicketView
+
+STATUSES = ("open", "claimed", "resolved", "closed")
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    tickets = sub.add_parser("tickets", parents=[common], help="helpdesk tickets (agents)")
+    actions = tickets.add_subparsers(dest="ticket_command", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[common], help="list tickets")
+    listing.add_argument("--status", choices=STATUSES)
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    show = actions.add_parser("show", parents=[common], help="one ticket with its transcript")
+    show.add_argument("ref")
+    show.add_argument("--json", action="store_true")
+    for name, text in (("claim", "take a ticket"), ("resolve", "mark a ticket resolved")):
+        action = actions.add_parser(name, parents=[common], help=text)
+        action.add_argument("ref")
+        action.add_argument("--agent", required=True, help="your agent id")
+        action.add_argument("--json", action="store_true")
+        if name == "resolve":
+            action.add_argument("--note", help="a note the user will see")
+    reply = actions.add_parser("reply", parents=[common], help="reply to the user")
+    reply.add_argument("ref")
+    reply.add_argument("text")
+    reply.add_argument("--agent", required=True)
+    reply.add_argument("--json", action="store_true")
+    reopen = actions.add_parser("reopen", parents=[common], help="reopen a resolved ticket")
+    reopen.add_argument("ref")
+    reopen.add_argument("--agent", default="agent")
+    reopen.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        tickets = Tickets(Store(settings.database_url))
+        command = args.ticket_command
+        if command == "list":
+            views = tickets.list(args.status)
+            for view in views:
+                print(_json(view, events=False) if args.json else _line(view))
+            if not views and not args.json:
+                print("no tickets")
+            return 0
+        if command == "show":
+            view = tickets.show(args.ref)
+        elif command == "claim":
+            view = tickets.claim(args.ref, args.agent)
+        elif command == "reply":
+            view = tickets.reply(args.ref, args.agent, args.text)
+        elif command == "resolve":
+            view = tickets.resolve(args.ref, args.agent, args.note)
+        else:
+            view = tickets.reopen(args.ref, args.agent)
+    except TicketError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(_json(view) if args.json else _details(view) if command == "show" else _line(view))
+    return 0
+
+
+def _json(view: TicketView, *, events: bool = True) -> str:
+    data = view.to_dict()
+    if not events:
+        data.pop("events", None)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _line(view: TicketView) -> str:
+    who = view.requester.get("display_name") or view.requester["user_id"]
+    owner = f" [{view.assignee}]" if view.assignee else ""
+    return f"{view.ref} {view.status}{owner} {who}: {view.summary[:70]}"
+
+
+def _details(view: TicketView) -> str:
+    lines = [
+        _line(view),
+        f"category: {view.category}   priority: {view.priority}   due: {view.sla_due}",
+        f"email: {view.email}",
+        "transcript:",
+        *(f"  {line}" for line in view.transcript.splitlines()),
+        "events:",
+        *(f"  {e['at']} {e['kind']} by {e['actor']}: {e['text'] or ''}" for e in view.events),
+    ]
+    return "\n".join(lines)

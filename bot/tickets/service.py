@@ -1,0 +1,426 @@
+"""The helpdesk ticket service: open, claim, reply, resolve, reopen, feedback.
+
+Channel-agnostic, like the core: agents reach it through ``helpbot tickets`` (and Slack
+later); users hear back through the outbox, which each channel delivers its own way.
+Every text that reaches a ticket has already been redacted by the engine, and agent
+replies are redacted here too, so the tables never hold patient-identifiable data.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core.messages import Button, Reply
+from bot.core.redact import redact
+from bot.store import Store
+from bot.store.models import MessageRecord, Outbound, Ticket, TicketEvent, utcnow
+from bot.tickets.mailer import TicketMailer
+
+log = logging.getLogger(__name__)
+
+REF_PREFIX = "HD-"
+FEEDBACK_PREFIX = "ticket:"
+OPEN_STATUSES = ("open", "claimed")
+TRANSCRIPT_MESSAGES = 12
+
+
+class TicketError(Exception):
+    """Something an agent asked for cannot be done; the message says why, in one line."""
+
+
+class UnknownTicket(TicketError):
+    pass
+
+
+class TicketConflict(TicketError):
+    pass
+
+
+@dataclass(frozen=True)
+class Requester:
+    channel: str
+    user_id: str
+    conversation_key: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as agents and JSON output see it."""
+
+    ref: str
+    status: str
+    requester: dict[str, Any]
+    summary: str
+    category: str
+    assignee: str | None
+    priority: str
+    created_at: str
+    updated_at: str
+    sla_due: str
+    transcript: str
+    email: str
+    solved: bool | None
+    score: int | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ref_for(ticket_id: int) -> str:
+    return f"{REF_PREFIX}{ticket_id:06d}"
+
+
+def _open_key(requester: Requester, category: str) -> str:
+    return f"{requester.channel}|{requester.user_id}|{category}"
+
+
+class Tickets:
+    """Ticket operations on a ``Store``; each call is one transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        sla: timedelta = timedelta(hours=8),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.sla = sla
+        self._clock = clock
+        self.on_created: list[Callable[[TicketView], None]] = []
+
+    # -- users ------------------------------------------------------------------------------
+
+    def open(
+        self, requester: Requester, category: str, summary: str, note: str | None = None
+    ) -> tuple[TicketView, bool]:
+        """Open a ticket, or add a note to the requester's open one on the same topic.
+
+        Returns the ticket and whether it is new. Two processes racing here end with one
+        ticket: the unique ``open_key`` lets exactly one insert win.
+        """
+        key = _open_key(requester, category)
+        for _ in range(3):
+            existing = self._add_note_to_open(key, requester, note or summary)
+            if existing is not None:
+                return existing, False
+            try:
+                view = self._create(key, requester, category, summary, note)
+            except IntegrityError:
+                continue  # someone else opened it a moment ago: note it on theirs
+            for hook in self.on_created:
+                hook(view)
+            return view, True
+        raise TicketError("could not open a ticket; please try again")
+
+    def _add_note_to_open(self, key: str, requester: Requester, note: str) -> TicketView | None:
+        with self.store.session() as session:
+            ticket = session.execute(
+                select(Ticket).where(Ticket.open_key == key).with_for_update()
+            ).scalar_one_or_none()
+            if ticket is None:
+                return None
+            self._event(session, ticket, "note", requester.user_id, redact(note))
+            return self._view(session, ticket)
+
+    def _create(
+        self, key: str, requester: Requester, category: str, summary: str, note: str | None
+    ) -> TicketView:
+        now = self._clock()
+        with self.store.session() as session:
+            ticket = Ticket(
+                channel=requester.channel,
+                user_id=requester.user_id,
+                conversation_key=requester.conversation_key,
+                display_name=requester.display_name,
+                summary=redact(summary)[:500],
+                category=category,
+                transcript=self._transcript(session, requester),
+                status="open",
+                priority="normal",
+                open_key=key,
+                email_status="off",
+                email_attempts=0,
+                created_at=now,
+                updated_at=now,
+                sla_due=now + self.sla,
+            )
+            session.add(ticket)
+            session.flush()
+            ticket.ref = ref_for(ticket.id)
+            self._event(session, ticket, "created", requester.user_id, None)
+            if note:
+                self._event(session, ticket, "note", requester.user_id, redact(note))
+            return self._view(session, ticket)
+
+    def _transcript(self, session: Session, requester: Requester) -> str:
+        from bot.store.models import Conversation
+
+        conversation = session.execute(
+            select(Conversation.id).where(
+                Conversation.channel == requester.channel,
+                Conversation.user_id == requester.user_id,
+                Conversation.conversation_key == requester.conversation_key,
+            )
+        ).scalar_one_or_none()
+        if conversation is None:
+            return ""
+        rows = session.execute(
+            select(MessageRecord.direction, MessageRecord.text)
+            .where(MessageRecord.conversation_id == conversation)
+            .order_by(MessageRecord.id.desc())
+            .limit(TRANSCRIPT_MESSAGES)
+        ).all()
+        lines = [f"{'user' if d == 'in' else 'bot'}: {text}" for d, text in reversed(rows)]
+        return redact("\n".join(lines))
+
+    def for_requester(self, channel: str, user_id: str) -> list[TicketView]:
+        with self.store.session() as session:
+            rows = session.execute(
+                select(Ticket)
+                .where(Ticket.channel == channel, Ticket.user_id == user_id)
+                .order_by(Ticket.id.desc())
+            ).scalars()
+            return [self._view(session, t, events=False) for t in rows]
+
+    def feedback(self, ref: str, solved: bool | None = None, score: int | None = None) -> None:
+        with self.store.session() as session:
+            ticket = self._get(session, ref)
+            if solved is not None:
+                ticket.solved = solved
+            if score is not None:
+                ticket.score = max(1, min(5, score))
+            self._event(
+                session, ticket, "feedback", ticket.user_id, f"solved={solved} score={score}"
+            )
+
+    # -- agents -----------------------------------------------------------------------------
+
+    def list(self, status: str | None = None) -> list[TicketView]:
+        with self.store.session() as session:
+            query = select(Ticket).order_by(Ticket.id)
+            if status:
+                query = query.where(Ticket.status == status)
+            return [self._view(session, t, events=False) for t in session.execute(query).scalars()]
+
+    def show(self, ref: str) -> TicketView:
+        with self.store.session() as session:
+            return self._view(session, self._get(session, ref))
+
+    def claim(self, ref: str, agent: str) -> TicketView:
+        with self.store.session() as session:
+            ticket = self._get(session, ref)
+            # One conditional UPDATE: of two agents claiming at once, exactly one matches.
+            won = session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket.id, Ticket.status == "open")
+                .values(status="claimed", assignee=agent, updated_at=self._clock())
+            ).rowcount
+            session.refresh(ticket)
+            if not won:
+                if ticket.status == "claimed" and ticket.assignee == agent:
+                    return self._view(session, ticket)
+                if ticket.status == "claimed":
+                    raise TicketConflict(f"{ref} is already claimed by {ticket.assignee}")
+                raise TicketConflict(f"{ref} is {ticket.status}; only open tickets can be claimed")
+            self._event(session, ticket, "claimed", agent, None)
+            self._notify(
+                session,
+                ticket,
+                f"Good news: a helpdesk agent ({agent}) is now looking at your ticket "
+                f"**{ticket.ref}**. Their replies will appear here.",
+            )
+            return self._view(session, ticket)
+
+    def reply(self, ref: str, agent: str, text: str) -> TicketView:
+        text = redact(text.strip())
+        if not text:
+            raise TicketError("the reply is empty")
+        with self.store.session() as session:
+            ticket = self._locked(session, ref)
+            if ticket.status != "claimed" or ticket.assignee != agent:
+                owner = f"claimed by {ticket.assignee}" if ticket.assignee else ticket.status
+                raise TicketConflict(f"{ref} is {owner}; claim it before replying")
+            self._event(session, ticket, "reply", agent, text)
+            self._notify(session, ticket, f"**Helpdesk ({ticket.ref})**: {text}")
+            return self._view(session, ticket)
+
+    def resolve(self, ref: str, agent: str, note: str | None = None) -> TicketView:
+        with self.store.session() as session:
+            ticket = self._locked(session, ref)
+            if ticket.status not in OPEN_STATUSES:
+                raise TicketConflict(f"{ref} is already {ticket.status}")
+            if ticket.status == "claimed" and ticket.assignee != agent:
+                raise TicketConflict(f"{ref} is claimed by {ticket.assignee}")
+            ticket.status, ticket.open_key = "resolved", None
+            ticket.assignee = ticket.assignee or agent
+            ticket.updated_at = self._clock()
+            self._event(session, ticket, "resolved", agent, redact(note) if note else None)
+            text = f"Your ticket **{ticket.ref}** has been resolved."
+            if note:
+                text += f" The agent's note: {redact(note)}"
+            text += "\n\nDid this solve your problem?"
+            buttons = (
+                Button("Yes", f"{FEEDBACK_PREFIX}solved:{ticket.ref}:yes", "yes"),
+                Button("No", f"{FEEDBACK_PREFIX}solved:{ticket.ref}:no", "no"),
+            )
+            self._notify(session, ticket, text, buttons)
+            return self._view(session, ticket)
+
+    def reopen(self, ref: str, actor: str = "agent") -> TicketView:
+        with self.store.session() as session:
+            ticket = self._locked(session, ref)
+            if ticket.status in OPEN_STATUSES:
+                raise TicketConflict(f"{ref} is already {ticket.status}")
+            requester = Requester(ticket.channel, ticket.user_id, ticket.conversation_key)
+            ticket.status, ticket.assignee = "open", None
+            ticket.open_key = _open_key(requester, ticket.category)
+            ticket.updated_at = self._clock()
+            ticket.sla_due = self._clock() + self.sla
+            self._event(session, ticket, "reopened", actor, None)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise TicketConflict(
+                    f"{ref}: the requester already has an open ticket on this topic"
+                ) from None
+            self._notify(session, ticket, f"Your ticket **{ticket.ref}** has been reopened.")
+            return self._view(session, ticket)
+
+    def record_email(self, ref: str, sent: bool, attempts: int, error: str | None) -> None:
+        with self.store.session() as session:
+            ticket = self._get(session, ref)
+            ticket.email_status = "sent" if sent else "failed"
+            ticket.email_attempts += attempts
+            self._event(
+                session, ticket, "email", "helpbot", "sent" if sent else (error or "failed")
+            )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _get(self, session: Session, ref: str) -> Ticket:
+        ticket = session.execute(
+            select(Ticket).where(Ticket.ref == ref.strip().upper())
+        ).scalar_one_or_none()
+        if ticket is None:
+            raise UnknownTicket(f"no ticket {ref!r}")
+        return ticket
+
+    def _locked(self, session: Session, ref: str) -> Ticket:
+        ticket = session.execute(
+            select(Ticket).where(Ticket.ref == ref.strip().upper()).with_for_update()
+        ).scalar_one_or_none()
+        if ticket is None:
+            raise UnknownTicket(f"no ticket {ref!r}")
+        return ticket
+
+    def _event(
+        self, session: Session, ticket: Ticket, kind: str, actor: str, text: str | None
+    ) -> None:
+        ticket.updated_at = self._clock()
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id, kind=kind, actor=actor, text=text, created_at=self._clock()
+            )
+        )
+
+    def _notify(
+        self, session: Session, ticket: Ticket, text: str, buttons: tuple[Button, ...] = ()
+    ) -> None:
+        reply = Reply(text, buttons)
+        session.add(
+            Outbound(
+                channel=ticket.channel,
+                user_id=ticket.user_id,
+                conversation_key=ticket.conversation_key,
+                reply={"text": reply.text, "buttons": [asdict(b) for b in reply.buttons]},
+                created_at=self._clock(),
+            )
+        )
+
+    def _view(self, session: Session, ticket: Ticket, *, events: bool = True) -> TicketView:
+        found: list[dict[str, Any]] = []
+        if events:
+            rows = session.execute(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket.id)
+                .order_by(TicketEvent.id)
+            ).scalars()
+            found = [
+                {"kind": e.kind, "actor": e.actor, "text": e.text, "at": _iso(e.created_at)}
+                for e in rows
+            ]
+        return TicketView(
+            ref=ticket.ref or ref_for(ticket.id),
+            status=ticket.status,
+            requester={
+                "channel": ticket.channel,
+                "user_id": ticket.user_id,
+                "display_name": ticket.display_name,
+            },
+            summary=ticket.summary,
+            category=ticket.category,
+            assignee=ticket.assignee,
+            priority=ticket.priority,
+            created_at=_iso(ticket.created_at),
+            updated_at=_iso(ticket.updated_at),
+            sla_due=_iso(ticket.sla_due),
+            transcript=ticket.transcript,
+            email=ticket.email_status,
+            solved=ticket.solved,
+            score=ticket.score,
+            events=found,
+        )
+
+
+def email_new_tickets(tickets: Tickets, mailer: TicketMailer) -> list[threading.Thread]:
+    """Send each new ticket to the helpdesk mailbox, off the user's reply path.
+
+    The ticket is committed before the email is tried, so a mail outage never loses it;
+    the mailer retries, and the outcome is recorded on the ticket. Threads are not
+    daemons: a short-lived process (``helpbot ask``) finishes sending before it exits.
+    """
+    started: list[threading.Thread] = []
+
+    def deliver(view: TicketView) -> None:
+        def work() -> None:
+            result = mailer.send(view.ref, view.summary, email_body(view))
+            try:
+                tickets.record_email(view.ref, result.sent, result.attempts, result.error)
+            except Exception:  # noqa: BLE001 - a bookkeeping failure must not kill the thread
+                log.exception("could not record the email outcome for %s", view.ref)
+
+        thread = threading.Thread(target=work, name=f"email-{view.ref}")
+        thread.start()
+        started.append(thread)
+
+    tickets.on_created.append(deliver)
+    return started
+
+
+def email_body(view: TicketView) -> str:
+    who = view.requester.get("display_name") or view.requester["user_id"]
+    return (
+        f"Helpdesk ticket {view.ref}\n"
+        f"From: {who} ({view.requester['channel']})\n"
+        f"Topic: {view.category}\n"
+        f"Summary: {view.summary}\n"
+        f"Reply due by: {view.sla_due}\n\n"
+        f"Conversation (personal details removed):\n{view.transcript or '(none)'}\n\n"
+        f"Claim it with: helpbot tickets claim {view.ref} --agent YOUR-ID\n"
+    )
+
+
+def _iso(when: datetime | None) -> str:
+    return when.isoformat(timespec="seconds") if when else ""
