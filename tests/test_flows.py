@@ -251,3 +251,63 @@ def test_flow_state_survives_a_new_engine_on_the_same_database(knowledge, store,
     walk(first, "help me set up my account secret", "existing", "yes")
     second = Engine(knowledge, store, clock=clock)  # a restart, or another worker
     assert say(second, "next").meta.step == "existing_profile"
+
+
+def test_free_text_at_the_choose_your_secret_step_is_never_stored(bot: Engine, store) -> None:
+    from sqlalchemy import select
+
+    from bot.store.models import MessageRecord
+
+    walk(bot, "help me set up my account secret", "new", "yes", "next", "next", "next")
+    [warning] = bot.handle(Message(user_id="sam", text="Bluebellwood"))
+    assert "into the portal, not here" in warning.text and "Bluebellwood" not in warning.text
+    assert warning.buttons[-1].typed == "continue"
+    with store.session() as session:
+        stored = session.execute(select(MessageRecord.text)).scalars().all()
+    assert "Bluebellwood" not in "\n".join(stored) and "[REDACTED]" in stored
+    assert say(bot, "next").meta.step == "choose_secret"  # back on the step, then on
+    assert say(bot, "next").meta.step == "keep_safe"
+
+
+@pytest.mark.parametrize("denial", ["not new", "we do not", "not an existing one"])
+def test_a_denial_does_not_pick_the_choice_it_denies(bot: Engine, denial: str) -> None:
+    say(bot, "help me set up my account secret")
+    assert say(bot, denial).meta.step not in ("can_login_new", "can_login_existing")
+
+
+def test_choice_words_work_again_after_a_side_question(bot: Engine) -> None:
+    walk(bot, "help me set up my account secret", "new")
+    say(bot, "what is the deadline?")
+    assert say(bot, "banana").meta.step == "can_login_new"
+    assert say(bot, "yes i can").meta.step == "new_login"
+
+
+@pytest.mark.parametrize("control", ["cancel", "back", "start again"])
+def test_a_control_word_outside_a_flow_is_explained_not_a_fallback(bot, store, control) -> None:
+    reply = say(bot, control)
+    assert "not in a step-by-step walk-through" in reply.text and not reply.meta.fallback
+    from bot.store.db import recent_unanswered
+
+    assert recent_unanswered(store) == []
+
+
+def test_a_reload_that_removes_an_earlier_step_closes_the_flow_kindly(
+    folders, store, clock
+) -> None:
+    intents, knowledge = folders
+    live = Engine.from_folders(intents, knowledge, store, clock=clock)
+    walk(live, "help me set up my account secret", "not sure", "new")
+    path = knowledge / "flows" / "account_secret.yaml"
+    text = path.read_text()
+    start = text.index("      - id: which_account")
+    end = text.index("      - id: can_login_new")
+    text = text[:start] + text[end:]
+    text = text.replace(
+        "          - label: I'm not sure\n            typed: not sure\n"
+        "            aliases: [dont know, unsure, no idea]\n            goto: which_account\n",
+        "",
+    )
+    path.write_text(text)
+    live.reload()
+    notice = say(live, "back")
+    assert "changed since" in notice.text and notice.meta.flow is None

@@ -98,6 +98,10 @@ class Step(_Model):
     links: list[Link] = Field(default_factory=list)
     end: bool = Field(default=False, description="The flow is complete once this is shown.")
     handoff: bool = Field(default=False, description="Offer to hand over to the helpdesk here.")
+    sensitive: bool = Field(
+        default=False,
+        description="People may type a secret here: free text is never stored or echoed.",
+    )
 
 
 class Flow(_Model):

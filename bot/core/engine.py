@@ -54,6 +54,7 @@ class Decision:
     replies: list[Reply]
     state: dict[str, Any] = field(default_factory=dict)
     unanswered: tuple[str | None, float] | None = None  # (best guess, score) if unanswered
+    conceal: bool = False  # store the user's message as [REDACTED]: it may hold a secret
 
 
 @dataclass
@@ -196,7 +197,7 @@ class Engine:
             return None, None
         flow = ctx.content.flows.get(walk.flow)
         since = walk.idle_since()
-        if flow is None or flow.step(walk.step) is None:
+        if flow is None or any(flow.step(s) is None for s in (walk.step, *walk.history)):
             ctx.runs.update_run(walk.run, walk.step, "abandoned")
             text = "The walk-through you were on has changed since, so I've closed it."
             buttons = (flows.start_button(flow, "Start it again"),) if flow else ()
@@ -227,6 +228,13 @@ class Engine:
         if chosen is None and walk is not None:
             typed = flows.typed_action(text, content.flows[walk.flow], walk)
             chosen = typed.value() if typed else None
+            step = content.flows[walk.flow].step(walk.step)
+            if chosen is None and fold(text) and step is not None and step.sensitive:
+                # The step asks people to choose their secret: what they type next may be
+                # it. Keep none of it, and answer only a clear question.
+                decision = self._sensitive(ctx)
+                decision.conceal = True
+                return decision
         if chosen is not None:
             flow_action = flows.Action.parse(chosen)
             if flow_action is not None:
@@ -241,6 +249,8 @@ class Engine:
                 return _walked(flows.move(content.flows, walk, move, ctx.runs, ctx.stamp))
             return Decision([replies.empty_prompt(had_symbols=bool(text.strip()))])
 
+        if walk is None and fold(text) in CONTROL_WORDS:
+            return Decision([replies.no_walkthrough()])
         match = ctx.knowledge.matcher.match(text)
         best = match.best
         if match.band is Band.ANSWER and best is not None:
@@ -254,6 +264,7 @@ class Engine:
             # A short reply that fits no option is a mistyped answer, not a new question.
             preface = "Sorry, I didn't catch that. Please choose one of the options below."
             walk.touched = ctx.stamp
+            walk.aside = False  # the step is on screen again, so its words work again
             reply = flows.render(content.flows[walk.flow], walk, preface=preface)
             return _walked(flows.Outcome([reply], walk))
         misses = int(ctx.state.get("misses", 0)) + 1
@@ -262,6 +273,12 @@ class Engine:
         decision.state["misses"] = misses
         decision.state["question"] = text[:MAX_STORED_CHARS]
         return self._aside(ctx, decision)
+
+    def _sensitive(self, ctx: _Context) -> Decision:
+        match = ctx.knowledge.matcher.match(ctx.text)
+        if match.band is Band.ANSWER and match.best is not None:
+            return self._answer(ctx, match.best.intent, match.best.score)
+        return self._aside(ctx, Decision([replies.secret_warning(maybe=True)]))
 
     def _answer(self, ctx: _Context, intent_id: str, confidence: float) -> Decision:
         content, walk = ctx.content, ctx.walk
@@ -347,6 +364,8 @@ class Engine:
     @staticmethod
     def _record(turn: Turn, text: str, decision: Decision) -> None:
         stored = text if len(text) <= MAX_STORED_CHARS else text[:MAX_STORED_CHARS] + " [...]"
+        if decision.conceal:
+            stored = "[REDACTED]"
         turn.add_message("in", stored)
         for reply in decision.replies:
             band = "fallback" if reply.meta.fallback else None

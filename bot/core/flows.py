@@ -22,6 +22,7 @@ from bot.core.normalise import fold
 PREFIX = replies.FLOW_PREFIX
 START = PREFIX + "start:"
 MAX_LOOSE_WORDS = 4  # "yes I can" picks "yes"; a longer sentence is a question instead
+NEGATIONS = frozenset("no not dont doesnt didnt cant cannot isnt never nope".split())
 
 
 @dataclass
@@ -114,14 +115,15 @@ def typed_action(text: str, flow: Flow, state: FlowState) -> Action | None:
         if fold(word) == typed
     }
     if not picked and 0 < len(typed.split()) <= MAX_LOOSE_WORDS:
-        # "yes i can", "its a new one": a short reply naming exactly one choice's word.
+        # "yes i can", "its a new one": a short reply naming exactly one choice's word,
+        # but "not new" or "we do not" must not pick the choice they deny.
         words = set(typed.split())
-        picked = {
-            j
-            for j, choice in enumerate(step.choices)
-            for word in (choice.typed, *choice.aliases)
-            if fold(word) and set(fold(word).split()) <= words
-        }
+        picked = set()
+        for j, choice in enumerate(step.choices):
+            vocabulary = [set(fold(w).split()) for w in (choice.typed, *choice.aliases)]
+            named = any(v and v <= words for v in vocabulary)
+            if named and (words & NEGATIONS) <= set().union(*vocabulary):
+                picked.add(j)
     if len(picked) == 1:
         return Action("choose", flow.id, state.step, picked.pop())
     return None

@@ -320,6 +320,8 @@ def _is_shared_secret(match: re.Match[str]) -> bool:
     # already the placeholder (a quoted "[REDACTED]") must not be redacted again.
     if value == _SECRET_PLACEHOLDER or not any(c.isalnum() for c in value):
         return False
+    if value.isdigit() and len(value) <= 2:
+        return False  # "my secret is 9 letters long": a count, and a secret is letters only
     words = value.lower().replace("’", "'").split()
     # Punctuation around a word ("**blocked", "wrong...") does not make it a secret.
     return not all(word.strip(string.punctuation) in _NOT_A_SECRET for word in words)

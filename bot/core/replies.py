@@ -142,12 +142,27 @@ def empty_prompt(*, had_symbols: bool) -> Reply:
 PORTAL = "https://portal.nhs.net/"
 
 
-def secret_warning() -> Reply:
+def secret_warning(*, maybe: bool = False) -> Reply:
+    opening = "**Please don't share your Account Secret**, not even with me."
+    if maybe:
+        opening = (
+            "Type your secret **into the portal, not here**. In case that was your secret, "
+            "I haven't kept it."
+        )
+    else:
+        opening += " I haven't kept what you typed."
     text = (
-        "**Please don't share your Account Secret**, not even with me. I haven't kept what "
-        "you typed.\n\n"
+        opening + "\n\n"
         "Nobody needs your whole secret: helpdesk agents only ever ask for *some* of its "
         "characters. If you have shared it anywhere, change it now in the Self-Service "
         f"section of your Profile in the NHS.net Connect Portal ({PORTAL})."
     )
     return Reply(text, meta=ReplyMeta(confidence=1.0, source=PORTAL))
+
+
+def no_walkthrough() -> Reply:
+    text = (
+        "You're not in a step-by-step walk-through right now. Ask me a question, or say "
+        '"help me set up my account secret". Type **help** to see what I can do.'
+    )
+    return Reply(text)
