@@ -142,8 +142,12 @@ class Engine:
                     waiting = [Reply.from_dict(r) for r in turn.take_outbox()]
                     ctx = self._context(text, message.action, turn.state, turn, requester)
                     decision = self._decide(ctx, secret)
+                    if waiting:
+                        # News first (an agent's reply, a feedback question), and its
+                        # buttons stay answerable by their typed words next turn.
+                        decision.replies[:0] = waiting
+                        _remember(decision)
                     self._record(turn, text, decision)
-                    decision.replies[:0] = waiting
             except StoreUnavailable as exc:
                 # Answer anyway, without memory: the helpdesk contacts must get through.
                 log.error("answering without the database: %s", exc)

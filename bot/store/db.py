@@ -193,6 +193,8 @@ class Store:
         try:
             with self._sessions.begin() as session:
                 yield session
+        except IntegrityError:
+            raise  # a constraint doing its job (a duplicate), not an outage: callers decide
         except SQLAlchemyError as exc:
             raise StoreUnavailable(self._explain(exc)) from exc
 

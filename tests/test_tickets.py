@@ -1,0 +1,220 @@
+"""Helpdesk handoff: tickets from the user's side, the agents' side, email, and races."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from conftest import Inbox
+from sqlalchemy import select
+
+from bot.config import SmtpSettings
+from bot.core.engine import Engine
+from bot.core.messages import Message
+from bot.store import Store
+from bot.store.models import Base, Ticket
+from bot.tickets.hours import BusinessHours
+from bot.tickets.mailer import TicketMailer
+from bot.tickets.service import Requester, TicketConflict, Tickets, email_new_tickets
+
+NHS_NUMBER = "943 476 5919"  # valid check digit
+PHONE = "07700 900123"
+EMAIL = "jo.bloggs@example.com"
+
+
+def ask(helpbot, *lines: str, user: str = "sam") -> list[dict]:
+    result = helpbot("ask", "--json", "--user", user, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def tickets_cmd(helpbot, *args: str):
+    return helpbot("tickets", *args)
+
+
+def test_whole_life_of_a_ticket_through_the_cli(helpbot) -> None:
+    opened = ask(
+        helpbot,
+        "my email won't open since this morning",
+        "talk to a person",
+        f"I'm locked out, call me on {PHONE}, resident NHS number {NHS_NUMBER}",
+    )
+    confirm, created = opened[-2], opened[-1]
+    assert [b["typed"] for b in confirm["buttons"]] == ["create ticket", "cancel"]
+    assert "HD-000001" in created["text"] and "0333 200 1133" in created["text"]
+
+    listed = tickets_cmd(helpbot, "list", "--json")
+    [ticket] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert ticket["ref"] == "HD-000001" and ticket["status"] == "open"
+    assert ticket["requester"]["user_id"] == "sam" and ticket["assignee"] is None
+    shown = json.loads(tickets_cmd(helpbot, "show", "HD-000001", "--json").stdout)
+    assert "my email won't open" in shown["transcript"]
+    notes = [e["text"] for e in shown["events"] if e["kind"] == "note"]
+    assert notes == ["I'm locked out, call me on [PHONE], resident NHS number [NHS NUMBER]"]
+
+    assert tickets_cmd(helpbot, "claim", "HD-000001", "--agent", "ann").returncode == 0
+    replied = tickets_cmd(
+        helpbot, "reply", "HD-000001", "--agent", "ann", "I've unlocked it, try now"
+    )
+    assert replied.returncode == 0, replied.stderr
+    seen = ask(helpbot, "hello?")
+    assert "ann" in seen[0]["text"] and "HD-000001" in seen[0]["text"]  # claimed
+    assert "I've unlocked it, try now" in seen[1]["text"]  # the agent's reply
+
+    resolved = tickets_cmd(helpbot, "resolve", "HD-000001", "--agent", "ann", "--note", "done")
+    assert resolved.returncode == 0
+    [news, *_] = ask(helpbot, "thanks")
+    assert "resolved" in news["text"] and "Did this solve your problem?" in news["text"]
+    assert [b["typed"] for b in news["buttons"]] == ["yes", "no"]
+    rating = ask(helpbot, "yes")
+    assert "1 (poor) to 5 (great)" in rating[0]["text"]
+    assert "Thank you" in ask(helpbot, "4")[0]["text"]
+
+    final = json.loads(tickets_cmd(helpbot, "show", "HD-000001", "--json").stdout)
+    assert (final["status"], final["solved"], final["score"]) == ("resolved", True, 4)
+    kinds = [e["kind"] for e in final["events"]]
+    assert kinds[:2] == ["created", "note"] and "claimed" in kinds and "resolved" in kinds
+
+
+def test_agent_commands_that_cannot_be_done_exit_1_with_one_line(helpbot) -> None:
+    ask(helpbot, "talk to a person", "create ticket")
+    assert tickets_cmd(helpbot, "claim", "HD-000001", "--agent", "ann").returncode == 0
+    taken = tickets_cmd(helpbot, "claim", "HD-000001", "--agent", "bob")
+    assert taken.returncode == 1
+    assert taken.stderr.strip() == "error: HD-000001 is already claimed by ann"
+    unknown = tickets_cmd(helpbot, "show", "HD-999999")
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "error: no ticket 'HD-999999'"
+    reply = tickets_cmd(helpbot, "reply", "HD-000001", "--agent", "bob", "hi")
+    assert reply.returncode == 1 and len(reply.stderr.strip().splitlines()) == 1
+
+
+def test_asking_again_adds_to_the_same_open_ticket(engine: Engine) -> None:
+    for text in ("talk to a person", "create ticket", "talk to a person", "still broken"):
+        replies = engine.handle(Message(user_id="sam", text=text))
+    assert "already have an open ticket" in replies[-1].text and "HD-000001" in replies[-1].text
+    assert len(engine.tickets.list()) == 1
+
+
+def test_two_fallbacks_in_a_row_offer_the_helpdesk(engine: Engine) -> None:
+    engine.handle(Message(user_id="sam", text="how do I book a flu jab for my mum"))
+    [second] = engine.handle(Message(user_id="sam", text="who won the football last night"))
+    assert "pass this to the helpdesk" in second.text and second.meta.handoff_offered
+
+
+def test_status_of_my_ticket(engine: Engine) -> None:
+    [none] = engine.handle(Message(user_id="sam", text="status of my ticket"))
+    assert "no helpdesk tickets" in none.text
+    engine.handle(Message(user_id="sam", text="talk to a person"))
+    engine.handle(Message(user_id="sam", text="create ticket"))
+    [status] = engine.handle(Message(user_id="sam", text="any update on my ticket?"))
+    assert "HD-000001" in status.text and "open" in status.text
+
+
+def test_claim_race_has_exactly_one_winner(store: Store) -> None:
+    tickets = Tickets(store)
+    view, _ = tickets.open(Requester("cli", "sam", "sam"), "general", "help")
+    results: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def claim(agent: str) -> None:
+        barrier.wait()
+        try:
+            tickets.claim(view.ref, agent)
+            results.append("won")
+        except TicketConflict:
+            results.append("lost")
+
+    threads = [threading.Thread(target=claim, args=(f"agent{n}",)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["lost"] * 5 + ["won"]
+
+
+def test_dedupe_race_makes_one_ticket(store: Store) -> None:
+    tickets = Tickets(store)
+    barrier = threading.Barrier(6)
+    created: list[bool] = []
+
+    def open_one(n: int) -> None:
+        barrier.wait()
+        _, new = tickets.open(Requester("cli", "sam", "sam"), "locked_out", f"try {n}")
+        created.append(new)
+
+    threads = [threading.Thread(target=open_one, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(created) == [False] * 5 + [True]
+    with store.session() as session:
+        assert len(session.execute(select(Ticket)).scalars().all()) == 1
+
+
+def test_no_table_holds_the_users_personal_details(engine: Engine, store: Store) -> None:
+    for text in (
+        f"my resident's NHS number is {NHS_NUMBER} and my mobile is {PHONE}",
+        "talk to a person",
+        f"email me at {EMAIL}",
+    ):
+        engine.handle(Message(user_id="sam", text=text))
+    view = engine.tickets.list()[0]
+    engine.tickets.claim(view.ref, "ann")
+    engine.tickets.reply(view.ref, "ann", f"I'll call {PHONE}")
+    dump: list[str] = []
+    with store.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)).mappings():
+                dump.extend(str(v) for v in row.values() if v is not None)
+    everything = "\n".join(dump)
+    for secret in (NHS_NUMBER, NHS_NUMBER.replace(" ", ""), PHONE, EMAIL):
+        assert secret not in everything
+    assert "[NHS NUMBER]" in everything and "[PHONE]" in everything
+
+
+def test_new_ticket_is_emailed_even_when_the_server_refuses_once(knowledge, store, serve) -> None:
+    inbox = Inbox("451 4.3.0 try again later")
+    port = serve(inbox)
+    tickets = Tickets(store)
+    settings = SmtpSettings(host="127.0.0.1", port=port, starttls=False, recipient="desk@x.org")
+    sent = email_new_tickets(tickets, TicketMailer(settings, sleep=lambda _: None))
+    engine = Engine(knowledge, store, tickets=tickets)
+    engine.handle(Message(user_id="sam", text=f"my phone {PHONE} can't get email"))
+    engine.handle(Message(user_id="sam", text="talk to a person"))
+    engine.handle(Message(user_id="sam", text="create ticket"))
+    for thread in sent:
+        thread.join(timeout=10)
+    [email] = inbox.received
+    assert email["Subject"].startswith("[HD-000001] ")
+    body = email.get_content()
+    assert "[PHONE]" in body and PHONE not in body
+    assert tickets.show("HD-000001").email == "sent"
+
+
+def test_a_mail_outage_never_loses_the_ticket(knowledge, store) -> None:
+    from conftest import free_port
+
+    tickets = Tickets(store)
+    settings = SmtpSettings(host="127.0.0.1", port=free_port(), recipient="d@x.org", timeout=1)
+    sent = email_new_tickets(tickets, TicketMailer(settings, sleep=lambda _: None))
+    view, _ = tickets.open(Requester("cli", "sam", "sam"), "general", "help")
+    for thread in sent:
+        thread.join(timeout=10)
+    shown = tickets.show(view.ref)
+    assert shown.status == "open" and shown.email == "failed"
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (datetime(2026, 11, 24, 10, 0, tzinfo=UTC), "open now"),  # Tuesday morning
+        (datetime(2026, 11, 28, 10, 0, tzinfo=UTC), "Monday at 09:00"),  # Saturday
+        (datetime(2026, 11, 24, 18, 0, tzinfo=UTC), "Wednesday at 09:00"),
+    ],
+)
+def test_business_hours_say_when_to_expect_a_reply(when: datetime, expected: str) -> None:
+    hours = BusinessHours.parse("Mon-Fri 09:00-17:00")
+    assert expected in hours.expectation(when)
