@@ -218,3 +218,16 @@ def test_a_mail_outage_never_loses_the_ticket(knowledge, store) -> None:
 def test_business_hours_say_when_to_expect_a_reply(when: datetime, expected: str) -> None:
     hours = BusinessHours.parse("Mon-Fri 09:00-17:00")
     assert expected in hours.expectation(when)
+
+
+def test_resolved_tickets_can_be_reopened_and_closed(store: Store) -> None:
+    tickets = Tickets(store)
+    view, _ = tickets.open(Requester("cli", "sam", "sam"), "general", "help")
+    with pytest.raises(TicketConflict, match="resolve it before closing"):
+        tickets.close(view.ref, "ann")
+    tickets.resolve(view.ref, "ann")
+    assert tickets.reopen(view.ref).status == "open"
+    tickets.resolve(view.ref, "ann")
+    assert tickets.close(view.ref, "ann").status == "closed"
+    with pytest.raises(TicketConflict):
+        tickets.claim(view.ref, "ann")

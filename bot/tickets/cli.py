@@ -22,7 +22,11 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     show = actions.add_parser("show", parents=[common], help="one ticket with its transcript")
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
-    for name, text in (("claim", "take a ticket"), ("resolve", "mark a ticket resolved")):
+    for name, text in (
+        ("claim", "take a ticket"),
+        ("resolve", "mark a ticket resolved"),
+        ("close", "close a resolved ticket"),
+    ):
         action = actions.add_parser(name, parents=[common], help=text)
         action.add_argument("ref")
         action.add_argument("--agent", required=True, help="your agent id")
@@ -59,6 +63,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             view = tickets.reply(args.ref, args.agent, args.text)
         elif command == "resolve":
             view = tickets.resolve(args.ref, args.agent, args.note)
+        elif command == "close":
+            view = tickets.close(args.ref, args.agent)
         else:
             view = tickets.reopen(args.ref, args.agent)
     except TicketError as exc:

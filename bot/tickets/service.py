@@ -278,6 +278,16 @@ class Tickets:
             self._notify(session, ticket, text, buttons)
             return self._view(session, ticket)
 
+    def close(self, ref: str, agent: str) -> TicketView:
+        """Close a resolved ticket for good (no more feedback or reopening expected)."""
+        with self.store.session() as session:
+            ticket = self._locked(session, ref)
+            if ticket.status != "resolved":
+                raise TicketConflict(f"{ref} is {ticket.status}; resolve it before closing")
+            ticket.status, ticket.open_key = "closed", None
+            self._event(session, ticket, "closed", agent, None)
+            return self._view(session, ticket)
+
     def reopen(self, ref: str, actor: str = "agent") -> TicketView:
         with self.store.session() as session:
             ticket = self._locked(session, ref)
