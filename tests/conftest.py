@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from bot.config import PROJECT_ROOT
 from bot.content.loader import Content, load_content
 from bot.core.engine import Engine, Knowledge
 from bot.store import Store
+from bot.store.models import Base
 
 INTENTS = PROJECT_ROOT / "intents"
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
@@ -144,3 +145,13 @@ def serve() -> Iterator[Callable[..., int]]:
     yield start
     for controller in controllers:
         controller.stop()
+
+
+def dump_tables(store: Store) -> str:
+    """Every value of every table (JSON state included), joined: what a dump would show."""
+    found: list[str] = []
+    with store.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in session.execute(select(table)).mappings():
+                found.extend(str(value) for value in row.values() if value is not None)
+    return "\n".join(found)

@@ -5,24 +5,15 @@ from __future__ import annotations
 import logging
 
 import pytest
+from conftest import dump_tables
 from sqlalchemy import select
 
 from bot.core.engine import Engine
 from bot.core.messages import Message
 from bot.store import Store
-from bot.store.models import Base, MessageRecord
+from bot.store.models import MessageRecord
 
 SECRET = "Bluebellwoodland"
-
-
-def everything_stored(store: Store) -> str:
-    """Every value of every table (JSON state included), joined: what a dump would show."""
-    found: list[str] = []
-    with store.session() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in session.execute(select(table)).mappings():
-                found.extend(str(value) for value in row.values() if value is not None)
-    return "\n".join(found)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +33,7 @@ def test_a_shared_secret_is_not_echoed_stored_or_logged(
     assert "don't share your Account Secret" in warning.text
     assert "change it" in warning.text and "portal.nhs.net" in warning.text
     assert all(SECRET not in r.text for r in replies)
-    dump = everything_stored(store)
+    dump = dump_tables(store)
     assert SECRET not in dump and SECRET.lower() not in dump.lower()
     assert "[REDACTED]" in dump
     assert SECRET not in caplog.text
@@ -58,7 +49,7 @@ def test_a_secret_typed_mid_flow_is_caught_and_the_flow_carries_on(
     assert warning.buttons[-1].typed == "continue"
     [step] = engine.handle(Message(user_id="sam", text="continue"))
     assert step.meta.step == "can_login_new"
-    assert SECRET not in everything_stored(store)
+    assert SECRET not in dump_tables(store)
     with store.session() as session:
         stored = session.execute(
             select(MessageRecord.text).where(MessageRecord.direction == "in")

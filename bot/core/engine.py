@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.core.flows import FlowState, RunLog
 from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply
 from bot.core.normalise import fold
-from bot.core.redact import contains_secret, redact
+from bot.core.redact import redact_checked
 from bot.store import Store, StoreUnavailable
 from bot.store.db import Turn
 from bot.store.models import utcnow
@@ -79,6 +80,12 @@ class _Context:
     def stamp(self) -> str:
         return self.now.isoformat()
 
+    @cached_property
+    def chosen(self) -> str | None:
+        """The button this turn picks: clicked, or typed as its number, label or word."""
+        offered = [Button(**b) for b in self.state.get("buttons", [])]
+        return self.action or _typed_choice(self.text, offered)
+
 
 class Engine:
     def __init__(
@@ -126,9 +133,8 @@ class Engine:
 
     def handle(self, message: Message) -> list[Reply]:
         raw = message.text[:MAX_INPUT_CHARS] if message.text else ""
-        text = redact(raw)
-        # Checked on the raw text; from here on only the redacted text exists.
-        secret = contains_secret(raw)
+        # The secret is detected on the raw text; from here on only the redacted text exists.
+        text, secret = redact_checked(raw)
         del raw
         requester = Requester(
             message.channel, message.user_id, message.conversation_key, message.display_name
@@ -140,7 +146,9 @@ class Engine:
                     message.channel, message.user_id, message.conversation_key
                 ) as turn:
                     waiting = [Reply.from_dict(r) for r in turn.take_outbox()]
-                    ctx = self._context(text, message.action, turn.state, turn, requester)
+                    ctx = self._context(
+                        text, message.action, turn.state, turn, requester, self.tickets
+                    )
                     decision = self._decide(ctx, secret)
                     if waiting:
                         # News first (an agent's reply, a feedback question), and its
@@ -153,8 +161,8 @@ class Engine:
                 log.error("answering without the database: %s", exc)
                 decision = None
         if decision is None:
-            ctx = self._context(text, message.action, {}, flows.NoRuns(), requester)
-            ctx.tickets = None
+            # Without the database there is no memory, and no tickets either.
+            ctx = self._context(text, message.action, {}, flows.NoRuns(), requester, None)
             decision = self._decide(ctx, secret)
         for reply in decision.replies:
             log.info(
@@ -173,9 +181,10 @@ class Engine:
         state: dict[str, Any],
         runs: RunLog,
         requester: Requester,
+        tickets: Tickets | None,
     ) -> _Context:
         return _Context(
-            self._knowledge, text, action, state, runs, requester, self._clock(), self.tickets
+            self._knowledge, text, action, state, runs, requester, self._clock(), tickets
         )
 
     def _decide(self, ctx: _Context, secret: bool) -> Decision:
@@ -183,8 +192,7 @@ class Engine:
         ctx.walk = walk
         decision = self._decide_in(ctx, secret)
         if notice is not None:
-            offered = [Button(**b) for b in ctx.state.get("buttons", [])]
-            value = ctx.action or _typed_choice(ctx.text, offered) or ""
+            value = ctx.chosen or ""
             stale = value.startswith(flows.PREFIX) and not value.startswith(flows.START)
             if stale or fold(ctx.text) in CONTROL_WORDS or not fold(ctx.text):
                 decision = Decision([notice], unanswered=None)
@@ -222,8 +230,7 @@ class Engine:
         if secret:
             return self._aside(ctx, Decision([replies.secret_warning()]))
 
-        offered = [Button(**b) for b in ctx.state.get("buttons", [])]
-        chosen = ctx.action or _typed_choice(text, offered)
+        chosen = ctx.chosen
         pending = handoff.Pending.load(ctx.state.get("handoff"))
         if pending is not None and chosen is None:
             # The one sentence the user was invited to add, or a plain "no".

@@ -20,7 +20,7 @@ from bot.core.messages import Button, Reply, ReplyMeta
 from bot.core.normalise import fold
 
 PREFIX = replies.FLOW_PREFIX
-START = PREFIX + "start:"
+START = replies.flow_start("")
 MAX_LOOSE_WORDS = 4  # "yes I can" picks "yes"; a longer sentence is a question instead
 NEGATIONS = frozenset("no not dont doesnt didnt cant cannot isnt never nope".split())
 
@@ -84,9 +84,7 @@ class Action:
         return cls(parts[0], parts[1], step, choice)
 
 
-def start_value(flow_id: str) -> str:
-    """The button value that starts flow ``flow_id`` (for channels' quick actions too)."""
-    return Action("start", flow_id).value()
+start_value = replies.flow_start  # channels' quick actions start flows with this
 
 
 def start_button(flow: Flow, label: str | None = None) -> Button:

@@ -33,7 +33,7 @@ import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["RULES", "Rule", "contains_pii", "contains_secret", "redact"]
+__all__ = ["RULES", "Rule", "contains_pii", "contains_secret", "redact", "redact_checked"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,9 +352,17 @@ RULES: tuple[Rule, ...] = (
 
 def redact(text: str) -> str:
     """Return `text` with every sensitive item replaced by its placeholder."""
+    return redact_checked(text)[0]
+
+
+def redact_checked(text: str) -> tuple[str, bool]:
+    """`redact(text)`, and whether it held an Account Secret: one pass for the hot path."""
+    redacted, secret = text, False
     for rule in RULES:
-        text = rule.apply(text)
-    return text
+        redacted = rule.apply(redacted)
+        if rule is _SECRET_RULE:
+            secret = redacted != text  # the secret rule runs first, on the raw text
+    return redacted, secret
 
 
 # An Account Secret is a credential, not patient-identifiable or personal data, so

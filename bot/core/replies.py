@@ -20,6 +20,11 @@ WALKTHROUGH = "walk me through"
 FLOW_PREFIX = "flow:"  # button values that drive guided flows (bot.core.flows.Action)
 
 
+def flow_start(flow_id: str) -> str:
+    """The button value that starts flow ``flow_id`` (here, as answers offer flows too)."""
+    return f"{FLOW_PREFIX}start:{flow_id}"
+
+
 _BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|>|\|)")
 
 
@@ -80,7 +85,7 @@ def answer(content: Content, intent_id: str, confidence: float) -> Reply:
     ]
     flow = content.flows.get(found.walkthrough) if found.walkthrough else None
     if flow is not None:
-        value = f"{FLOW_PREFIX}start:{flow.id}"
+        value = flow_start(flow.id)
         buttons.append(Button(f"Walk me through it: {flow.title}", value, WALKTHROUGH))
     if found.offer_handoff:
         buttons.append(handoff_button())

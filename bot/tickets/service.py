@@ -22,7 +22,14 @@ from sqlalchemy.orm import Session
 from bot.core.messages import Button, Reply
 from bot.core.redact import redact
 from bot.store import Store
-from bot.store.models import MessageRecord, Outbound, Ticket, TicketEvent, utcnow
+from bot.store.models import (
+    Conversation,
+    MessageRecord,
+    Outbound,
+    Ticket,
+    TicketEvent,
+    utcnow,
+)
 from bot.tickets.mailer import TicketMailer
 
 log = logging.getLogger(__name__)
@@ -165,8 +172,6 @@ class Tickets:
             return self._view(session, ticket)
 
     def _transcript(self, session: Session, requester: Requester) -> str:
-        from bot.store.models import Conversation
-
         conversation = session.execute(
             select(Conversation.id).where(
                 Conversation.channel == requester.channel,
@@ -248,7 +253,7 @@ class Tickets:
         if not text:
             raise TicketError("the reply is empty")
         with self.store.session() as session:
-            ticket = self._locked(session, ref)
+            ticket = self._get(session, ref, lock=True)
             if ticket.status != "claimed" or ticket.assignee != agent:
                 owner = f"claimed by {ticket.assignee}" if ticket.assignee else ticket.status
                 raise TicketConflict(f"{ref} is {owner}; claim it before replying")
@@ -258,7 +263,7 @@ class Tickets:
 
     def resolve(self, ref: str, agent: str, note: str | None = None) -> TicketView:
         with self.store.session() as session:
-            ticket = self._locked(session, ref)
+            ticket = self._get(session, ref, lock=True)
             if ticket.status not in OPEN_STATUSES:
                 raise TicketConflict(f"{ref} is already {ticket.status}")
             if ticket.status == "claimed" and ticket.assignee != agent:
@@ -281,7 +286,7 @@ class Tickets:
     def close(self, ref: str, agent: str) -> TicketView:
         """Close a resolved ticket for good (no more feedback or reopening expected)."""
         with self.store.session() as session:
-            ticket = self._locked(session, ref)
+            ticket = self._get(session, ref, lock=True)
             if ticket.status != "resolved":
                 raise TicketConflict(f"{ref} is {ticket.status}; resolve it before closing")
             ticket.status, ticket.open_key = "closed", None
@@ -290,7 +295,7 @@ class Tickets:
 
     def reopen(self, ref: str, actor: str = "agent") -> TicketView:
         with self.store.session() as session:
-            ticket = self._locked(session, ref)
+            ticket = self._get(session, ref, lock=True)
             if ticket.status in OPEN_STATUSES:
                 raise TicketConflict(f"{ref} is already {ticket.status}")
             requester = Requester(ticket.channel, ticket.user_id, ticket.conversation_key)
@@ -319,18 +324,9 @@ class Tickets:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _get(self, session: Session, ref: str) -> Ticket:
-        ticket = session.execute(
-            select(Ticket).where(Ticket.ref == ref.strip().upper())
-        ).scalar_one_or_none()
-        if ticket is None:
-            raise UnknownTicket(f"no ticket {ref!r}")
-        return ticket
-
-    def _locked(self, session: Session, ref: str) -> Ticket:
-        ticket = session.execute(
-            select(Ticket).where(Ticket.ref == ref.strip().upper()).with_for_update()
-        ).scalar_one_or_none()
+    def _get(self, session: Session, ref: str, *, lock: bool = False) -> Ticket:
+        query = select(Ticket).where(Ticket.ref == ref.strip().upper())
+        ticket = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
         if ticket is None:
             raise UnknownTicket(f"no ticket {ref!r}")
         return ticket
