@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels import console
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings, load_slack_settings
 from bot.content.loader import ContentInvalid, load_content
 from bot.core.engine import Engine, Knowledge
 from bot.core.flows import start_value
 from bot.core.messages import Message, Reply
 from bot.store import Store, StoreUnavailable
 from bot.tickets import cli as tickets_cli
-from bot.tickets.mailer import TicketMailer
-from bot.tickets.service import Tickets, email_new_tickets
+from bot.wiring import build_engine
 
 log = logging.getLogger("bot.cli")
 
@@ -66,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     tickets_cli.add_parser(sub, common)
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
     un.add_argument("--limit", type=int, default=50)
+    sl = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP or Socket Mode)")
+    sl.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    sl.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    sl.add_argument("--workers", type=int, help="gunicorn workers (default WEB_CONCURRENCY or 2)")
+    sl.add_argument("--socket", action="store_true", help="Socket Mode instead of HTTP")
     db = sub.add_parser("db", parents=[common], help="database commands")
     db.add_argument("action", choices=["upgrade"])
     return parser
@@ -100,29 +104,6 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
-def _open_store(settings: Settings) -> Store | None:
-    try:
-        return Store(settings.database_url)
-    except StoreUnavailable as exc:
-        print(f"warning: {exc}; answering without saving anything", file=sys.stderr)
-        return None
-
-
-def _engine(settings: Settings) -> Engine:
-    store = _open_store(settings)
-    tickets = Tickets(store) if store is not None else None
-    if tickets is not None and settings.smtp is not None:
-        email_new_tickets(tickets, TicketMailer(settings.smtp))
-    return Engine.from_folders(
-        settings.intents_dir,
-        settings.knowledge_dir,
-        store,
-        flow_timeout=settings.flow_timeout,
-        tickets=tickets,
-        hours=settings.helpdesk_hours,
-    )
-
-
 def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | None:
     """The replies that open flow ``name``; None (after saying why) if there is none."""
     if name is None:
@@ -136,7 +117,7 @@ def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | No
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings)
+    engine = build_engine(settings)
     out = sys.stdout
     opening = _start_flow(engine, args.flow, "cli")
     if opening is None:
@@ -177,7 +158,7 @@ def _jsonl_messages(lines: Iterable[str], out: TextIO) -> Iterable[Message]:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings)
+    engine = build_engine(settings)
     out = sys.stdout
     as_json = args.json or args.jsonl
     opening = _start_flow(engine, args.flow, args.user)
@@ -267,6 +248,30 @@ def cmd_flows(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.slack import server  # slack_bolt loads only for this command
+
+    try:
+        slack = load_slack_settings(socket_mode=args.socket)
+        build_engine(settings)  # the YAML and the database, checked once before any worker
+        who = server.check_token(slack)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.socket:
+        print(f"helpbot: Slack app {who}, Socket Mode", file=sys.stderr)
+        server.serve_socket(settings, slack)
+        return 0
+    workers = args.workers or slack.workers
+    print(
+        f"helpbot: Slack app {who}, http://{args.host}:{args.port}{server.PATH} "
+        f"with {workers} gunicorn worker(s)",
+        file=sys.stderr,
+    )
+    server.serve_http(settings, slack, host=args.host, port=args.port, workers=workers)
+    return 0
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     try:
         Store(settings.database_url, migrate=False).upgrade()
@@ -286,5 +291,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "unanswered": cmd_unanswered,
     "flows": cmd_flows,
     "tickets": tickets_cli.run,
+    "slack": cmd_slack,
     "db": cmd_db,
 }

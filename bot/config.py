@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -161,3 +162,51 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     if raw.lower() in _FALSE:
         return False
     raise ConfigError(f"{name} must be true/false, yes/no or 1/0, not {raw!r}")
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    """What the Slack app needs (``helpbot slack``); secrets are kept out of repr."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    api_base_url: str | None = None
+    helpdesk_channel: str = ""
+    admin_users: frozenset[str] = frozenset()
+    workers: int = 2  # gunicorn worker processes (WEB_CONCURRENCY, as Heroku sets it)
+
+
+SLACK_VARIABLES = {
+    "SLACK_BOT_TOKEN": "the bot token (xoxb-...) from OAuth & Permissions",
+    "SLACK_SIGNING_SECRET": "the signing secret from Basic Information",
+    "SLACK_APP_TOKEN": "an app-level token (xapp-...) with connections:write",
+    "SLACK_HELPDESK_CHANNEL": "the id (C...) of the channel where tickets are posted",
+}
+
+
+def load_slack_settings(
+    environ: Mapping[str, str] | None = None, *, socket_mode: bool = False
+) -> SlackSettings:
+    """The Slack settings; a missing one raises ``ConfigError`` naming the variable."""
+    env = os.environ if environ is None else environ
+
+    def required(name: str) -> str:
+        value = env.get(name, "").strip()
+        if not value:
+            raise ConfigError(f"{name} is not set: it must hold {SLACK_VARIABLES[name]}")
+        return value
+
+    bot_token = required("SLACK_BOT_TOKEN")
+    # Socket Mode requests come over a websocket the app opened, so they are not signed.
+    signing_secret = None if socket_mode else required("SLACK_SIGNING_SECRET")
+    app_token = required("SLACK_APP_TOKEN") if socket_mode else None
+    channel = required("SLACK_HELPDESK_CHANNEL")
+    base_url = env.get("SLACK_API_BASE_URL", "").strip() or None
+    if base_url is not None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"SLACK_API_BASE_URL must be an http(s) URL, not {base_url!r}")
+        base_url = base_url.rstrip("/") + "/"  # the SDK joins method names onto it
+    admins = frozenset(u for u in re.split(r"[\s,]+", env.get("SLACK_ADMIN_USERS", "")) if u)
+    workers = _whole(env, "WEB_CONCURRENCY", low=1, high=64) or 2
+    return SlackSettings(bot_token, signing_secret, app_token, base_url, channel, admins, workers)

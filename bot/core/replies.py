@@ -171,3 +171,42 @@ def no_walkthrough() -> Reply:
         '"help me set up my account secret". Type **help** to see what I can do.'
     )
     return Reply(text)
+
+
+def trouble(content: Content) -> Reply:
+    """When something broke on our side: say so plainly and keep the helpdesk in reach."""
+    text = (
+        "Sorry, something went wrong on my side and I couldn't finish that. Please try "
+        "again in a minute.\n\nIf it's urgent, contact the helpdesk directly:\n"
+        + format_contacts(content.contacts)
+    )
+    return Reply(text, meta=ReplyMeta(handoff_offered=True))
+
+
+QUICK_ACTIONS = (
+    ("Set up my Account Secret", "flow", "account_secret"),
+    ("Get NHSmail for my organisation", "flow", "get_nhsmail"),
+    ("Talk to the helpdesk", "handoff", HANDOFF),
+    ("My tickets", "intent", "ticket_status"),
+)
+
+
+def quick_actions(content: Content) -> Reply:
+    """What people can start with one click (the App Home, an empty slash command)."""
+    buttons = []
+    for label, kind, target in QUICK_ACTIONS:
+        if kind == "flow" and target in content.flows:
+            buttons.append(Button(label, flow_start(target), ""))
+        elif kind == "intent" and target in content.intents:
+            buttons.append(Button(label, INTENT_PREFIX + target, ""))
+        elif kind == "handoff":
+            buttons.append(Button(label, HANDOFF, TALK_TO_PERSON))
+    numbered = tuple(
+        Button(b.label, b.value, b.typed or str(i)) for i, b in enumerate(buttons, start=1)
+    )
+    text = (
+        "Hello! I can answer questions about **NHSmail** and the **Account Secret**, walk "
+        "you through setting things up, or pass you to the helpdesk. Ask me anything, or "
+        "choose one of these:"
+    )
+    return Reply(text, numbered, ReplyMeta(confidence=1.0, handoff_offered=True))

@@ -140,3 +140,50 @@ class Outbound(Base):
     reply: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuditEntry(Base):
+    """Who asked for what privileged action, and whether it was allowed (admin commands)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    allowed: Mapped[bool] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class SlackEvent(Base):
+    """An Events API delivery already taken in; a retry with the same id is dropped.
+
+    Keyed by Slack's ``event_id`` so that the check holds across worker processes.
+    """
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class SlackCard(Base):
+    """The helpdesk-channel message that shows a ticket, so it can be updated in place.
+
+    The row is inserted before the card is posted (``ts`` empty): of two processes, only
+    the one whose insert wins posts it.
+    """
+
+    __tablename__ = "slack_cards"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_ref: Mapped[str] = mapped_column(String(16), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32), index=True)
+    shown: Mapped[str | None] = mapped_column(String(64))  # status|assignee last rendered
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

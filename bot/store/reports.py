@@ -1,4 +1,4 @@
-"""What admins read back from the database: flow analytics."""
+"""What admins read back from the database: usage and flow analytics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, func, select
 
 from bot.store.db import Store
-from bot.store.models import FlowRun, utcnow
+from bot.store.models import (
+    Conversation,
+    FlowRun,
+    MessageRecord,
+    Ticket,
+    Unanswered,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -43,3 +50,34 @@ def flow_stats(
         per_flow[run_status] = per_flow.get(run_status, 0) + count
         per_flow["started"] += count
     return [FlowCounts(flow, **per_flow) for flow, per_flow in sorted(counts.items())]
+
+
+@dataclass(frozen=True)
+class Usage:
+    conversations: int
+    messages_in: int
+    messages_out: int
+    unanswered: int
+    tickets: dict[str, int]
+
+
+def usage(store: Store) -> Usage:
+    """Headline counts for admins: conversations, messages, unanswered, tickets by status."""
+    with store.session() as session:
+        conversations = session.execute(select(func.count()).select_from(Conversation)).scalar()
+        by_direction = dict(
+            session.execute(
+                select(MessageRecord.direction, func.count()).group_by(MessageRecord.direction)
+            ).all()
+        )
+        unanswered = session.execute(select(func.count()).select_from(Unanswered)).scalar()
+        tickets = dict(
+            session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
+        )
+    return Usage(
+        conversations or 0,
+        by_direction.get("in", 0),
+        by_direction.get("out", 0),
+        unanswered or 0,
+        {str(k): int(v) for k, v in sorted(tickets.items())},
+    )

@@ -199,6 +199,30 @@ class Tickets:
             ).scalars()
             return [self._view(session, t, events=False) for t in rows]
 
+    def live(self, channel: str, user_id: str) -> TicketView | None:
+        """The requester's claimed ticket, if any: an agent is talking with them."""
+        with self.store.session() as session:
+            ticket = session.execute(
+                select(Ticket)
+                .where(
+                    Ticket.channel == channel,
+                    Ticket.user_id == user_id,
+                    Ticket.status == "claimed",
+                )
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            return self._view(session, ticket, events=False) if ticket is not None else None
+
+    def user_says(self, ref: str, user_id: str, text: str) -> TicketView:
+        """Record what the requester wrote to the agent (redacted, like everything)."""
+        with self.store.session() as session:
+            ticket = self._get(session, ref, lock=True)
+            if ticket.user_id != user_id:
+                raise TicketConflict(f"{ref} belongs to someone else")
+            self._event(session, ticket, "user", user_id, redact(text.strip())[:4000])
+            return self._view(session, ticket, events=False)
+
     def feedback(self, ref: str, solved: bool | None = None, score: int | None = None) -> None:
         with self.store.session() as session:
             ticket = self._get(session, ref)
@@ -223,7 +247,8 @@ class Tickets:
         with self.store.session() as session:
             return self._view(session, self._get(session, ref))
 
-    def claim(self, ref: str, agent: str) -> TicketView:
+    def claim(self, ref: str, agent: str, display: str | None = None) -> TicketView:
+        """Claim an open ticket for ``agent`` (an id); ``display`` is how the user sees them."""
         with self.store.session() as session:
             ticket = self._get(session, ref)
             # One conditional UPDATE: of two agents claiming at once, exactly one matches.
@@ -243,7 +268,7 @@ class Tickets:
             self._notify(
                 session,
                 ticket,
-                f"Good news: a helpdesk agent ({agent}) is now looking at your ticket "
+                f"Good news: a helpdesk agent ({display or agent}) is now looking at your ticket "
                 f"**{ticket.ref}**. Their replies will appear here.",
             )
             return self._view(session, ticket)

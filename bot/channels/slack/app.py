@@ -1,0 +1,427 @@
+"""The Slack app: bolt listeners that turn Slack requests into core messages and back.
+
+Every listener acknowledges at once and does its work in a lazy listener, after the
+response has gone, so Slack always hears back within its 3 seconds. What to say is the
+engine's business; this module only reads Slack's payloads and makes Web API calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.admin import AdminCommands
+from bot.channels.slack import records, render
+from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards, person
+from bot.channels.slack.home import home_view
+from bot.channels.slack.inbound import plain_text
+from bot.config import SlackSettings
+from bot.content.loader import ContentInvalid
+from bot.core import replies
+from bot.core.engine import Engine
+from bot.core.messages import Message, Reply
+from bot.core.redact import redact_checked
+from bot.store import StoreUnavailable, audit
+from bot.store.outbox import claim_pending, release
+from bot.tickets.service import TicketError, TicketView
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "slack"  # the core's name for this channel (tickets, outbox, conversations)
+BUTTONS = re.compile(rf"^{re.escape(render.BUTTON_ACTION)}\.\d+$")
+LINKS = re.compile(rf"^{re.escape(render.LINK_ACTION)}\.\d+$")
+# Subtypes that are still a person writing; every other subtype (edits, deletions,
+# joins, old-style bot messages) is not a question.
+PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
+RATE_LIMIT_RETRIES = 3
+SYNC_SECONDS = 2.0
+
+
+def make_client(slack: SlackSettings) -> WebClient:
+    """A Web API client that waits out rate limits (429 + Retry-After) and retries."""
+    options: dict[str, Any] = {"token": slack.bot_token}
+    if slack.api_base_url:
+        options["base_url"] = slack.api_base_url
+    client = WebClient(**options)
+    client.retry_handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+    ]
+    return client
+
+
+def _ack(ack: Callable[..., None]) -> None:
+    ack()
+
+
+def _guarded(work: Callable[..., None]) -> Callable[..., None]:
+    """Lazy listeners run after the ack: a failure there must reach the log and the user."""
+
+    @functools.wraps(work)
+    def run(self: SlackBot, body: dict[str, Any], **kwargs: Any) -> None:
+        try:
+            work(self, body, **kwargs)
+        except Exception:  # noqa: BLE001 - the person must hear something, whatever broke
+            log.exception("slack: %s failed", work.__name__)
+            user = _user_of(body)
+            if user:
+                self.post_safely(user, [replies.trouble(self.engine.knowledge.content)])
+
+    return run
+
+
+def _user_of(body: dict[str, Any]) -> str | None:
+    user = body.get("user") or body.get("event", {}).get("user") or body.get("user_id")
+    return user.get("id") if isinstance(user, dict) else user
+
+
+class SlackBot:
+    """The bolt ``App`` with helpbot's listeners, plus what pushes news to Slack."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        slack: SlackSettings,
+        *,
+        client: WebClient | None = None,
+        socket_mode: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.tickets = engine.tickets
+        self.slack = slack
+        self.client = client or make_client(slack)
+        self.app = App(
+            client=self.client,
+            signing_secret=slack.signing_secret or "",
+            # Acknowledge first, work in lazy listeners: the same code under gunicorn and
+            # Socket Mode, and never a 3-second timeout (which Slack would retry).
+            process_before_response=True,
+            request_verification_enabled=not socket_mode,
+        )
+        self.admin = AdminCommands(engine, slack.admin_users)
+        self.cards: HelpdeskCards | None = None
+        self._new_tickets: queue.SimpleQueue[str] = queue.SimpleQueue()
+        if self.store is not None and self.tickets is not None:
+            self.cards = HelpdeskCards(
+                self.client, self.store, self.tickets, slack.helpdesk_channel
+            )
+            self.tickets.on_created.append(lambda view: self._new_tickets.put(view.ref))
+        self._reloads_seen = self._last_reload()
+        self._stop = threading.Event()
+        self._register()
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.use(self._dedupe)
+        app.event("message")(ack=_ack, lazy=[self._on_message])
+        app.event("app_mention")(ack=_ack, lazy=[self._on_mention])
+        app.event("app_home_opened")(ack=_ack, lazy=[self._on_home])
+        app.action(BUTTONS)(ack=_ack, lazy=[self._on_click])
+        app.action(LINKS)(_ack)  # a link button opens the page in the browser; nothing to do
+        app.action(CLAIM)(ack=_ack, lazy=[self._on_claim])
+        app.action(RESOLVE)(ack=_ack, lazy=[self._on_resolve])
+        app.command("/nhsmail")(ack=_ack, lazy=[self._on_command])
+        app.command("/nhsmail-admin")(ack=_ack, lazy=[self._on_admin])
+
+    def _dedupe(self, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 - bolt's name
+        """Drop Slack's retries of an event already taken in, by event id, in the database."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and self.store is not None:
+            try:
+                if not records.first_delivery(self.store, str(event_id)):
+                    log.info("slack: event %s already received; retry dropped", event_id)
+                    return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+            except StoreUnavailable as exc:
+                # Better a rare duplicate than a lost question.
+                log.warning("slack: cannot check event %s for a retry: %s", event_id, exc)
+        return next()
+
+    # -- staff ------------------------------------------------------------------------------
+
+    @_guarded
+    def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id"):
+            return  # edits, joins, and other bots (bolt already drops our own messages)
+        user, channel = event.get("user"), event.get("channel")
+        if not user or not channel:
+            return
+        text = plain_text(event.get("text"))
+        if event.get("channel_type") == "im":
+            self._from_staff(user, channel, text)
+            return
+        thread = event.get("thread_ts")
+        ref = self.cards.ticket_in_thread(channel, thread) if self.cards and thread else None
+        if ref is not None:
+            self._from_agent(ref, user, channel, thread, text)
+        # Any other channel message is not for us: mentions arrive as app_mention.
+
+    @_guarded
+    def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        user, channel = event.get("user"), event.get("channel")
+        if not user or not channel or event.get("bot_id"):
+            return
+        thread = event.get("thread_ts") or event.get("ts")
+        if self.cards and event.get("thread_ts") and self.cards.ticket_in_thread(channel, thread):
+            return  # an agent talking in a card's thread: the message listener relays it
+        # A thread in a channel is its own conversation, so nothing private (ticket news
+        # kept for the person's DM) is ever shown to the channel.
+        message = Message(
+            user_id=user,
+            text=plain_text(event.get("text")),
+            channel=CHANNEL,
+            conversation_id=f"{channel}:{thread}",
+        )
+        self._post(channel, self.engine.handle(message), thread_ts=thread)
+        self._after_turn(user)
+
+    def _from_staff(self, user: str, channel: str, text: str) -> None:
+        live = self._live_ticket(user)
+        if live is not None:
+            self._relay_to_agent(live, user, channel, text)
+            return
+        replies_ = self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL))
+        self._post(channel, replies_)
+        self._after_turn(user)
+
+    @_guarded
+    def _on_command(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
+        user = command["user_id"]
+        text = plain_text(command.get("text"))
+        if not text:
+            found = [replies.quick_actions(self.engine.knowledge.content)]
+        else:
+            found = self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL))
+        respond(response_type="ephemeral", replace_original=False, **render.message(found))
+        self._after_turn(user)
+
+    @_guarded
+    def _on_click(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        user = body["user"]["id"]
+        label = (action.get("text") or {}).get("text", "")
+        container = body.get("container") or {}
+        where = container.get("type")
+        ephemeral = bool(container.get("is_ephemeral"))
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        clicked = body.get("message") or {}
+        thread = clicked.get("thread_ts")
+        private = where != "message" or ephemeral or str(channel).startswith("D")
+        key = None if private else f"{channel}:{thread or container.get('message_ts')}"
+        message = Message(
+            user_id=user,
+            text=label,
+            channel=CHANNEL,
+            conversation_id=key,
+            action=action.get("value"),
+        )
+        answer = self.engine.handle(message)
+        spent = {"blocks": render.chosen(clicked.get("blocks") or [], label)}
+        spent["text"] = clicked.get("text") or label
+        if where == "message" and ephemeral:
+            respond(replace_original=True, **spent)
+            respond(response_type="ephemeral", replace_original=False, **render.message(answer))
+        elif where == "message" and channel:
+            try:
+                self.client.chat_update(channel=channel, ts=container["message_ts"], **spent)
+            except SlackApiError as exc:  # an old message: still answer the click
+                log.warning("slack: could not update the clicked message: %s", exc)
+            self._post(channel, answer, thread_ts=thread)
+        else:  # the App Home: answer in the person's DM with the app
+            self._post(user, answer)
+        self._after_turn(user)
+
+    @_guarded
+    def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        self.publish_home(event["user"])
+
+    def publish_home(self, user: str) -> None:
+        tickets: list[TicketView] = []
+        if self.tickets is not None:
+            try:
+                tickets = self.tickets.for_requester(CHANNEL, user)
+            except StoreUnavailable as exc:
+                log.warning("slack: home without tickets: %s", exc)
+        view = home_view(self.engine.knowledge.content, tickets)
+        self.client.views_publish(user_id=user, view=view)
+
+    # -- agents -----------------------------------------------------------------------------
+
+    def _live_ticket(self, user: str) -> TicketView | None:
+        if self.tickets is None:
+            return None
+        try:
+            return self.tickets.live(CHANNEL, user)
+        except StoreUnavailable:
+            return None
+
+    def _relay_to_agent(self, ticket: TicketView, user: str, channel: str, text: str) -> None:
+        clean, secret = redact_checked(text)
+        if secret:
+            self._post(channel, [replies.secret_warning()])
+            return
+        assert self.tickets is not None and self.store is not None
+        self.tickets.user_says(ticket.ref, user, clean)
+        place = records.card_for(self.store, ticket.ref)
+        if place is None or place.ts is None:
+            log.error("slack: no card for %s; the user's message is on the ticket only", ticket.ref)
+            return
+        blocks = render.user_text(clean, heading=f"The user wrote ({ticket.ref}):")
+        self.client.chat_postMessage(
+            channel=place.channel, thread_ts=place.ts, text=render.escape(clean), blocks=blocks
+        )
+
+    def _from_agent(self, ref: str, agent: str, channel: str, thread: str, text: str) -> None:
+        assert self.tickets is not None
+        view = self.tickets.show(ref)
+        if view.status == "claimed" and view.assignee == agent:
+            self.tickets.reply(ref, agent, text)
+            self.deliver(view.requester["user_id"])
+            return
+        if view.status == "claimed":
+            return  # another agent's note to colleagues: it stays in the thread
+        why = (
+            f"Not sent to the user: claim {ref} first, then reply here."
+            if view.status == "open"
+            else f"Not sent to the user: {ref} is {view.status}."
+        )
+        self.client.chat_postEphemeral(channel=channel, user=agent, thread_ts=thread, text=why)
+
+    @_guarded
+    def _on_claim(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        self._ticket_action(body, action, "claim")
+
+    @_guarded
+    def _on_resolve(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        self._ticket_action(body, action, "resolve")
+
+    def _ticket_action(self, body: dict[str, Any], action: dict[str, Any], verb: str) -> None:
+        if self.tickets is None or self.cards is None:
+            return
+        agent = body["user"]["id"]
+        ref = str(action.get("value", ""))
+        try:
+            if verb == "claim":
+                shown = body["user"].get("name") or body["user"].get("username")
+                view = self.tickets.claim(ref, agent, display=shown)
+            else:
+                view = self.tickets.resolve(ref, agent)
+        except TicketError as exc:
+            channel = (body.get("channel") or {}).get("id") or self.slack.helpdesk_channel
+            self.client.chat_postEphemeral(channel=channel, user=agent, text=str(exc))
+            self.cards.refresh(ref)  # show who really has it
+            return
+        self.cards.refresh(view.ref)
+        self.deliver(view.requester["user_id"])
+
+    # -- pushing news -----------------------------------------------------------------------
+
+    def _post(self, channel: str, found: list[Reply], thread_ts: str | None = None) -> None:
+        if not found:
+            return
+        options = {"thread_ts": thread_ts} if thread_ts else {}
+        self.client.chat_postMessage(channel=channel, **options, **render.message(found))
+
+    def post_safely(self, channel: str, found: list[Reply]) -> None:
+        try:
+            self._post(channel, found)
+        except Exception:  # noqa: BLE001 - the last resort must not raise in turn
+            log.exception("slack: could not tell %s that something went wrong", channel)
+
+    def _after_turn(self, user: str) -> None:
+        """Post cards for tickets this turn opened, then anything waiting for the user."""
+        while self.cards is not None:
+            try:
+                ref = self._new_tickets.get_nowait()
+            except queue.Empty:
+                break
+            self.cards.post(ref)
+        self.deliver(user)
+
+    def deliver(self, user: str | None = None) -> int:
+        """Send waiting outbox messages (agent replies, ticket news) to people's DMs."""
+        if self.store is None:
+            return 0
+        sent = 0
+        for item in claim_pending(self.store, CHANNEL, user):
+            try:
+                self._post(item.user_id, [Reply.from_dict(item.reply)])
+                sent += 1
+            except SlackApiError as exc:
+                log.error("slack: could not deliver to %s: %s", item.user_id, exc)
+                release(self.store, item.id)
+        return sent
+
+    # -- keeping up with other processes ------------------------------------------------------
+
+    def _last_reload(self) -> int:
+        if self.store is None:
+            return 0
+        try:
+            return audit.last_reload(self.store)
+        except StoreUnavailable:
+            return 0
+
+    def sync(self) -> None:
+        """One round of catching up: news, cards, and reloads done by another worker."""
+        self.deliver()
+        if self.cards is not None:
+            self.cards.sync()
+        latest = self._last_reload()
+        if latest > self._reloads_seen:
+            self._reloads_seen = latest
+            try:
+                self.engine.reload()
+            except ContentInvalid as exc:
+                log.error("slack: reload asked elsewhere failed here: %s", exc)
+
+    def start_sync(self, every: float = SYNC_SECONDS) -> threading.Thread:
+        def loop() -> None:
+            rounds = 0
+            while not self._stop.wait(every):
+                rounds += 1
+                try:
+                    self.sync()
+                    if rounds % 1800 == 0 and self.store is not None:
+                        records.forget_events(self.store)
+                except Exception:  # noqa: BLE001 - keep syncing after a bad round
+                    log.exception("slack: sync round failed")
+
+        thread = threading.Thread(target=loop, name="slack-sync", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- admins -----------------------------------------------------------------------------
+
+    @_guarded
+    def _on_admin(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
+        result = self.admin.run(command["user_id"], CHANNEL, command.get("text") or "")
+        if result.allowed and (command.get("text") or "").strip().lower().startswith("reload"):
+            self._reloads_seen = self._last_reload()  # this worker has it already
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            **render.message([Reply(result.text)]),
+        )
+
+
+__all__ = ["SlackBot", "make_client", "person"]

@@ -1,0 +1,89 @@
+"""Running the Slack app: HTTP behind gunicorn (production), or Socket Mode (development).
+
+``helpbot slack`` checks the settings, the YAML, the database and the token once, in the
+parent process, so that a mistake is one clear line and exit code 2 rather than a
+traceback per worker; then each gunicorn worker builds its own app.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.channels.slack.app import SlackBot, make_client
+from bot.config import ConfigError, Settings, SlackSettings, load_settings, load_slack_settings
+from bot.wiring import build_engine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 3000
+PATH = "/slack/events"
+
+
+def check_token(slack: SlackSettings) -> str:
+    """Ask Slack who the token belongs to; ``ConfigError`` if it is refused or unreachable."""
+    try:
+        found = make_client(slack).auth_test()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"SLACK_BOT_TOKEN was refused by Slack ({exc.response.get('error')})"
+        ) from None
+    except (SlackClientError, OSError) as exc:
+        where = slack.api_base_url or "https://slack.com/api/"
+        raise ConfigError(f"cannot reach the Slack Web API at {where}: {exc}") from None
+    return f"{found.get('user', '?')} ({found.get('user_id', '?')}) in {found.get('team', '?')}"
+
+
+def build_bot(settings: Settings, slack: SlackSettings, *, socket_mode: bool = False) -> SlackBot:
+    bot = SlackBot(build_engine(settings), slack, socket_mode=socket_mode)
+    bot.start_sync()
+    return bot
+
+
+def wsgi_app() -> SlackRequestHandler:
+    """The WSGI callable for a worker, from the environment (``gunicorn 'mod:wsgi_app()'``)."""
+    bot = build_bot(load_settings(), load_slack_settings())
+    return SlackRequestHandler(bot.app, path=PATH)
+
+
+def serve_http(
+    settings: Settings, slack: SlackSettings, *, host: str, port: int, workers: int
+) -> None:
+    """Serve ``/slack/events`` with gunicorn: ``workers`` processes, threads in each."""
+    from gunicorn.app.base import BaseApplication
+
+    class Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            options: dict[str, Any] = {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": 8,
+                "timeout": 30,
+                "graceful_timeout": 10,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": settings.log_level.lower(),
+            }
+            # No control socket: one fixed path per user clashes between instances.
+            options["control_socket_disable"] = True
+            for key, value in options.items():
+                if key in self.cfg.settings:  # older gunicorns lack some settings
+                    self.cfg.set(key, value)
+
+        def load(self) -> SlackRequestHandler:
+            # In each worker, after the fork: its own app, database pool and sync thread.
+            return SlackRequestHandler(build_bot(settings, slack).app, path=PATH)
+
+    Gunicorn().run()
+
+
+def serve_socket(settings: Settings, slack: SlackSettings) -> None:
+    """Socket Mode: no public URL needed, for development (one process)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    bot = build_bot(settings, slack, socket_mode=True)
+    SocketModeHandler(bot.app, slack.app_token).start()

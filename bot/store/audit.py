@@ -1,0 +1,39 @@
+"""The audit log: privileged actions asked for, allowed or refused, and their outcome."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.store.db import Store
+from bot.store.models import AuditEntry
+
+RELOAD = "reload"
+OK = "ok"
+
+
+def record(
+    store: Store, actor: str, channel: str, action: str, *, allowed: bool, outcome: str | None
+) -> int:
+    with store.session() as session:
+        entry = AuditEntry(
+            actor=actor, channel=channel, action=action, allowed=allowed, outcome=outcome
+        )
+        session.add(entry)
+        session.flush()
+        return entry.id
+
+
+def entries(store: Store, limit: int = 50) -> list[AuditEntry]:
+    """The latest entries, newest first."""
+    with store.session() as session:
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        return list(session.execute(query).scalars())
+
+
+def last_reload(store: Store) -> int:
+    """The id of the latest successful content reload (0 if none): other processes follow."""
+    query = select(func.max(AuditEntry.id)).where(
+        AuditEntry.action == RELOAD, AuditEntry.allowed.is_(True), AuditEntry.outcome == OK
+    )
+    with store.session() as session:
+        return session.execute(query).scalar_one() or 0

@@ -1,0 +1,40 @@
+"""Putting the parts together from settings: the store, the tickets, the engine.
+
+Every front end (the terminal, Slack, later Teams) builds its engine here, so that they
+all answer from the same content with the same ticket and email wiring.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bot.config import Settings
+from bot.core.engine import Engine
+from bot.store import Store, StoreUnavailable
+from bot.tickets.mailer import TicketMailer
+from bot.tickets.service import Tickets, email_new_tickets
+
+
+def open_store(settings: Settings) -> Store | None:
+    """The database, or None (after a warning on stderr): the bot still answers without it."""
+    try:
+        return Store(settings.database_url)
+    except StoreUnavailable as exc:
+        print(f"warning: {exc}; answering without saving anything", file=sys.stderr)
+        return None
+
+
+def build_engine(settings: Settings, store: Store | None = None) -> Engine:
+    """An engine on the configured content; raises ``ContentInvalid`` if the YAML is bad."""
+    store = store if store is not None else open_store(settings)
+    tickets = Tickets(store) if store is not None else None
+    if tickets is not None and settings.smtp is not None:
+        email_new_tickets(tickets, TicketMailer(settings.smtp))
+    return Engine.from_folders(
+        settings.intents_dir,
+        settings.knowledge_dir,
+        store,
+        flow_timeout=settings.flow_timeout,
+        tickets=tickets,
+        hours=settings.helpdesk_hours,
+    )
