@@ -488,3 +488,23 @@ def test_slack_with_a_refused_token_says_so_and_exits_2(helpbot: Any, fake: Fake
     result = helpbot("slack", env=env)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: SLACK_BOT_TOKEN was refused by Slack (invalid_auth)"
+
+
+def test_the_manifest_sets_up_what_the_app_listens_to() -> None:
+    import yaml
+
+    from bot.channels.slack import app as slack_app
+
+    manifest = yaml.safe_load((PROJECT_ROOT / "bot/channels/slack/manifest.yaml").read_text())
+    commands = {c["command"]: c["url"] for c in manifest["features"]["slash_commands"]}
+    assert set(commands) == {slack_app.ASK, slack_app.ADMIN}
+    settings = manifest["settings"]
+    urls = [*commands.values(), settings["event_subscriptions"]["request_url"]]
+    urls.append(settings["interactivity"]["request_url"])
+    assert all(u.endswith("/slack/events") for u in urls)
+    assert settings["interactivity"]["is_enabled"] is True
+    events = set(settings["event_subscriptions"]["bot_events"])
+    assert {"app_home_opened", "app_mention", "message.im", "message.channels"} <= events
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"chat:write", "commands", "im:history", "app_mentions:read"} <= scopes
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True

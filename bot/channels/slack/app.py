@@ -46,6 +46,7 @@ LINKS = re.compile(rf"^{re.escape(render.LINK_ACTION)}\.\d+$")
 # Subtypes that are still a person writing; every other subtype (edits, deletions,
 # joins, old-style bot messages) is not a question.
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
+ASK, ADMIN = "/nhsmail", "/nhsmail-admin"  # the slash commands in manifest.yaml
 RATE_LIMIT_RETRIES = 3
 SYNC_SECONDS = 2.0
 
@@ -136,8 +137,8 @@ class SlackBot:
         app.action(LINKS)(_ack)  # a link button opens the page in the browser; nothing to do
         app.action(CLAIM)(ack=_ack, lazy=[self._on_claim])
         app.action(RESOLVE)(ack=_ack, lazy=[self._on_resolve])
-        app.command("/nhsmail")(ack=_ack, lazy=[self._on_command])
-        app.command("/nhsmail-admin")(ack=_ack, lazy=[self._on_admin])
+        app.command(ASK)(ack=_ack, lazy=[self._on_command])
+        app.command(ADMIN)(ack=_ack, lazy=[self._on_admin])
 
     def _dedupe(self, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 - bolt's name
         """Drop Slack's retries of an event already taken in, by event id, in the database."""
