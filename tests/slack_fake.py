@@ -46,7 +46,8 @@ class Call:
 
     def buttons(self) -> list[dict[str, Any]]:
         found = []
-        for block in self.args.get("blocks") or []:
+        view = self.args.get("view") or {}
+        for block in self.args.get("blocks") or view.get("blocks") or []:
             if block.get("type") == "actions":
                 found += [e for e in block["elements"] if e.get("type") == "button"]
         return found

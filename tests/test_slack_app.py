@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -36,6 +37,7 @@ from slack_fake import (
 from bot.config import PROJECT_ROOT
 from bot.store import Store
 from bot.store.audit import entries
+from bot.tickets.service import Tickets
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token"
@@ -101,38 +103,57 @@ class SlackApp:
         assert sent.status == 200, sent
         return sent
 
-    def click(self, user: str, call: Call, button: dict[str, Any], **container: Any) -> Sent:
-        """Click ``button`` on the message ``call`` posted (as block_actions arrive)."""
+    def click(
+        self,
+        user: str,
+        call: Call,
+        button: dict[str, Any],
+        *,
+        ephemeral: bool = False,
+        home: bool = False,
+    ) -> str:
+        """Click ``button`` on what ``call`` showed, as Slack sends block_actions; the
+        path of the click's response_url, for asserting on ``respond`` calls."""
         body = payload("block_actions_button")
-        channel = call.args["channel"]
-        body["user"] = {
-            "id": user,
-            "username": user.lower(),
-            "name": user.lower(),
-            "team_id": "T0001",
-        }
-        body["channel"] = {"id": channel, "name": "x"}
-        body["container"] = {
-            "type": "message",
-            "message_ts": call.ts,
-            "channel_id": channel,
-            "is_ephemeral": False,
-            **container,
-        }
-        body["message"] = {
-            "type": "message",
-            "user": BOT_USER,
-            "bot_id": "B0001",
-            "ts": call.ts,
-            "text": call.args.get("text", ""),
-            "blocks": call.args.get("blocks", []),
-            **({"thread_ts": call.args["thread_ts"]} if call.args.get("thread_ts") else {}),
-        }
-        body["response_url"] = self.fake.response_url(f"click-{next(_ids)}")
+        body["user"] = {"id": user, "username": user.lower(), "name": user.lower()}
+        respond_to = self.fake.response_url(f"click-{next(_ids)}")
+        body["response_url"] = respond_to
         body["actions"] = [{**button, "block_id": "b", "action_ts": f"{time.time():.6f}"}]
+        if home:  # a button on the App Home tab: a view, no channel, no message
+            body["container"] = {"type": "view", "view_id": "V0001"}
+            body["view"] = {"id": "V0001", "type": "home", **call.args["view"]}
+            for key in ("channel", "message"):
+                body.pop(key)
+        elif ephemeral:  # Slack sends no copy of an ephemeral message
+            body["container"] = {
+                "type": "message",
+                "message_ts": "1700000000.000900",
+                "channel_id": "C0STAFF",
+                "is_ephemeral": True,
+            }
+            body["channel"] = {"id": "C0STAFF", "name": "staff"}
+            body.pop("message")
+        else:
+            channel = call.args["channel"]
+            body["channel"] = {"id": channel, "name": "x"}
+            body["container"] = {
+                "type": "message",
+                "message_ts": call.ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            }
+            body["message"] = {
+                "type": "message",
+                "user": BOT_USER,
+                "bot_id": "B0001",
+                "ts": call.ts,
+                "text": call.args.get("text", ""),
+                "blocks": call.args.get("blocks", []),
+                **({"thread_ts": call.args["thread_ts"]} if call.args.get("thread_ts") else {}),
+            }
         sent = self.send(action_body(body))
         assert sent.status == 200, sent
-        return sent
+        return respond_to.split(str(self.fake.port))[1]
 
     def command(self, user: str, command: str, text: str) -> tuple[Sent, str]:
         fields = payload("slash_command")
@@ -261,6 +282,47 @@ def test_slash_command_is_answered_ephemerally(app: SlackApp) -> None:
     assert "3 February 2025" in answer.text()
 
 
+def test_click_on_an_ephemeral_answer_follows_through_the_response_url(app: SlackApp) -> None:
+    user, _ = new_user()
+    _, path = app.command(user, "/nhsmail", "help me set up my account secret")
+    (step1,) = app.fake.wait("respond", path=path)
+    assert "step 1 of" in step1.text()
+    first = button(step1, "flow:choose:account_secret:account_type:0")
+    click = app.click(user, step1, first, ephemeral=True)
+    (shown,) = app.fake.wait("respond", path=click)
+    assert shown.args["replace_original"] is True
+    assert "step 2 of" in shown.text()
+    assert not app.fake.made("chat.postMessage", channel=user)
+
+
+def test_home_quick_action_starts_the_flow_in_the_dm(app: SlackApp) -> None:
+    user, channel = new_user()
+    body = payload("event_app_home_opened")
+    body["event"].update(user=user, channel=channel)
+    body["event_id"] = f"Ev{uuid.uuid4().hex[:10]}"
+    app.event(body)
+    (home,) = app.fake.wait("views.publish", user_id=user)
+    app.click(user, home, button(home, "flow:start:account_secret"), home=True)
+    (step1,) = app.fake.wait("chat.postMessage", channel=user)
+    assert "step 1 of" in step1.text()
+
+
+def test_ticket_changed_with_the_cli_updates_the_card_and_tells_the_user(
+    app: SlackApp, helpbot: Any
+) -> None:
+    user, channel = new_user()
+    card = open_ticket(app, user, channel)
+    ref = re.search(r"HD-\d{6}", card.text()).group()
+    database = {"DATABASE_URL": app_database(app)}
+    claimed = helpbot("tickets", "claim", ref, "--agent", "ann", env=database)
+    assert claimed.returncode == 0, claimed.stderr
+    # No Slack request involved: the app's sync round notices, within seconds.
+    (updated,) = app.fake.wait("chat.update", channel=HELPDESK, ts=card.ts)
+    assert "Claimed" in updated.text() and "ann" in updated.text()
+    (news,) = app.fake.wait("chat.postMessage", channel=user)
+    assert "(ann) is now looking at your ticket" in news.text()
+
+
 def test_app_home_offers_the_quick_actions(app: SlackApp) -> None:
     user, channel = new_user()
     body = payload("event_app_home_opened")
@@ -320,6 +382,14 @@ def test_handoff_card_claim_relay_and_resolve(app: SlackApp) -> None:
     asked = fake.wait("chat.postMessage", count=3, channel=user)
     assert "has been resolved" in asked[2].text()
     assert {b["text"]["text"] for b in asked[2].buttons()} == {"Yes", "No"}
+
+    # Feedback by button, stored on the ticket.
+    app.click(user, asked[2], button(asked[2], "ticket:solved:"))
+    fake.wait("chat.postMessage", count=4, channel=user)
+    ref = re.search(r"HD-\d{6}", card.text()).group()
+    store = Store(app_database(app), migrate=False)
+    assert Tickets(store).show(ref).solved is True
+    store.close()
 
 
 def test_agent_reply_before_claiming_is_not_sent(app: SlackApp) -> None:

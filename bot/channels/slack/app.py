@@ -233,7 +233,10 @@ class SlackBot:
         answer = self.engine.handle(message)
         spent = {"blocks": render.chosen(clicked.get("blocks") or [], label)}
         spent["text"] = clicked.get("text") or label
-        if where == "message" and ephemeral:
+        if where == "message" and ephemeral and not clicked.get("blocks"):
+            # Slack sends no copy of an ephemeral message: the answer takes its place.
+            respond(replace_original=True, **render.message(answer))
+        elif where == "message" and ephemeral:
             respond(replace_original=True, **spent)
             respond(response_type="ephemeral", replace_original=False, **render.message(answer))
         elif where == "message" and channel:
