@@ -578,3 +578,19 @@ def test_the_manifest_sets_up_what_the_app_listens_to() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "commands", "im:history", "app_mentions:read"} <= scopes
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+def test_without_the_database_staff_still_get_answers_and_contacts(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:9/none?connect_timeout=1"
+    running = start(fake, unreachable, tmp_path, "nodb")
+    try:
+        user, channel = new_user()
+        running.event(dm(user, channel, "my account is locked who do i call"))
+        (answer,) = fake.wait("chat.postMessage", channel=channel)
+        assert "0333 200 1133" in answer.text()
+        time.sleep(0.5)
+        assert len(fake.made("chat.postMessage", channel=channel)) == 1  # no error after it
+    finally:
+        running.stop()

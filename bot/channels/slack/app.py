@@ -350,13 +350,17 @@ class SlackBot:
 
     def _after_turn(self, user: str) -> None:
         """Post cards for tickets this turn opened, then anything waiting for the user."""
-        while self.cards is not None:
-            try:
-                ref = self._new_tickets.get_nowait()
-            except queue.Empty:
-                break
-            self.cards.post(ref)
-        self.deliver(user)
+        try:
+            while self.cards is not None:
+                try:
+                    ref = self._new_tickets.get_nowait()
+                except queue.Empty:
+                    break
+                self.cards.post(ref)
+            self.deliver(user)
+        except StoreUnavailable as exc:
+            # The answer has gone; the sync round catches up once the database is back.
+            log.warning("slack: after the turn: %s", exc)
 
     def deliver(self, user: str | None = None) -> int:
         """Send waiting outbox messages (agent replies, ticket news) to people's DMs."""
