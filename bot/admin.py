@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.content.loader import ContentInvalid
+from bot.core import replies
 from bot.core.engine import Engine
 from bot.store import Store, StoreUnavailable, audit
 from bot.store.db import recent_unanswered
@@ -47,14 +48,18 @@ class AdminCommands:
         if not self.is_admin(actor):
             self._audit(actor, channel, action, allowed=False, outcome="refused")
             return AdminReply(REFUSAL, allowed=False)
-        if action == "reload":
-            text, outcome = self._reload()
-        elif action == "stats":
-            text, outcome = self._stats(), "ok"
-        elif action == "unanswered":
-            text, outcome = self._unanswered(), "ok"
-        else:
-            text, outcome = USAGE, "ok"
+        try:
+            if action == "reload":
+                text, outcome = self._reload()
+            elif action == "stats":
+                text, outcome = self._stats(), "ok"
+            elif action == "unanswered":
+                text, outcome = self._unanswered(), "ok"
+            else:
+                text, outcome = USAGE, "ok"
+        except StoreUnavailable as exc:
+            text = f"The database is not available right now, so I can't do that: {exc}"
+            outcome = "database unavailable"
         self._audit(actor, channel, action, allowed=True, outcome=outcome)
         return AdminReply(text, allowed=True)
 
@@ -102,7 +107,7 @@ class AdminCommands:
         for row in rows:
             when = row.created_at.strftime("%d %b %H:%M") if row.created_at else ""
             guess = f" (closest: {row.best_intent})" if row.best_intent else ""
-            lines.append(f"- {when}: {row.text[:200]}{guess}")
+            lines.append(f"- {when}: {replies.verbatim(row.text)}{guess}")
         return "\n".join(lines)
 
     def _store(self) -> Store:

@@ -260,7 +260,11 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     if args.socket:
         print(f"helpbot: Slack app {who}, Socket Mode", file=sys.stderr)
-        server.serve_socket(settings, slack)
+        try:
+            server.serve_socket(settings, slack)
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
     workers = args.workers or slack.workers
     print(

@@ -201,6 +201,11 @@ def load_slack_settings(
     # Socket Mode requests come over a websocket the app opened, so they are not signed.
     signing_secret = None if socket_mode else required("SLACK_SIGNING_SECRET")
     app_token = required("SLACK_APP_TOKEN") if socket_mode else None
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError(
+            "SLACK_APP_TOKEN must be an app-level token starting xapp- (Basic Information, "
+            "App-Level Tokens), not the bot token"
+        )
     channel = required("SLACK_HELPDESK_CHANNEL")
     base_url = env.get("SLACK_API_BASE_URL", "").strip() or None
     if base_url is not None:

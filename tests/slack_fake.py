@@ -57,6 +57,7 @@ class Call:
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     rate_limit_once: set[str] = field(default_factory=set)
+    slow: dict[str, float] = field(default_factory=dict)  # method -> seconds to stall
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -118,6 +119,7 @@ class FakeSlack:
         with self._lock:
             limited = method in self.rate_limit_once
             self.rate_limit_once.discard(method)
+        time.sleep(self.slow.get(method, 0.0))
         if limited:
             self._record(Call(method, args, 429, path))
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"}

@@ -392,6 +392,20 @@ def test_handoff_card_claim_relay_and_resolve(app: SlackApp) -> None:
     store.close()
 
 
+def test_agent_reply_without_words_is_explained_not_lost(app: SlackApp) -> None:
+    user, channel = new_user()
+    card = open_ticket(app, user, channel)
+    app.click("UAGENT02", card, button(card, "HD-"))
+    app.fake.wait("chat.update", channel=HELPDESK, ts=card.ts)
+    screenshot = thread_reply("UAGENT02", card, "")
+    screenshot["event"]["subtype"] = "file_share"
+    app.event(screenshot)
+    (hint,) = app.fake.wait("chat.postEphemeral", user="UAGENT02")
+    assert "in words" in hint.args["text"]
+    time.sleep(0.3)
+    assert not [c for c in app.fake.made("chat.postMessage", channel=user) if "Sorry" in c.text()]
+
+
 def test_agent_reply_before_claiming_is_not_sent(app: SlackApp) -> None:
     fake = app.fake
     user, channel = new_user()
@@ -468,14 +482,31 @@ def test_rate_limited_post_is_retried_and_delivered_once(app: SlackApp) -> None:
 
 
 @pytest.mark.parametrize("name", ["event_message_bot", "event_message_changed"])
-def test_other_bots_and_edits_are_acknowledged_and_ignored(app: SlackApp, name: str) -> None:
+def test_other_bots_and_edits_in_a_dm_are_acknowledged_and_ignored(
+    app: SlackApp, name: str
+) -> None:
+    # In a DM, where any message from a person would be answered.
+    _, channel = new_user()
     body = payload(name)
     body["event_id"] = f"Ev{uuid.uuid4().hex[:10]}"
-    body["event"]["channel"] = channel = f"C{uuid.uuid4().hex[:8].upper()}"
+    body["event"].update(channel=channel, channel_type="im")
     sent = app.event(body)
     assert sent.status == 200
     time.sleep(0.5)
     assert not [c for c in app.fake.calls if c.args.get("channel") == channel]
+
+
+def test_slow_slack_still_gets_its_ack_within_3_seconds(app: SlackApp) -> None:
+    user, channel = new_user()
+    app.fake.slow["chat.postMessage"] = 4.0
+    try:
+        began = time.monotonic()
+        app.event(dm(user, channel, "how do I get nhsmail"))
+        took = time.monotonic() - began
+        app.fake.wait("chat.postMessage", channel=channel, timeout=20)
+    finally:
+        app.fake.slow.clear()
+    assert took < 3.0, f"the ack took {took:.1f}s"
 
 
 def test_own_messages_are_ignored(app: SlackApp) -> None:
@@ -510,7 +541,8 @@ def test_retry_to_another_worker_is_dropped_on_postgresql(
     event = dm(user, channel, "talk to a person")
     first.event(event)
     (confirm,) = first.fake.wait("chat.postMessage", channel=channel)
-    second.event(event, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert second.event(event, headers=retry).headers.get("x-slack-no-retry") == "1"
     # The click lands on the other worker: one ticket, one card, whoever serves what.
     second.click(user, confirm, button(confirm, "ticket:create"))
     mine = {"channel": HELPDESK, "where": lambda c: user in c.text()}
@@ -551,6 +583,20 @@ def test_slack_without_a_setting_names_it_and_exits_2(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {missing} is not set")
     assert "Traceback" not in result.stderr
+
+
+def test_socket_mode_with_a_refused_app_token_says_so_and_exits_2(
+    helpbot: Any, fake: FakeSlack
+) -> None:
+    env = {**FULL, "SLACK_APP_TOKEN": "xapp-revoked", "SLACK_API_BASE_URL": fake.api_url}
+    result = helpbot("slack", "--socket", env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: SLACK_APP_TOKEN was refused by Slack (invalid_auth)"
+    )
+    bot_token = helpbot("slack", "--socket", env={**env, "SLACK_APP_TOKEN": TOKEN})
+    assert bot_token.returncode == 2
+    assert "SLACK_APP_TOKEN must be an app-level token" in bot_token.stderr
 
 
 def test_slack_with_a_refused_token_says_so_and_exits_2(helpbot: Any, fake: FakeSlack) -> None:

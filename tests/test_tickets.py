@@ -112,6 +112,32 @@ def test_status_of_my_ticket(engine: Engine) -> None:
     assert "HD-000001" in status.text and "open" in status.text
 
 
+def test_a_shared_conversation_never_hears_private_ticket_news(engine: Engine) -> None:
+    # A thread in a public channel: others can read it.
+    public = {"user_id": "sam", "conversation_id": "C1:100.1", "shared": True}
+    engine.handle(Message(text="talk to a person", **public))
+    [created] = engine.handle(Message(text="create ticket", **public))
+    ref = engine.tickets.list()[0].ref
+    assert ref in created.text
+    engine.tickets.claim(ref, "ann")
+    engine.tickets.reply(ref, "ann", "your account is unlocked")
+    later = engine.handle(Message(text="how do I get nhsmail", **public))
+    assert not any("unlocked" in r.text or "(ann)" in r.text for r in later)
+    [status] = engine.handle(Message(text="status of my ticket", **public))
+    assert ref not in status.text and "direct message" in status.text
+    # The news is still there for the person's own conversation.
+    mine = engine.handle(Message(user_id="sam", text="hello", conversation_id="C1:100.1"))
+    assert any("unlocked" in r.text for r in mine)
+
+
+def test_ticket_summaries_are_shown_verbatim_not_as_markdown(engine: Engine) -> None:
+    question = "my printer says see [this](https://evil.example) **now**"
+    for text in (question, "talk to a person", "create ticket"):
+        engine.handle(Message(user_id="sam", text=text))
+    [status] = engine.handle(Message(user_id="sam", text="status of my ticket"))
+    assert f"`{question}`" in status.text
+
+
 def test_claim_race_has_exactly_one_winner(store: Store) -> None:
     tickets = Tickets(store)
     view, _ = tickets.open(Requester("cli", "sam", "sam"), "general", "help")

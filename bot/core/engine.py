@@ -71,6 +71,7 @@ class _Context:
     now: datetime
     tickets: Tickets | None
     walk: FlowState | None = None
+    shared: bool = False
 
     @property
     def content(self) -> Content:
@@ -145,10 +146,13 @@ class Engine:
                 with self.store.turn(
                     message.channel, message.user_id, message.conversation_key
                 ) as turn:
-                    waiting = [Reply.from_dict(r) for r in turn.take_outbox()]
+                    # News is private: it waits for the person's own conversation.
+                    news = [] if message.shared else turn.take_outbox()
+                    waiting = [Reply.from_dict(r) for r in news]
                     ctx = self._context(
                         text, message.action, turn.state, turn, requester, self.tickets
                     )
+                    ctx.shared = message.shared
                     decision = self._decide(ctx, secret)
                     if waiting:
                         # News first (an agent's reply, a feedback question), and its
@@ -163,6 +167,7 @@ class Engine:
         if decision is None:
             # Without the database there is no memory, and no tickets either.
             ctx = self._context(text, message.action, {}, flows.NoRuns(), requester, None)
+            ctx.shared = message.shared
             decision = self._decide(ctx, secret)
         for reply in decision.replies:
             log.info(
@@ -297,6 +302,8 @@ class Engine:
         if intent.does == "handoff":
             return self._act(ctx, replies.HANDOFF, None) or Decision([])
         if intent.does == "ticket_status":
+            if ctx.shared:
+                return self._aside(ctx, Decision([replies.private_only()]))
             if ctx.tickets is None:
                 return Decision([handoff.unavailable()])
             return self._aside(ctx, Decision([handoff.status(ctx.tickets, ctx.requester)]))

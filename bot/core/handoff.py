@@ -105,7 +105,7 @@ def status(tickets: Tickets, requester: Requester) -> Reply:
             "You have no helpdesk tickets with me. Say **talk to a person** to open one.",
             meta=ReplyMeta(intent="ticket_status", confidence=1.0),
         )
-    lines = [f"- **{t.ref}**: {t.status} ({t.summary[:80]})" for t in mine[:5]]
+    lines = [f"- **{t.ref}**: {t.status}, {replies.verbatim(t.summary, 80)}" for t in mine[:5]]
     return Reply(
         "Your tickets:\n" + "\n".join(lines), meta=ReplyMeta(intent="ticket_status", confidence=1.0)
     )

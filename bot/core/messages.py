@@ -21,6 +21,9 @@ class Message:
     conversation_id: str | None = None
     display_name: str | None = None
     action: str | None = None  # the value of a clicked button, when the channel has one
+    # Others can read this conversation (a thread in a channel): nothing private, such
+    # as ticket news or the person's tickets, may be said in it.
+    shared: bool = False
 
     @property
     def conversation_key(self) -> str:

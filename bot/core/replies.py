@@ -51,6 +51,20 @@ def reflow(text: str) -> str:
     return "\n".join(lines)
 
 
+def verbatim(text: str, limit: int = 200) -> str:
+    """Someone's own words inside a reply, as a code span: never links, never formatting."""
+    flat = " ".join(text.replace("`", "'").split())
+    return f"`{flat[:limit]}`" if flat else "(empty)"
+
+
+def private_only() -> Reply:
+    text = (
+        "For your privacy I only talk about your tickets in a **direct message**. Send me "
+        "a direct message (or use the slash command) and ask again."
+    )
+    return Reply(text, meta=ReplyMeta(intent="ticket_status", confidence=1.0))
+
+
 def handoff_button() -> Button:
     return Button(label="Talk to a person", value=HANDOFF, typed=TALK_TO_PERSON)
 

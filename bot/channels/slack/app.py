@@ -112,6 +112,9 @@ class SlackBot:
             # Socket Mode, and never a 3-second timeout (which Slack would retry).
             process_before_response=True,
             request_verification_enabled=not socket_mode,
+            # `helpbot slack` checked the token before starting workers; a worker that
+            # restarts while Slack is unreachable must still boot (bolt asks on first use).
+            token_verification_enabled=False,
         )
         self.admin = AdminCommands(engine, slack.admin_users)
         self.cards: HelpdeskCards | None = None
@@ -180,13 +183,14 @@ class SlackBot:
         thread = event.get("thread_ts") or event.get("ts")
         if self.cards and event.get("thread_ts") and self.cards.ticket_in_thread(channel, thread):
             return  # an agent talking in a card's thread: the message listener relays it
-        # A thread in a channel is its own conversation, so nothing private (ticket news
-        # kept for the person's DM) is ever shown to the channel.
+        # A thread in a channel is its own, shared conversation: the engine keeps
+        # anything private (ticket news, the person's tickets) for their DM.
         message = Message(
             user_id=user,
             text=plain_text(event.get("text")),
             channel=CHANNEL,
             conversation_id=f"{channel}:{thread}",
+            shared=not channel.startswith("D"),
         )
         self._post(channel, self.engine.handle(message), thread_ts=thread)
         self._after_turn(user)
@@ -229,6 +233,7 @@ class SlackBot:
             channel=CHANNEL,
             conversation_id=key,
             action=action.get("value"),
+            shared=key is not None,
         )
         answer = self.engine.handle(message)
         spent = {"blocks": render.chosen(clicked.get("blocks") or [], label)}
@@ -294,17 +299,22 @@ class SlackBot:
     def _from_agent(self, ref: str, agent: str, channel: str, thread: str, text: str) -> None:
         assert self.tickets is not None
         view = self.tickets.show(ref)
-        if view.status == "claimed" and view.assignee == agent:
-            self.tickets.reply(ref, agent, text)
-            self.deliver(view.requester["user_id"])
-            return
-        if view.status == "claimed":
+        if view.status == "claimed" and view.assignee != agent:
             return  # another agent's note to colleagues: it stays in the thread
-        why = (
-            f"Not sent to the user: claim {ref} first, then reply here."
-            if view.status == "open"
-            else f"Not sent to the user: {ref} is {view.status}."
-        )
+        if view.status == "open":
+            why = f"Not sent to the user: claim {ref} first, then reply here."
+        elif view.status != "claimed":
+            why = f"Not sent to the user: {ref} is {view.status}."
+        elif not text.strip():
+            why = "Not sent to the user: only text is relayed, so please write it in words."
+        else:
+            try:
+                self.tickets.reply(ref, agent, text)
+            except TicketError as exc:
+                why = f"Not sent to the user: {exc}."
+            else:
+                self.deliver(view.requester["user_id"])
+                return
         self.client.chat_postEphemeral(channel=channel, user=agent, thread_ts=thread, text=why)
 
     @_guarded
@@ -366,15 +376,16 @@ class SlackBot:
         """Send waiting outbox messages (agent replies, ticket news) to people's DMs."""
         if self.store is None:
             return 0
-        sent = 0
-        for item in claim_pending(self.store, CHANNEL, user):
+        waiting = claim_pending(self.store, CHANNEL, user)
+        for sent, item in enumerate(waiting):
             try:
                 self._post(item.user_id, [Reply.from_dict(item.reply)])
-                sent += 1
-            except SlackApiError as exc:
+            except Exception as exc:  # noqa: BLE001 - Slack or the network: retry later
                 log.error("slack: could not deliver to %s: %s", item.user_id, exc)
-                release(self.store, item.id)
-        return sent
+                for unsent in waiting[sent:]:
+                    release(self.store, unsent.id)
+                return sent
+        return len(waiting)
 
     # -- keeping up with other processes ------------------------------------------------------
 

@@ -112,12 +112,12 @@ class HelpdeskCards:
         """Post the card for a new ticket, unless another process already has; its ts."""
         if not records.reserve_card(self.store, ref, self.channel):
             return None
-        view = self.tickets.show(ref)
         try:
+            view = self.tickets.show(ref)
             posted = self.client.chat_postMessage(channel=self.channel, **card(view))
-        except SlackApiError as exc:
-            log.error("could not post the card for %s: %s", ref, exc.response.get("error"))
-            records.place_card(self.store, ref, None, None)  # let a later sync retry
+        except Exception as exc:  # noqa: BLE001 - Slack or the network: a later sync retries
+            log.error("could not post the card for %s: %s", ref, exc)
+            records.place_card(self.store, ref, None, None)
             return None
         ts = posted["ts"]
         records.place_card(self.store, ref, ts, records.shown_key(view.status, view.assignee))

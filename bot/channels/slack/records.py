@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.store import Store
@@ -41,13 +41,27 @@ class CardPlace:
     shown: str | None
 
 
+RESERVATION = timedelta(seconds=60)  # a process that reserved a card and died gives it up
+
+
 def reserve_card(store: Store, ref: str, channel: str) -> bool:
     """Claim the right to post ``ref``'s card; False if another process has it."""
     try:
         with store.session() as session:
             session.add(SlackCard(ticket_ref=ref, channel=channel, updated_at=utcnow()))
     except IntegrityError:
-        return False
+        # Taken over only if its holder never recorded a post and has gone quiet.
+        with store.session() as session:
+            taken = session.execute(
+                update(SlackCard)
+                .where(
+                    SlackCard.ticket_ref == ref,
+                    SlackCard.ts.is_(None),
+                    SlackCard.updated_at < utcnow() - RESERVATION,
+                )
+                .values(updated_at=utcnow(), channel=channel)
+            ).rowcount
+        return bool(taken)
     return True
 
 
@@ -92,10 +106,11 @@ def tickets_needing_cards(
     what each card last showed with the ticket now.
     """
     with store.session() as session:
+        held = (SlackCard.ts.is_not(None)) | (SlackCard.updated_at >= utcnow() - RESERVATION)
         unposted = select(Ticket.ref).where(
             Ticket.status.in_(("open", "claimed")),
             Ticket.ref.is_not(None),
-            ~select(SlackCard.id).where(SlackCard.ticket_ref == Ticket.ref).exists(),
+            ~select(SlackCard.id).where(SlackCard.ticket_ref == Ticket.ref, held).exists(),
         )
         if since is not None:
             unposted = unposted.where(Ticket.created_at >= since)

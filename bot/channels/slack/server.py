@@ -86,4 +86,9 @@ def serve_socket(settings: Settings, slack: SlackSettings) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     bot = build_bot(settings, slack, socket_mode=True)
-    SocketModeHandler(bot.app, slack.app_token).start()
+    try:
+        SocketModeHandler(bot.app, slack.app_token).start()
+    except SlackApiError as exc:
+        raise ConfigError(
+            f"SLACK_APP_TOKEN was refused by Slack ({exc.response.get('error')})"
+        ) from None
