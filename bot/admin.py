@@ -32,6 +32,7 @@ UNANSWERED_SHOWN = 15
 class AdminReply:
     text: str
     allowed: bool
+    action: str
 
 
 class AdminCommands:
@@ -47,7 +48,7 @@ class AdminCommands:
         action = name if name in COMMANDS else "help"
         if not self.is_admin(actor):
             self._audit(actor, channel, action, allowed=False, outcome="refused")
-            return AdminReply(REFUSAL, allowed=False)
+            return AdminReply(REFUSAL, allowed=False, action=action)
         try:
             if action == "reload":
                 text, outcome = self._reload()
@@ -61,7 +62,7 @@ class AdminCommands:
             text = f"The database is not available right now, so I can't do that: {exc}"
             outcome = "database unavailable"
         self._audit(actor, channel, action, allowed=True, outcome=outcome)
-        return AdminReply(text, allowed=True)
+        return AdminReply(text, allowed=True, action=action)
 
     def _reload(self) -> tuple[str, str]:
         try:

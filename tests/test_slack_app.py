@@ -53,6 +53,7 @@ class SlackApp:
         self.fake = fake
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
+        self.database_url = database_url
         env = {
             **os.environ,
             "DATABASE_URL": database_url,
@@ -164,6 +165,10 @@ class SlackApp:
         return sent, respond_to.split(str(self.fake.port))[1]
 
 
+def new_event_id() -> str:
+    return f"Ev{uuid.uuid4().hex[:10].upper()}"
+
+
 def new_user() -> tuple[str, str]:
     """A fresh staff member and their DM channel id."""
     n = uuid.uuid4().hex[:8].upper()
@@ -174,7 +179,7 @@ def dm(user: str, channel: str, text: str, event_id: str | None = None) -> dict[
     body = payload("event_message_im")
     ts = f"{time.time():.6f}"
     body["event"].update(user=user, channel=channel, text=text, ts=ts, event_ts=ts)
-    body["event_id"] = event_id or f"Ev{uuid.uuid4().hex[:10].upper()}"
+    body["event_id"] = event_id or new_event_id()
     return body
 
 
@@ -192,8 +197,18 @@ def thread_reply(user: str, card: Call, text: str) -> dict[str, Any]:
     reply["event"].update(
         user=user, channel=HELPDESK, thread_ts=card.ts, ts=ts, event_ts=ts, text=text
     )
-    reply["event_id"] = f"Ev{uuid.uuid4().hex[:10]}"
+    reply["event_id"] = new_event_id()
     return reply
+
+
+def open_home(app: SlackApp, user: str, channel: str) -> Call:
+    """The user opens the app's Home tab; the ``views.publish`` that answered it."""
+    body = payload("event_app_home_opened")
+    body["event"].update(user=user, channel=channel)
+    body["event_id"] = new_event_id()
+    app.event(body)
+    (published,) = app.fake.wait("views.publish", user_id=user)
+    return published
 
 
 def open_ticket(app: SlackApp, user: str, channel: str) -> Call:
@@ -255,7 +270,7 @@ def test_mention_is_answered_in_a_thread(app: SlackApp) -> None:
         event_ts=ts,
         text=f"<@{BOT_USER}> what is the account secret deadline",
     )
-    body["event_id"] = f"Ev{uuid.uuid4().hex[:10]}"
+    body["event_id"] = new_event_id()
     app.event(body)
     (answer,) = app.fake.wait("chat.postMessage", channel="C0STAFF", thread_ts=ts)
     assert "3 February 2025" in answer.text()
@@ -297,11 +312,7 @@ def test_click_on_an_ephemeral_answer_follows_through_the_response_url(app: Slac
 
 def test_home_quick_action_starts_the_flow_in_the_dm(app: SlackApp) -> None:
     user, channel = new_user()
-    body = payload("event_app_home_opened")
-    body["event"].update(user=user, channel=channel)
-    body["event_id"] = f"Ev{uuid.uuid4().hex[:10]}"
-    app.event(body)
-    (home,) = app.fake.wait("views.publish", user_id=user)
+    home = open_home(app, user, channel)
     app.click(user, home, button(home, "flow:start:account_secret"), home=True)
     (step1,) = app.fake.wait("chat.postMessage", channel=user)
     assert "step 1 of" in step1.text()
@@ -313,7 +324,7 @@ def test_ticket_changed_with_the_cli_updates_the_card_and_tells_the_user(
     user, channel = new_user()
     card = open_ticket(app, user, channel)
     ref = re.search(r"HD-\d{6}", card.text()).group()
-    database = {"DATABASE_URL": app_database(app)}
+    database = {"DATABASE_URL": app.database_url}
     claimed = helpbot("tickets", "claim", ref, "--agent", "ann", env=database)
     assert claimed.returncode == 0, claimed.stderr
     # No Slack request involved: the app's sync round notices, within seconds.
@@ -325,11 +336,7 @@ def test_ticket_changed_with_the_cli_updates_the_card_and_tells_the_user(
 
 def test_app_home_offers_the_quick_actions(app: SlackApp) -> None:
     user, channel = new_user()
-    body = payload("event_app_home_opened")
-    body["event"].update(user=user, channel=channel)
-    body["event_id"] = f"Ev{uuid.uuid4().hex[:10]}"
-    app.event(body)
-    (published,) = app.fake.wait("views.publish", user_id=user)
+    published = open_home(app, user, channel)
     labels = [
         b["text"]["text"]
         for b in published.args["view"]["blocks"]
@@ -387,7 +394,7 @@ def test_handoff_card_claim_relay_and_resolve(app: SlackApp) -> None:
     app.click(user, asked[2], button(asked[2], "ticket:solved:"))
     fake.wait("chat.postMessage", count=4, channel=user)
     ref = re.search(r"HD-\d{6}", card.text()).group()
-    store = Store(app_database(app), migrate=False)
+    store = Store(app.database_url, migrate=False)
     assert Tickets(store).show(ref).solved is True
     store.close()
 
@@ -425,7 +432,7 @@ def test_admin_commands_are_refused_politely_and_audited(app: SlackApp) -> None:
     (answer,) = app.fake.wait("respond", path=path)
     assert answer.args["response_type"] == "ephemeral"
     assert "only for helpbot admins" in answer.text()
-    store = Store(app_database(app), migrate=False)
+    store = Store(app.database_url, migrate=False)
     found = [e for e in entries(store) if e.actor == user]
     store.close()
     assert [(e.action, e.allowed) for e in found] == [("reload", False)]
@@ -438,11 +445,6 @@ def test_admin_can_reload_and_read_stats(app: SlackApp) -> None:
     _, path = app.command(ADMIN, "/nhsmail-admin", "stats")
     (stats,) = app.fake.wait("respond", path=path)
     assert "Conversations" in stats.text() and "Tickets" in stats.text()
-
-
-def app_database(app: SlackApp) -> str:
-    log = app.log.parent / "slack.db"
-    return f"sqlite:///{log}"
 
 
 # -- reliability ----------------------------------------------------------------------------
@@ -488,7 +490,7 @@ def test_other_bots_and_edits_in_a_dm_are_acknowledged_and_ignored(
     # In a DM, where any message from a person would be answered.
     _, channel = new_user()
     body = payload(name)
-    body["event_id"] = f"Ev{uuid.uuid4().hex[:10]}"
+    body["event_id"] = new_event_id()
     body["event"].update(channel=channel, channel_type="im")
     sent = app.event(body)
     assert sent.status == 200

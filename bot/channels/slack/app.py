@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.admin import AdminCommands
 from bot.channels.slack import records, render
-from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards, person
+from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
 from bot.config import SlackSettings
@@ -200,8 +200,7 @@ class SlackBot:
         if live is not None:
             self._relay_to_agent(live, user, channel, text)
             return
-        replies_ = self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL))
-        self._post(channel, replies_)
+        self._post(channel, self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL)))
         self._after_turn(user)
 
     @_guarded
@@ -434,13 +433,10 @@ class SlackBot:
     @_guarded
     def _on_admin(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
         result = self.admin.run(command["user_id"], CHANNEL, command.get("text") or "")
-        if result.allowed and (command.get("text") or "").strip().lower().startswith("reload"):
+        if result.allowed and result.action == "reload":
             self._reloads_seen = self._last_reload()  # this worker has it already
         respond(
             response_type="ephemeral",
             replace_original=False,
             **render.message([Reply(result.text)]),
         )
-
-
-__all__ = ["SlackBot", "make_client", "person"]

@@ -14,7 +14,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channels.slack.app import SlackBot, make_client
-from bot.config import ConfigError, Settings, SlackSettings, load_settings, load_slack_settings
+from bot.config import ConfigError, Settings, SlackSettings
 from bot.wiring import build_engine
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,6 @@ def build_bot(settings: Settings, slack: SlackSettings, *, socket_mode: bool = F
     bot = SlackBot(build_engine(settings), slack, socket_mode=socket_mode)
     bot.start_sync()
     return bot
-
-
-def wsgi_app() -> SlackRequestHandler:
-    """The WSGI callable for a worker, from the environment (``gunicorn 'mod:wsgi_app()'``)."""
-    bot = build_bot(load_settings(), load_slack_settings())
-    return SlackRequestHandler(bot.app, path=PATH)
 
 
 def serve_http(
