@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.core.engine import Engine
 from bot.store import Store, StoreUnavailable
@@ -15,19 +16,26 @@ from bot.tickets.mailer import TicketMailer
 from bot.tickets.service import Tickets, email_new_tickets
 
 
-def open_store(settings: Settings) -> Store | None:
+def open_store(settings: Settings, clock: Clock = system_clock) -> Store | None:
     """The database, or None (after a warning on stderr): the bot still answers without it."""
     try:
-        return Store(settings.database_url)
+        return Store(settings.database_url, clock=clock)
     except StoreUnavailable as exc:
         print(f"warning: {exc}; answering without saving anything", file=sys.stderr)
         return None
 
 
-def build_engine(settings: Settings, store: Store | None = None) -> Engine:
-    """An engine on the configured content; raises ``ContentInvalid`` if the YAML is bad."""
-    store = store if store is not None else open_store(settings)
-    tickets = Tickets(store) if store is not None else None
+def build_engine(
+    settings: Settings, store: Store | None = None, clock: Clock = system_clock
+) -> Engine:
+    """An engine on the configured content; raises ``ContentInvalid`` if the YAML is bad.
+
+    One clock for everything: the store's when there is one, so rows, tickets and
+    conversation turns agree on the time.
+    """
+    store = store if store is not None else open_store(settings, clock)
+    clock = store.clock if store is not None else clock
+    tickets = Tickets(store, clock=clock) if store is not None else None
     if tickets is not None and settings.smtp is not None:
         email_new_tickets(tickets, TicketMailer(settings.smtp))
     return Engine.from_folders(
@@ -37,4 +45,5 @@ def build_engine(settings: Settings, store: Store | None = None) -> Engine:
         flow_timeout=settings.flow_timeout,
         tickets=tickets,
         hours=settings.helpdesk_hours,
+        clock=clock,
     )

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -59,9 +60,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return PG_URL
 
 
+# A date well away from today: a test that mixes it with the wall clock fails at once.
+START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    """The one clock of a test: it moves only when the test moves it."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    store = Store(db_url)
+def clock(request: pytest.FixtureRequest) -> FixedClock:
+    """Parametrize with ``indirect=True`` to start at another date."""
+    return FixedClock(getattr(request, "param", START))
+
+
+@pytest.fixture
+def store(db_url: str, clock: FixedClock) -> Iterator[Store]:
+    store = Store(db_url, clock=clock)
     yield store
     store.close()
 

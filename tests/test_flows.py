@@ -9,21 +9,7 @@ import pytest
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
 from bot.store.reports import flow_stats
-
-START = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+from tests.conftest import FixedClock
 
 
 @pytest.fixture
@@ -168,7 +154,7 @@ def test_a_stale_button_shows_where_the_user_is(bot: Engine) -> None:
     assert stale.meta.step == "can_login_new" and "earlier step" in stale.text
 
 
-def test_idle_flow_expires_with_a_friendly_message(bot: Engine, clock: Clock, store) -> None:
+def test_idle_flow_expires_with_a_friendly_message(bot: Engine, clock: FixedClock, store) -> None:
     walk(bot, "help me set up my account secret", "new")
     clock.now += timedelta(hours=25)
     [notice] = bot.handle(Message(user_id="sam", text="yes"))
@@ -188,7 +174,7 @@ def test_expiry_notice_comes_before_the_answer_to_a_new_question(bot: Engine, cl
     assert answer.meta.intent == "secret_deadline"
 
 
-def test_within_the_timeout_the_flow_carries_on(bot: Engine, clock: Clock) -> None:
+def test_within_the_timeout_the_flow_carries_on(bot: Engine, clock: FixedClock) -> None:
     say(bot, "help me set up my account secret")
     clock.now += timedelta(hours=23)
     assert say(bot, "new").meta.step == "can_login_new"
@@ -227,7 +213,14 @@ def test_get_nhsmail_flow_branches(bot: Engine, answers, steps) -> None:
         assert "Local Administrator" in replies[0].text
 
 
-def test_flow_analytics_count_each_outcome(bot: Engine, clock: Clock, store) -> None:
+@pytest.mark.parametrize(
+    "clock",
+    [datetime(2024, 2, 29, 23, 30, tzinfo=UTC), datetime(2039, 7, 1, 8, 0, tzinfo=UTC)],
+    indirect=True,
+    ids=["2024", "2039"],
+)
+def test_flow_analytics_count_each_outcome(bot: Engine, clock: FixedClock, store) -> None:
+    # Two dates far apart: the counts must not depend on when the suite runs.
     walk(bot, "help me set up my account secret", "new", "no")  # completed (locked out)
     walk(bot, "help me set up my account secret", "cancel")
     walk(bot, "how do i apply for nhsmail", "walk me through", "not sure")

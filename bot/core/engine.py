@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_HELPDESK_HOURS
 from bot.content.flowgraph import CONTROL_WORDS
 from bot.content.loader import Content, load_content
@@ -27,7 +27,6 @@ from bot.core.normalise import fold
 from bot.core.redact import redact_checked
 from bot.store import Store, StoreUnavailable
 from bot.store.db import Turn
-from bot.store.models import utcnow
 from bot.tickets.hours import BusinessHours
 from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets
 
@@ -96,7 +95,7 @@ class Engine:
         *,
         source: tuple[Path, Path] | None = None,
         flow_timeout: timedelta = DEFAULT_FLOW_TIMEOUT,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock | None = None,
         tickets: Tickets | None = None,
         hours: BusinessHours | None = None,
     ) -> None:
@@ -105,7 +104,7 @@ class Engine:
         self._source = source
         self._reload_lock = threading.Lock()
         self.flow_timeout = flow_timeout
-        self._clock = clock
+        self._clock = clock or (store.clock if store is not None else system_clock)
         self.tickets = tickets if tickets is not None or store is None else Tickets(store)
         self.hours = hours or BusinessHours.parse(DEFAULT_HELPDESK_HOURS)
 

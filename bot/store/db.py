@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +23,20 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from bot.clock import Clock, system_clock
 from bot.store.models import (
     Conversation,
     FlowRun,
     MessageRecord,
     Outbound,
     Unanswered,
-    utcnow,
 )
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Columns stamped with the store's clock when a row is first written.
+_STAMPED = ("created_at", "updated_at", "started_at", "received_at")
 
 
 class StoreUnavailable(Exception):
@@ -87,6 +91,7 @@ class Turn:
 
     session: Session
     conversation: Conversation
+    now: datetime
     state: dict[str, Any] = field(default_factory=dict)
 
     def add_message(
@@ -139,7 +144,7 @@ class Turn:
         ).scalars()
         found = []
         for item in waiting:
-            item.delivered_at = utcnow()
+            item.delivered_at = self.now
             found.append(item.reply)
         return found
 
@@ -155,7 +160,7 @@ class Turn:
         if run is None or run.status != "active":
             return
         run.step = step
-        run.updated_at = utcnow()
+        run.updated_at = self.now
         if status is not None:
             run.status = status
 
@@ -163,10 +168,12 @@ class Turn:
 class Store:
     """The database behind the bot. ``migrate=True`` brings the schema up to date."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, clock: Clock = system_clock) -> None:
         self.url = url
+        self.clock = clock
         self.engine = create_db_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "before_flush", self._stamp_new_rows)
         if migrate:
             self.upgrade()
 
@@ -180,6 +187,14 @@ class Store:
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
             raise StoreUnavailable(self._explain(exc)) from exc
+
+    def _stamp_new_rows(self, session: Session, _context: Any, _instances: Any) -> None:
+        now = None
+        for row in session.new:
+            for column in _STAMPED:
+                if getattr(row, column, False) is None:
+                    now = now or self.clock()
+                    setattr(row, column, now)
 
     def _explain(self, exc: SQLAlchemyError) -> str:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
@@ -203,10 +218,10 @@ class Store:
         """Open a turn: the conversation's state in, the updated state saved on exit."""
         with self.session() as session:
             conversation = self._conversation(session, channel, user_id, conversation_key)
-            turn = Turn(session, conversation, dict(conversation.state or {}))
+            turn = Turn(session, conversation, self.clock(), dict(conversation.state or {}))
             yield turn
             conversation.state = turn.state
-            conversation.updated_at = utcnow()
+            conversation.updated_at = turn.now
 
     def _conversation(self, session: Session, channel: str, user_id: str, key: str) -> Conversation:
         query = (

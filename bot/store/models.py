@@ -1,16 +1,16 @@
-"""SQLAlchemy models. Every text column holds redacted text only."""
+"""SQLAlchemy models. Every text column holds redacted text only.
+
+Timestamps have no Python-side default: the store stamps new rows from its clock
+(``Store.clock``), so a test that fixes time fixes it everywhere.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -28,8 +28,8 @@ class Conversation(Base):
     user_id: Mapped[str] = mapped_column(String(128))
     conversation_key: Mapped[str] = mapped_column(String(128))
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class MessageRecord(Base):
@@ -42,7 +42,7 @@ class MessageRecord(Base):
     intent: Mapped[str | None] = mapped_column(String(64))
     confidence: Mapped[float | None] = mapped_column(Float)
     band: Mapped[str | None] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Unanswered(Base):
@@ -56,9 +56,7 @@ class Unanswered(Base):
     text: Mapped[str] = mapped_column(Text)
     best_intent: Mapped[str | None] = mapped_column(String(64))
     best_score: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class FlowRun(Base):
@@ -75,8 +73,8 @@ class FlowRun(Base):
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
     status: Mapped[str] = mapped_column(String(16), default="active")
     step: Mapped[str | None] = mapped_column(String(64))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Ticket(Base):
@@ -106,8 +104,8 @@ class Ticket(Base):
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
     solved: Mapped[bool | None] = mapped_column()
     score: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sla_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -121,7 +119,7 @@ class TicketEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))  # created, note, claimed, reply, resolved...
     actor: Mapped[str] = mapped_column(String(128))
     text: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Outbound(Base):
@@ -138,7 +136,7 @@ class Outbound(Base):
     user_id: Mapped[str] = mapped_column(String(128))
     conversation_key: Mapped[str] = mapped_column(String(128))
     reply: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
@@ -153,9 +151,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     allowed: Mapped[bool] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class SlackEvent(Base):
@@ -167,9 +163,7 @@ class SlackEvent(Base):
     __tablename__ = "slack_events"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class SlackCard(Base):
@@ -186,4 +180,4 @@ class SlackCard(Base):
     channel: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32), index=True)
     shown: Mapped[str | None] = mapped_column(String(64))  # status|assignee last rendered
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.store.db import Store
-from bot.store.models import Outbound, utcnow
+from bot.store.models import Outbound
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def claim_pending(
             won = session.execute(
                 update(Outbound)
                 .where(Outbound.id == outbound_id, Outbound.delivered_at.is_(None))
-                .values(delivered_at=utcnow())
+                .values(delivered_at=store.clock())
             ).rowcount
             if won:
                 item = session.get(Outbound, outbound_id)

@@ -14,7 +14,6 @@ from bot.store.models import (
     MessageRecord,
     Ticket,
     Unanswered,
-    utcnow,
 )
 
 
@@ -36,7 +35,7 @@ def flow_stats(
     A run still marked active but idle for longer than ``idle_limit`` counts as abandoned:
     people rarely say goodbye, they just stop replying.
     """
-    cutoff = (now or utcnow()) - idle_limit
+    cutoff = (now or store.clock()) - idle_limit
     status = case(
         ((FlowRun.status == "active") & (FlowRun.updated_at < cutoff), "abandoned"),
         else_=FlowRun.status,

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.clock import Clock
 from bot.core.messages import Button, Reply
 from bot.core.redact import redact
 from bot.store import Store
@@ -28,7 +29,6 @@ from bot.store.models import (
     Outbound,
     Ticket,
     TicketEvent,
-    utcnow,
 )
 from bot.tickets.mailer import TicketMailer
 
@@ -100,11 +100,11 @@ class Tickets:
         store: Store,
         *,
         sla: timedelta = timedelta(hours=8),
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.sla = sla
-        self._clock = clock
+        self._clock = clock or store.clock
         self.on_created: list[Callable[[TicketView], None]] = []
 
     # -- users ------------------------------------------------------------------------------

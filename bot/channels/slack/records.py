@@ -13,14 +13,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.store import Store
-from bot.store.models import SlackCard, SlackEvent, Ticket, utcnow
+from bot.store.models import SlackCard, SlackEvent, Ticket
 
 
 def first_delivery(store: Store, event_id: str) -> bool:
     """True the first time an event id is seen; False for Slack's retries of it."""
     try:
         with store.session() as session:
-            session.add(SlackEvent(event_id=event_id[:64], received_at=utcnow()))
+            session.add(SlackEvent(event_id=event_id[:64], received_at=store.clock()))
     except IntegrityError:
         return False
     return True
@@ -29,7 +29,7 @@ def first_delivery(store: Store, event_id: str) -> bool:
 def forget_events(store: Store, older_than: timedelta = timedelta(days=1)) -> int:
     """Drop old event ids: Slack stops retrying within minutes."""
     with store.session() as session:
-        cutoff = utcnow() - older_than
+        cutoff = store.clock() - older_than
         return session.execute(delete(SlackEvent).where(SlackEvent.received_at < cutoff)).rowcount
 
 
@@ -48,7 +48,7 @@ def reserve_card(store: Store, ref: str, channel: str) -> bool:
     """Claim the right to post ``ref``'s card; False if another process has it."""
     try:
         with store.session() as session:
-            session.add(SlackCard(ticket_ref=ref, channel=channel, updated_at=utcnow()))
+            session.add(SlackCard(ticket_ref=ref, channel=channel, updated_at=store.clock()))
     except IntegrityError:
         # Taken over only if its holder never recorded a post and has gone quiet.
         with store.session() as session:
@@ -57,9 +57,9 @@ def reserve_card(store: Store, ref: str, channel: str) -> bool:
                 .where(
                     SlackCard.ticket_ref == ref,
                     SlackCard.ts.is_(None),
-                    SlackCard.updated_at < utcnow() - RESERVATION,
+                    SlackCard.updated_at < store.clock() - RESERVATION,
                 )
-                .values(updated_at=utcnow(), channel=channel)
+                .values(updated_at=store.clock(), channel=channel)
             ).rowcount
         return bool(taken)
     return True
@@ -78,7 +78,7 @@ def place_card(store: Store, ref: str, ts: str | None, shown: str | None) -> Non
             return
         card.ts = ts or card.ts
         card.shown = shown
-        card.updated_at = utcnow()
+        card.updated_at = store.clock()
 
 
 def card_at(store: Store, channel: str, ts: str) -> str | None:
@@ -106,7 +106,7 @@ def tickets_needing_cards(
     what each card last showed with the ticket now.
     """
     with store.session() as session:
-        held = (SlackCard.ts.is_not(None)) | (SlackCard.updated_at >= utcnow() - RESERVATION)
+        held = (SlackCard.ts.is_not(None)) | (SlackCard.updated_at >= store.clock() - RESERVATION)
         unposted = select(Ticket.ref).where(
             Ticket.status.in_(("open", "claimed")),
             Ticket.ref.is_not(None),
