@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -20,17 +22,27 @@ from bot.config import DEFAULT_HELPDESK_HOURS
 from bot.content.flowgraph import CONTROL_WORDS
 from bot.content.loader import Content, load_content
 from bot.core import flows, handoff, replies
+from bot.core.credentials import mentions_credential
 from bot.core.flows import FlowState, RunLog
 from bot.core.matcher import Band, Matcher
-from bot.core.messages import Button, Message, Reply
+from bot.core.messages import Button, Message, Reply, storable
 from bot.core.normalise import fold
 from bot.core.redact import redact_checked
-from bot.store import Store, StoreUnavailable
+from bot.store import Store, StoreRejected, StoreUnavailable
 from bot.store.db import Turn
+from bot.store.health import Health
 from bot.tickets.hours import BusinessHours
 from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets
 
 log = logging.getLogger(__name__)
+
+# Shared by every engine in the process: database turns, each bounded by a deadline.
+_TURNS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="helpbot-turn")
+
+
+class _TooLate(Exception):
+    """The person already had their answer without the database: roll this turn back."""
+
 
 MAX_INPUT_CHARS = 100_000  # beyond this, text is dropped before anything looks at it
 MAX_STORED_CHARS = 4_000
@@ -107,6 +119,7 @@ class Engine:
         self._clock = clock or (store.clock if store is not None else system_clock)
         self.tickets = tickets if tickets is not None or store is None else Tickets(store)
         self.hours = hours or BusinessHours.parse(DEFAULT_HELPDESK_HOURS)
+        self.health = Health(log)
 
     @classmethod
     def from_folders(
@@ -132,37 +145,14 @@ class Engine:
     # -- the message path -----------------------------------------------------------------
 
     def handle(self, message: Message) -> list[Reply]:
-        raw = message.text[:MAX_INPUT_CHARS] if message.text else ""
+        message = storable(message)
         # The secret is detected on the raw text; from here on only the redacted text exists.
-        text, secret = redact_checked(raw)
-        del raw
+        text, secret = redact_checked(message.text[:MAX_INPUT_CHARS])
+        message = replace(message, text="")
         requester = Requester(
             message.channel, message.user_id, message.conversation_key, message.display_name
         )
-        decision: Decision | None = None
-        if self.store is not None:
-            try:
-                with self.store.turn(
-                    message.channel, message.user_id, message.conversation_key
-                ) as turn:
-                    # News is private: it waits for the person's own conversation.
-                    news = [] if message.shared else turn.take_outbox()
-                    waiting = [Reply.from_dict(r) for r in news]
-                    ctx = self._context(
-                        text, message.action, turn.state, turn, requester, self.tickets
-                    )
-                    ctx.shared = message.shared
-                    decision = self._decide(ctx, secret)
-                    if waiting:
-                        # News first (an agent's reply, a feedback question), and its
-                        # buttons stay answerable by their typed words next turn.
-                        decision.replies[:0] = waiting
-                        _remember(decision)
-                    self._record(turn, text, decision)
-            except StoreUnavailable as exc:
-                # Answer anyway, without memory: the helpdesk contacts must get through.
-                log.error("answering without the database: %s", exc)
-                decision = None
+        decision = self._stored_turn(message, text, secret, requester)
         if decision is None:
             # Without the database there is no memory, and no tickets either.
             ctx = self._context(text, message.action, {}, flows.NoRuns(), requester, None)
@@ -177,6 +167,65 @@ class Engine:
                 reply.meta.fallback,
             )
         return decision.replies
+
+    def _stored_turn(
+        self, message: Message, text: str, secret: bool, requester: Requester
+    ) -> Decision | None:
+        """The turn with memory, or None when the database is gone, slow or refuses it.
+
+        The turn runs in a worker thread so that a database that hangs costs the person
+        at most ``store.timeout`` seconds: then they get the answer without memory, and
+        the late turn is rolled back instead of saved over a newer one.
+        """
+        store = self.store
+        if store is None:
+            return None
+        late = threading.Event()
+
+        def work() -> Decision:
+            with store.turn(message.channel, message.user_id, message.conversation_key) as turn:
+                decision = self._decide_stored(turn, message, text, secret, requester)
+                if late.is_set():
+                    raise _TooLate
+                return decision
+
+        future = _TURNS.submit(work)
+        try:
+            decision = future.result(timeout=store.timeout + 0.5)
+        except FutureTimeout:
+            late.set()
+            self.health.failed(f"database {store.name} did not answer in {store.timeout:g} s")
+            return None
+        except StoreRejected as exc:
+            log.warning("this message could not be saved: %s", exc)
+            return None
+        except StoreUnavailable as exc:
+            self.health.failed(str(exc))
+            return None
+        self.health.worked()
+        return decision
+
+    def _decide_stored(
+        self, turn: Turn, message: Message, text: str, secret: bool, requester: Requester
+    ) -> Decision:
+        if not secret and turn.state.get("credential_talk"):
+            # Already talking about the secret: "it's Bluebellwood" shares it.
+            text, secret = redact_checked(text, about_credential=True)
+        # News is private: it waits for the person's own conversation.
+        news = [] if message.shared else turn.take_outbox()
+        waiting = [Reply.from_dict(r) for r in news]
+        ctx = self._context(text, message.action, turn.state, turn, requester, self.tickets)
+        ctx.shared = message.shared
+        decision = self._decide(ctx, secret)
+        if waiting:
+            # News first (an agent's reply, a feedback question), and its buttons stay
+            # answerable by their typed words next turn.
+            decision.replies[:0] = waiting
+            _remember(decision)
+        if mentions_credential(text) or any(mentions_credential(r.text) for r in decision.replies):
+            decision.state["credential_talk"] = True
+        self._record(turn, text, decision)
+        return decision
 
     def _context(
         self,

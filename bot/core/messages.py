@@ -7,8 +7,10 @@ channel that cannot show buttons (the terminal, a screen reader, an SMS bridge).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from bot.core.text import clean, safe_id
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,32 @@ class Message:
     def conversation_key(self) -> str:
         """The conversation this message belongs to; a user's DM when none is given."""
         return self.conversation_id or self.user_id
+
+
+MAX_NAME_CHARS = 128
+
+
+def storable(message: Message) -> Message:
+    """``message`` with every field safe to match, store and show (see ``bot.core.text``).
+
+    Channels hand over whatever arrived; this is where odd input stops being odd: text
+    that is not a string becomes empty, a button value that is not a string is ignored,
+    and ids too long or strange for the database become a stable digest.
+    """
+    text = clean(message.text) if isinstance(message.text, str) else ""
+    action = clean(message.action) if isinstance(message.action, str) else None
+    name = message.display_name
+    name = clean(name)[:MAX_NAME_CHARS] if isinstance(name, str) else None
+    key = message.conversation_id
+    return replace(
+        message,
+        user_id=safe_id(message.user_id),
+        text=text,
+        channel=safe_id(message.channel)[:32],
+        conversation_id=safe_id(key) if key is not None else None,
+        display_name=name or None,
+        action=action or None,
+    )
 
 
 @dataclass(frozen=True)

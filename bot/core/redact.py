@@ -5,11 +5,15 @@ Why this exists: helpbot is privacy-by-default. Every message text passes throug
 and postcodes never reach the database or the logs. Users often paste these into a
 helpdesk chat without thinking; we keep the question and drop the identifier.
 
-Users also type their NHSmail Account Secret (the word helpdesks use to check who they
-are) into the chat: "my account secret is Bluebellwood". That is a credential, so the
-shared value is replaced by "[REDACTED]" and never stored, logged or echoed; the
-lead-in ("my account secret is") is kept so the question still makes sense.
-`contains_secret` tells the engine when this happened, so it can warn the user.
+Users also type their NHSmail Account Secret or a password into the chat: "my account
+secret is Bluebellwood", "pwd: Winter2024!". That is a credential, so the shared value
+is replaced by "[REDACTED]" (finding it is `bot.core.credentials`' job) and never
+stored, logged or echoed; the lead-in is kept so the question still makes sense.
+`redact_checked` tells the engine when this happened, so it can warn the user.
+
+Text is first cleaned (`bot.core.text.clean`: NFKC, every Unicode space a plain space,
+zero-width and control characters gone), because a number pasted from Word or a
+clinical system often carries non-breaking spaces that would otherwise hide it.
 
 Design notes:
 - This runs on the hot path of every message, so all patterns are compiled once at
@@ -29,9 +33,12 @@ Design notes:
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
+
+from bot.core import credentials
+from bot.core.text import clean
 
 __all__ = ["RULES", "Rule", "contains_pii", "contains_secret", "redact", "redact_checked"]
 
@@ -109,16 +116,17 @@ def _is_private_email(match: re.Match[str]) -> bool:
 
 # --- NHS number -----------------------------------------------------------------------
 
-# Ten digits together, or 3-3-4 with one consistent separator (space or dash). Digits
-# only around it, not \b, so "NHS:9434765919" and "nhs9434765919" are still caught.
-_NHS_NUMBER = re.compile(r"(?<![0-9])[0-9]{3}([ -]?)[0-9]{3}\1[0-9]{4}(?![0-9])")
+# Ten digits together, or 3-3-4 with one consistent separator: one or two spaces, or a
+# dash, dot or slash maybe with a space either side (clinical systems and letters print
+# all of these). Digits only around it, not \b, so "nhs9434765919" is still caught.
+_NHS_NUMBER = re.compile(r"(?<![0-9])[0-9]{3}( {1,2}| ?[-./] ?|)[0-9]{3}\1[0-9]{4}(?![0-9])")
 
 _NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
 def _has_valid_nhs_check_digit(match: re.Match[str]) -> bool:
     """Modulus 11: weights 10..2 on the first nine digits; 11 means 0, 10 is invalid."""
-    digits = [int(c) for c in match.group(0) if c != " " and c != "-"]
+    digits = [int(c) for c in match.group(0) if c.isdigit()]
     total = sum(d * w for d, w in zip(digits[:9], _NHS_WEIGHTS, strict=True))
     check = 11 - total % 11
     if check == 11:
@@ -132,14 +140,15 @@ def _has_valid_nhs_check_digit(match: re.Match[str]) -> bool:
 # 0333 200 1133: public, and the bot quotes it, so it is never redacted.
 _PUBLIC_PHONE_NSN = frozenset({"3332001133"})
 
-# Prefix: +44 or 0044 (optionally followed by "(0)"), or a trunk 0 maybe opened by "(".
-# Body: 9 or 10 national digits starting 1-9, with at most two of space, dash or bracket
-# between digits. Requiring the prefix and 9-10 digits keeps dates ("03/02/2025"), times,
-# money and short numbers out; separators are bounded so scanning stays linear.
+# Prefix: +44, 0044 or a bare 44 (optionally followed by "(0)"), or a trunk 0 maybe
+# opened by "(". Body: 9 or 10 national digits starting 1-9, with at most two of space,
+# dot, dash or bracket between digits. Requiring the prefix and 9-10 digits keeps dates
+# ("03/02/2025"), times, money and short numbers out; separators are bounded so
+# scanning stays linear.
 _PHONE = re.compile(
     r"(?<![\w+])"  # not glued to a word or to another number
-    r"(?:(?:\+|00)44[ -]?(?:\(0\)[ -]?)?|\(?0)"
-    r"[1-9](?:[ ()-]{0,2}[0-9]){8,9}"
+    r"(?:(?:\+ ?|00 ?)?44[ .-]?(?:\(0\)[ .-]?)?|\(?0)"
+    r"[1-9](?:[ ().-]{0,2}[0-9]){8,9}"
     r"(?![0-9])"
 )
 
@@ -159,141 +168,14 @@ def _is_private_phone(match: re.Match[str]) -> bool:
 
 # Full postcodes only (outward + inward code), using the letters Royal Mail allows in
 # each position, so words, "MFA", "O365", "2FA", "NHS 111" or "A1" cannot match.
-# Outward: A9, A9A, A99, AA9, AA9A, AA99. Inward: 9AA. Optional single space.
+# Outward: A9, A9A, A99, AA9, AA9A, AA99. Inward: 9AA. Up to two spaces between.
 _POSTCODE = re.compile(
     r"(?<![A-Za-z0-9])"
     r"[A-PR-UWYZ](?:[0-9][0-9A-HJKPSTUW]?|[A-HK-Y][0-9][0-9ABEHMNPRV-Y]?)"
-    r" ?[0-9][ABD-HJLNP-UW-Z]{2}"
+    r" {0,2}[0-9][ABD-HJLNP-UW-Z]{2}"
     r"(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
-
-
-# --- Account Secret -------------------------------------------------------------------
-
-# The NHSmail Account Secret is one word, letters only, longer than 8 characters, so
-# nothing about the value itself sets it apart from ordinary words. What gives a secret
-# away is how it is introduced, so the pattern finds a lead-in and takes the value after
-# it (the lead-in itself is kept). Three shapes:
-# - a statement: "[my] [account] secret [word] is|was|'s|=|:|-|— VALUE", also "is now",
-#   "is called", "was set to", "has been changed to". Words before "secret" ("my",
-#   "the", "acct", "nhsmail", "portal", ...) need not be matched at all, because they
-#   are kept anyway; only the bare "secret" has to be found.
-# - a change: "set|changed|reset|updated my [account] secret to [be] VALUE".
-# - a choice: "use|chose|picked VALUE as my secret"; a lookahead checks the tail, so
-#   the match still ends at the value.
-# The same lead-ins also start questions and complaints ("my secret is wrong", "secret:
-# how do I set it up?"); `_is_shared_secret` sorts those out by looking at the value.
-#
-# Linear time: every run of whitespace is possessive (\s++, \s*+) and the value is an
-# atomic group with possessive runs, so no run is ever rescanned in different splits,
-# and the quoted forms are bounded. A match can only start at "secret" or at one of the
-# verbs, so long hostile input (e.g. "secret is " repeated) stays cheap.
-
-_SECRET_PLACEHOLDER = "[REDACTED]"
-
-# One unquoted token: stops at whitespace, sentence punctuation, quotes and brackets
-# (so "Octopusgarden, can you..." gives "Octopusgarden", and a placeholder such as
-# "[REDACTED]" can never be a value). Inner "." and apostrophes are allowed ("don't",
-# "a.b"); a trailing full stop is left in the sentence.
-_TOKEN_CHAR = r"""[^\s,;!?.'"“”‘’()\[\]{}<>]"""
-_TOKEN = rf"{_TOKEN_CHAR}++(?:[.'’]{_TOKEN_CHAR}++)*+"
-
-# The value: a whole quoted string (straight or curly quotes, one line, bounded), or
-# else one token, maybe after an opening quote that is never closed.
-_SECRET_VALUE = (
-    r"(?>"
-    r"'[^'\n]{1,100}'"
-    r'|"[^"\n]{1,100}"'
-    r"|“[^”\n]{1,100}”"
-    r"|‘[^’\n]{1,100}’"
-    rf"""|['"“‘]?{_TOKEN}"""
-    r")"
-)
-
-# "secret", optionally "secret word|phrase|code".
-_SECRET_NOUN = r"secret(?:\s++(?:word|phrase|code))?"
-
-# What may come between "secret" and the value. A bare hyphen needs a space on one
-# side, so "secret-related" is not "secret - related". "is now X", "is called X" and
-# "has been set to X" are allowed so "my secret is now Bluebellwood" gives the word
-# after "now" (and "my secret is now." still offers "now" as the value, which the
-# validator then turns down).
-_SECRET_SEPARATOR = (
-    r"(?:"
-    r"['’]s\s++"  # secret's X
-    r"|\s++(?:is|was|has\s++been)"
-    r"(?:\s++(?:now|still|actually|just|called|named))?"
-    r"(?:\s++(?:set|changed|reset|updated)\s++to(?:\s++be)?)?"
-    r"(?:\s*+[:=—–-])?\s++"
-    r"|\s*+[=:—–]\s*+"
-    r"|\s++-{1,2}\s*+"
-    r"|-{1,2}\s++"
-    r")"
-)
-
-# Words that may sit between a verb and "secret": "set my NHSmail account secret to".
-_SECRET_QUALIFIERS = (
-    r"(?:(?:my|the|your|our|an?)\s++)?"
-    r"(?:(?:acct|account|nhs\s*+mail|nhs\s*+net|portal)\s++){0,2}"
-)
-
-_ACCOUNT_SECRET = re.compile(
-    r"(?:"
-    # 1. "my account secret is X", "secret: X", "the secret word is 'X'"
-    rf"\b{_SECRET_NOUN}{_SECRET_SEPARATOR}"
-    # 2. "set my secret to X", "changed my account secret to be X"
-    r"|\b(?:set|setting|change[ds]?|changing|reset|resetting|update[ds]?|updating)"
-    rf"\s++{_SECRET_QUALIFIERS}{_SECRET_NOUN}\s++to(?:\s++be)?\s++"
-    # 3. "I'll use X as my secret" (the tail is checked by a lookahead)
-    r"|\b(?:use|using|used|chose|choose|chosen|choosing|pick|picked|picking)\s++"
-    rf"(?={_SECRET_VALUE}\s++as\s++{_SECRET_QUALIFIERS}secret\b)"
-    r")"
-    rf"(?P<value>{_SECRET_VALUE})",
-    re.IGNORECASE,
-)
-
-# A value made only of these words is someone talking about their secret, not sharing
-# it: "my secret is not working", "my secret is the same as before", "secret: what are
-# the rules", "use numbers as my secret". The list is function words (articles,
-# pronouns, prepositions, auxiliaries, question words) plus the status and description
-# words people use about a secret. It deliberately holds no ordinary nouns: a real
-# secret is often a dictionary word ("sunflowers"), and anything not listed here is
-# treated as a secret, because a missed secret is worse than an over-redacted question.
-_NOT_A_SECRET = frozenset(
-    """
-    a an the my your our their his her its this that these those it it's i i'm im
-    me we you they he she them us one some any all none no nothing something anything
-    everything someone anyone there here mine every each another other others more less
-    most least many much few several both either neither such even ever well enough
-    what what's whats how why when where who whom whose which whether
-    and or but so if because as than then for to of in on at by with without from
-    about into over under up down out off after before like unlike same also else
-    is isn't isnt are aren't was wasn't were be been being am do does did don't dont
-    doesn't doesnt didn't didnt have has had haven't hasn't can can't cant cannot could
-    couldn't will won't wont would wouldn't should shouldn't shall may might must need
-    needs needed going meant supposed
-    not never still just now already only really very too always sometimes again
-    currently definitely probably actually apparently maybe exactly almost
-    wrong right correct incorrect invalid valid locked unlocked blocked expired expiring
-    forgotten forgot lost missing gone unknown required mandatory optional compulsory
-    set unset done complete completed incomplete saved stored changed updated reset
-    accepted rejected denied refused declined failing failed working broken empty blank
-    ok okay fine good bad new old different secure insecure safe private public
-    sensitive case weak strong short long shorter longer similar visible hidden
-    compromised leaked stolen disabled enabled active inactive pending unavailable
-    available confusing stuck default temporary easy hard difficult simple important
-    urgent overdue due soon later unique personal annoying impossible case-sensitive
-    asked used sent checked shown given kept made created requested verified known
-    entered typed based linked called named displayed generated recognised recognized
-    saying showing coming asking getting taking expire expires
-    letters letter characters character numbers number digits digit words word symbols
-    spaces name names email password passwords secret secrets phrase code pin
-    please help hi hello hey thanks thank sorry yes yeah nope
-    """.split()
-)
-
-_QUOTES = "'\"“”‘’"
 
 
 # Personal-data shapes that may contain spaces. An unquoted value stops at the first
@@ -312,26 +194,17 @@ def _starts_longer_pii(match: re.Match[str]) -> bool:
     )
 
 
-def _is_shared_secret(match: re.Match[str]) -> bool:
+def _is_shared_secret(match: re.Match[str], *, about_credential: bool = False) -> bool:
     if _starts_longer_pii(match):
         return False
-    value = match.group("value").strip(_QUOTES)
-    # Punctuation or emoji alone ("secret: -") shares nothing; and a value that is
-    # already the placeholder (a quoted "[REDACTED]") must not be redacted again.
-    if value == _SECRET_PLACEHOLDER or not any(c.isalnum() for c in value):
-        return False
-    if value.isdigit() and len(value) <= 2:
-        return False  # "my secret is 9 letters long": a count, and a secret is letters only
-    words = value.lower().replace("’", "'").split()
-    # Punctuation around a word ("**blocked", "wrong...") does not make it a secret.
-    return not all(word.strip(string.punctuation) in _NOT_A_SECRET for word in words)
+    return credentials.is_shared(match, about_credential=about_credential)
 
 
 # --- The table ------------------------------------------------------------------------
 
 # Order matters:
-# - ACCOUNT_SECRET first, so it sees the raw text, as `contains_secret` does: the two
-#   always agree, and a secret that looks like something else ("my secret is
+# - ACCOUNT_SECRET (secrets and passwords) first, so it sees the text before anything
+#   else is replaced, and a secret that looks like something else ("my secret is
 #   jo@nhs.net") is still reported as a secret. The one exception is a value that only
 #   begins a spaced phone, NHS number or postcode: see `_SPACED_PII`. The kept lead-in
 #   words hold nothing the later rules would match.
@@ -340,47 +213,58 @@ def _is_shared_secret(match: re.Match[str]) -> bool:
 # - NHS_NUMBER before PHONE, so a valid NHS number that also looks like a phone number
 #   ("012 345 6789") is labelled as an NHS number.
 # Placeholders contain no digits or "@", so a later rule never re-matches an earlier one,
-# and they start with "[", which can never start an Account Secret value.
-RULES: tuple[Rule, ...] = (
-    Rule("ACCOUNT_SECRET", _ACCOUNT_SECRET, _SECRET_PLACEHOLDER, _is_shared_secret, "value"),
+# and they start with "[", which can never be in a credential value.
+_SECRET_RULE = Rule(
+    "ACCOUNT_SECRET", credentials.CREDENTIAL, credentials.PLACEHOLDER, _is_shared_secret, "value"
+)
+# The same rule when the conversation is already about the secret or a password, so that
+# a bare "it's Bluebellwood" in reply counts as sharing it.
+_SECRET_RULE_IN_CONTEXT = Rule(
+    "ACCOUNT_SECRET",
+    credentials.CREDENTIAL,
+    credentials.PLACEHOLDER,
+    partial(_is_shared_secret, about_credential=True),
+    "value",
+)
+_PII_RULES: tuple[Rule, ...] = (
     Rule("EMAIL", _EMAIL, "[EMAIL]", _is_private_email),
     Rule("NHS_NUMBER", _NHS_NUMBER, "[NHS NUMBER]", _has_valid_nhs_check_digit),
     Rule("PHONE", _PHONE, "[PHONE]", _is_private_phone),
     Rule("POSTCODE", _POSTCODE, "[POSTCODE]"),
 )
+RULES: tuple[Rule, ...] = (_SECRET_RULE, *_PII_RULES)
 
 
 def redact(text: str) -> str:
-    """Return `text` with every sensitive item replaced by its placeholder."""
+    """Return `text`, cleaned, with every sensitive item replaced by its placeholder."""
     return redact_checked(text)[0]
 
 
-def redact_checked(text: str) -> tuple[str, bool]:
-    """`redact(text)`, and whether it held an Account Secret: one pass for the hot path."""
-    redacted, secret = text, False
-    for rule in RULES:
+def redact_checked(text: str, *, about_credential: bool = False) -> tuple[str, bool]:
+    """`redact(text)`, and whether it shared a secret or password: one pass.
+
+    ``about_credential``: the conversation is about the secret or a password, so a
+    pronoun ("it's X") may introduce one even if this message does not name it.
+    """
+    text = clean(text)
+    secret_rule = _SECRET_RULE_IN_CONTEXT if about_credential else _SECRET_RULE
+    redacted = secret_rule.apply(text)
+    secret = redacted != text
+    for rule in _PII_RULES:
         redacted = rule.apply(redacted)
-        if rule is _SECRET_RULE:
-            secret = redacted != text  # the secret rule runs first, on the raw text
     return redacted, secret
 
 
-# An Account Secret is a credential, not patient-identifiable or personal data, so
-# `contains_pii` leaves it out: callers can then tell "this message held personal data"
-# from "this message held the user's secret" (the engine warns the user about the
-# latter via `contains_secret`). A secret that is also personal data ("my secret is
-# jo@nhs.net") still counts, because the EMAIL rule finds it on its own.
-_PII_RULES = tuple(rule for rule in RULES if rule.name != "ACCOUNT_SECRET")
-_SECRET_RULE = next(rule for rule in RULES if rule.name == "ACCOUNT_SECRET")
-
-
+# A credential is not patient-identifiable or personal data, so `contains_pii` leaves it
+# out: callers can then tell "this message held personal data" from "this message held
+# the user's secret". A secret that is also personal data ("my secret is jo@nhs.net")
+# still counts, because the EMAIL rule finds it on its own.
 def contains_pii(text: str) -> bool:
     """True if a personal-data rule (every rule but ACCOUNT_SECRET) would change `text`."""
-    # Same answer as running those rules in turn and comparing: a rule that finds
-    # nothing leaves the text unchanged for the next one.
+    text = clean(text)
     return any(rule.finds(text) for rule in _PII_RULES)
 
 
 def contains_secret(text: str) -> bool:
-    """True if `text` shares an Account Secret, i.e. `redact` would replace one."""
-    return _SECRET_RULE.finds(text)
+    """True if `text` shares an Account Secret or password, i.e. `redact` would replace one."""
+    return _SECRET_RULE.finds(clean(text))

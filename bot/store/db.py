@@ -8,6 +8,7 @@ processes can therefore serve the same person without losing or mixing up state.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -39,8 +40,21 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _STAMPED = ("created_at", "updated_at", "started_at", "received_at")
 
 
-class StoreUnavailable(Exception):
-    """The database cannot be used right now; the message says which one and why."""
+class StoreError(Exception):
+    """Something went wrong with the database; the message says what."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be used right now (down, unreachable, too slow)."""
+
+
+class StoreRejected(StoreError):
+    """The database refused this data (too long, wrong type): not an outage."""
+
+
+# How long any one database step may take before the bot answers without it. Short:
+# the person waiting is often locked out, and the answer does not need the database.
+DEFAULT_TIMEOUT = 3.0
 
 
 def _safe_url(url: str) -> str:
@@ -50,18 +64,39 @@ def _safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers and one writer work at once; NORMAL sync is durable across
-    # application crashes and fast enough for hundreds of messages a second.
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_ms: int) -> Any:
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers and one writer work at once; NORMAL sync is durable across
+        # application crashes and fast enough for hundreds of messages a second.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # A locked file is waited for briefly, then reported: the answer goes out anyway.
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return apply
 
 
-def create_db_engine(url: str) -> Engine:
+def _postgres_timeouts(timeout: float) -> dict[str, Any]:
+    """libpq connect timeout and server-side limits, so nothing waits for ever."""
+    ms = int(timeout * 1000)
+    options = (
+        f"-c statement_timeout={ms * 2} -c lock_timeout={ms} "
+        f"-c idle_in_transaction_session_timeout={ms * 10}"
+    )
+    return {
+        "connect_timeout": max(2, math.ceil(timeout)),  # libpq's minimum is 2 s
+        "options": options,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+
+
+def create_db_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -75,13 +110,15 @@ def create_db_engine(url: str) -> Engine:
         else:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
-        kwargs.update(pool_pre_ping=True)
+        kwargs.update(
+            pool_pre_ping=True, pool_timeout=timeout, connect_args=_postgres_timeouts(timeout)
+        )
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError) as exc:
         raise StoreUnavailable(f"cannot use database {_safe_url(url)}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(int(timeout * 500)))
     return engine
 
 
@@ -168,10 +205,18 @@ class Turn:
 class Store:
     """The database behind the bot. ``migrate=True`` brings the schema up to date."""
 
-    def __init__(self, url: str, *, migrate: bool = True, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        migrate: bool = True,
+        clock: Clock = system_clock,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self.url = url
         self.clock = clock
-        self.engine = create_db_engine(url)
+        self.timeout = timeout
+        self.engine = create_db_engine(url, timeout)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", self._stamp_new_rows)
         if migrate:
@@ -196,9 +241,14 @@ class Store:
                     now = now or self.clock()
                     setattr(row, column, now)
 
-    def _explain(self, exc: SQLAlchemyError) -> str:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        return f"database {_safe_url(self.url)} is unavailable: {reason}"
+    @property
+    def name(self) -> str:
+        """The database URL without its password, for messages and logs."""
+        return _safe_url(self.url)
+
+    def _explain(self, exc: SQLAlchemyError, what: str = "is unavailable") -> str:
+        reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["no reason"])[0]
+        return f"database {self.name} {what}: {reason}"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -210,6 +260,8 @@ class Store:
                 yield session
         except IntegrityError:
             raise  # a constraint doing its job (a duplicate), not an outage: callers decide
+        except DataError as exc:
+            raise StoreRejected(self._explain(exc, "refused the data")) from exc
         except SQLAlchemyError as exc:
             raise StoreUnavailable(self._explain(exc)) from exc
 
