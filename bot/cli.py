@@ -6,6 +6,7 @@ Standard output carries only replies and reports; logs go to standard error.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from bot.content.loader import ContentInvalid, load_content
 from bot.core.engine import Engine, Knowledge
 from bot.core.flows import start_value
 from bot.core.messages import Message, Reply
+from bot.core.text import terminal_safe
 from bot.store import Store, StoreUnavailable
 from bot.tickets import cli as tickets_cli
 from bot.wiring import build_engine
@@ -89,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Bytes that are not UTF-8 become U+FFFD instead of killing a batch half-way.
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
     command: Callable[[argparse.Namespace, Settings], int] = COMMANDS[args.command]
     try:
         return command(args, settings)
@@ -139,22 +144,35 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _jsonl_messages(lines: Iterable[str], out: TextIO) -> Iterable[Message]:
+    """The messages in ``lines``; a line that is not one gets an ``{"error"}`` and is skipped."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-            if not isinstance(data, dict) or not isinstance(data.get("text", ""), str):
-                raise ValueError("expected an object with 'user' and 'text'")
-            yield Message(
-                user_id=str(data.get("user") or "cli"),
-                text=data.get("text") or "",
-                channel=str(data.get("channel") or "cli"),
-                conversation_id=data.get("conversation"),
-                action=data.get("action"),
-            )
-        except ValueError as exc:
-            out.write(json.dumps({"error": f"line {number}: {exc}"}) + "\n")
+            yield _jsonl_message(line)
+        except (ValueError, RecursionError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+            out.write(json.dumps({"error": f"line {number}: {reason}"}) + "\n")
+            out.flush()
+
+
+def _jsonl_message(line: str) -> Message:
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise ValueError("expected an object with 'user' and 'text'")
+    text, action = data.get("text") or "", data.get("action")
+    if not isinstance(text, str):
+        raise ValueError("'text' must be a string")
+    if action is not None and not isinstance(action, str):
+        raise ValueError("'action' must be a string (a button's value)")
+    conversation = data.get("conversation")
+    return Message(
+        user_id=str(data.get("user") or "cli"),
+        text=text,
+        channel=str(data.get("channel") or "cli"),
+        conversation_id=str(conversation) if conversation is not None else None,
+        action=action,
+    )
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -223,7 +241,8 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     for row in rows:
         guess = f" (closest: {row.best_intent} {row.best_score:.2f})" if row.best_intent else ""
-        print(f"{row.created_at:%Y-%m-%d %H:%M} [{row.channel}] {row.text}{guess}")
+        line = f"{row.created_at:%Y-%m-%d %H:%M} [{row.channel}] {row.text}{guess}"
+        print(terminal_safe(line))  # what people typed must not act on the admin's terminal
     if not rows:
         print("no unanswered questions")
     return 0

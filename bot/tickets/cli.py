@@ -7,6 +7,7 @@ import json
 import sys
 
 from bot.config import Settings
+from bot.core.text import terminal_safe
 from bot.store import Store, StoreUnavailable
 from bot.tickets.service import TicketError, Tickets, TicketView
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if command == "list":
             views = tickets.list(args.status)
             for view in views:
-                print(_json(view, events=False) if args.json else _line(view))
+                print(_json(view, events=False) if args.json else terminal_safe(_line(view)))
             if not views and not args.json:
                 print("no tickets")
             return 0
@@ -73,7 +74,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except StoreUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(_json(view) if args.json else _details(view) if command == "show" else _line(view))
+    # Stored text is what people typed: never let it act on the agent's terminal.
+    shown = _json(view) if args.json else _details(view) if command == "show" else _line(view)
+    print(shown if args.json else terminal_safe(shown))
     return 0
 
 
@@ -81,7 +84,8 @@ def _json(view: TicketView, *, events: bool = True) -> str:
     data = view.to_dict()
     if not events:
         data.pop("events", None)
-    return json.dumps(data, ensure_ascii=False)
+    # ASCII escapes: a control character in the data is shown as \u001b, never sent raw.
+    return json.dumps(data)
 
 
 def _line(view: TicketView) -> str:

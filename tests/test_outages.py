@@ -1,0 +1,142 @@
+"""A database that is slow, locked or silent never leaves a person without an answer."""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from bot.config import load_settings
+from bot.core.engine import Engine
+from bot.core.messages import Message
+from bot.store import Store
+from bot.wiring import build_engine
+from tests.conftest import INTENTS, KNOWLEDGE, PG_SKIP, PG_URL
+
+HELPDESK = "0333 200 1133"
+
+
+class Proxy:
+    """A TCP relay on loopback that can be frozen: connections stay open, nothing moves."""
+
+    def __init__(self, target: tuple[str, int] | None) -> None:
+        self.target = target  # None: accept and never answer, like a hung server
+        self.frozen = threading.Event()
+        self.stopped = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        self.listener.settimeout(0.1)
+        while not self.stopped.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed
+            self._held.append(client)
+            if self.target is not None:
+                upstream = socket.create_connection(self.target)
+                self._held.append(upstream)
+                threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, a: socket.socket, b: socket.socket) -> None:
+        try:
+            self._relay(a, b)
+        except OSError:
+            return  # one side went away, or the proxy was closed
+
+    def _relay(self, a: socket.socket, b: socket.socket) -> None:
+        while not self.stopped.is_set():
+            if self.frozen.is_set():
+                self.stopped.wait(0.05)
+                continue
+            ready, _, _ = select.select([a, b], [], [], 0.05)
+            for sock in ready:
+                data = sock.recv(65536)
+                if not data:
+                    return
+                (b if sock is a else a).sendall(data)
+
+    def close(self) -> None:
+        self.stopped.set()
+        for sock in [self.listener, *self._held]:
+            sock.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[Proxy]:
+    proxy = Proxy(None)
+    yield proxy
+    proxy.close()
+
+
+def _timed(engine: Engine, text: str) -> tuple[float, str]:
+    start = time.monotonic()
+    replies = engine.handle(Message(user_id="sam", text=text))
+    return time.monotonic() - start, "\n".join(r.text for r in replies)
+
+
+def test_a_database_that_never_answers_at_start_up_still_gives_an_answer(
+    silent_server: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://u@127.0.0.1:{silent_server.port}/x")
+    start = time.monotonic()
+    engine = build_engine(load_settings())
+    took, text = _timed(engine, "how do i bake bread")
+    assert time.monotonic() - start < 5 and HELPDESK in text
+    assert engine.store is None
+
+
+def test_a_database_that_stops_answering_mid_session_still_gives_an_answer(
+    knowledge, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    target = urlsplit(PG_URL.replace("+psycopg", ""))
+    proxy = Proxy((target.hostname or "127.0.0.1", target.port or 5432))
+    url = PG_URL.replace(f"{target.hostname}:{target.port or 5432}", f"127.0.0.1:{proxy.port}")
+    try:
+        store = Store(url, timeout=2.0)
+        engine = Engine(knowledge, store, source=(INTENTS, KNOWLEDGE))
+        assert HELPDESK in _timed(engine, "how do i bake bread")[1]  # works while it answers
+        proxy.frozen.set()
+        caplog.set_level(logging.ERROR)
+        for _ in range(3):
+            took, text = _timed(engine, "how do i bake bread")
+            assert took < 5 and HELPDESK in text
+        assert caplog.text.count("did not answer") == 1  # one line per change, not per message
+    finally:
+        proxy.close()
+
+
+def test_a_locked_sqlite_file_delays_the_answer_by_seconds_at_most(
+    knowledge, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    path = tmp_path / "locked.db"
+    store = Store(f"sqlite:///{path}")
+    engine = Engine(knowledge, store)
+    engine.handle(Message(user_id="sam", text="hello"))
+    locker = sqlite3.connect(path)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        took, text = _timed(engine, "how do i bake bread")
+        assert took < 5 and HELPDESK in text
+    finally:
+        locker.rollback()
+        locker.close()
+    assert engine.health.down
+    _timed(engine, "how do i bake bread")  # and it comes back, saying so once
+    assert not engine.health.down and caplog.text.count("the database is back") == 1
+    store.close()
