@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -36,8 +37,25 @@ from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets
 
 log = logging.getLogger(__name__)
 
-# Shared by every engine in the process: database turns, each bounded by a deadline.
-_TURNS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="helpbot-turn")
+
+def _within(seconds: float, work: Callable[[], Decision]) -> Decision:
+    """``work()`` in a thread of its own; ``FutureTimeout`` if it takes longer.
+
+    A daemon thread, not a pool's: a database that never answers would otherwise hold
+    the process open at exit. Threads cannot pile up: the connection pool's own timeout
+    ends those waiting for a connection.
+    """
+    future: Future[Decision] = Future()
+
+    def run() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="helpbot-turn", daemon=True).start()
+    return future.result(timeout=seconds)
 
 
 class _TooLate(Exception):
@@ -189,9 +207,8 @@ class Engine:
                     raise _TooLate
                 return decision
 
-        future = _TURNS.submit(work)
         try:
-            decision = future.result(timeout=store.timeout + 0.5)
+            decision = _within(store.timeout + 0.5, work)
         except FutureTimeout:
             late.set()
             self.health.failed(f"database {store.name} did not answer in {store.timeout:g} s")
