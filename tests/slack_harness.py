@@ -79,6 +79,20 @@ class SlackApp:
             time.sleep(0.1)
         raise AssertionError(f"helpbot slack did not listen:\n{self.log.read_text()}")
 
+    def workers(self) -> set[int]:
+        """The gunicorn workers now running: the live child processes of this one."""
+        found = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue  # gone meanwhile
+            # "pid (name) state ppid ...": the name may hold spaces and brackets.
+            state, ppid = text.rsplit(")", 1)[1].split()[:2]
+            if int(ppid) == self.process.pid and state != "Z":
+                found.add(int(stat.parent.name))
+        return found
+
     def stop(self) -> None:
         self.process.terminate()
         try:

@@ -12,6 +12,7 @@ import logging
 import queue
 import re
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -64,8 +65,37 @@ def make_client(slack: SlackSettings) -> WebClient:
     return client
 
 
+def quiet_bolt_logger() -> logging.Logger:
+    """bolt's logger, held at WARNING or above whatever HELPBOT_LOG_LEVEL says.
+
+    At INFO and DEBUG bolt logs whole request bodies (people's messages, and the body of
+    every request it refuses). Its loggers copy their level when they are made, from the
+    root logger or from the logger given to ``App``, so every one made so far is raised
+    and this one is given to ``App`` for the rest.
+    """
+    base = logging.getLogger("slack_bolt")
+    names = [n for n in logging.Logger.manager.loggerDict if n.startswith("slack_bolt.")]
+    for logger in [base, *map(logging.getLogger, names)]:
+        logger.setLevel(max(logging.WARNING, logger.level))
+    return base
+
+
 def _ack(ack: Callable[..., None]) -> None:
     ack()
+
+
+def _unreadable(error: Exception) -> BoltResponse:
+    """bolt failed on a request that passed the signature check: one it cannot read.
+
+    Logged as one line without the body or the error's text (either can hold what someone
+    wrote), only where it failed; answered 400, which Slack does not retry as it does a 500.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    log.error(
+        "slack: a signed request could not be handled (%s at %s)", type(error).__name__, where
+    )
+    return BoltResponse(status=400, body="")
 
 
 def _guarded(work: Callable[..., None]) -> Callable[..., None]:
@@ -115,6 +145,7 @@ class SlackBot:
             # `helpbot slack` checked the token before starting workers; a worker that
             # restarts while Slack is unreachable must still boot (bolt asks on first use).
             token_verification_enabled=False,
+            logger=quiet_bolt_logger(),
         )
         self.admin = AdminCommands(engine, slack.admin_users)
         self.cards: HelpdeskCards | None = None
@@ -132,6 +163,7 @@ class SlackBot:
 
     def _register(self) -> None:
         app = self.app
+        app.error(_unreadable)
         app.use(self._dedupe)
         app.event("message")(ack=_ack, lazy=[self._on_message])
         app.event("app_mention")(ack=_ack, lazy=[self._on_mention])

@@ -13,7 +13,9 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channels.bodylimit import BodyLimit, WSGIApp
 from bot.channels.slack.app import SlackBot, make_client
+from bot.channels.slack.guard import SlackGuard
 from bot.config import ConfigError, Settings, SlackSettings
 from bot.wiring import build_engine
 
@@ -43,6 +45,13 @@ def build_bot(settings: Settings, slack: SlackSettings, *, socket_mode: bool = F
     return bot
 
 
+def http_app(bot: SlackBot, settings: Settings, slack: SlackSettings) -> WSGIApp:
+    """bolt's WSGI handler behind the body cap and the guard: what gunicorn serves."""
+    handler = SlackRequestHandler(bot.app, path=PATH)
+    guarded = SlackGuard(handler, slack.signing_secret or "", PATH)
+    return BodyLimit(guarded, settings.max_body_bytes)
+
+
 def serve_http(
     settings: Settings, slack: SlackSettings, *, host: str, port: int, workers: int
 ) -> None:
@@ -68,9 +77,9 @@ def serve_http(
                 if key in self.cfg.settings:  # older gunicorns lack some settings
                     self.cfg.set(key, value)
 
-        def load(self) -> SlackRequestHandler:
+        def load(self) -> WSGIApp:
             # In each worker, after the fork: its own app, database pool and sync thread.
-            return SlackRequestHandler(build_bot(settings, slack).app, path=PATH)
+            return http_app(build_bot(settings, slack), settings, slack)
 
     Gunicorn().run()
 
