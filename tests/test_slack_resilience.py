@@ -1,5 +1,5 @@
 """The Slack app under abuse and trouble, end to end on loopback: huge and malformed
-requests.
+requests, a locked table.
 
 Each test runs the real ``helpbot slack`` (gunicorn) against the local stand-in for
 Slack's Web API, as tests/test_slack_app.py does.
@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import socket
+import sqlite3
 import threading
 import time
 import urllib.parse
@@ -19,14 +20,19 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import PG_SKIP, PG_URL, _reset_postgres
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_fake import FakeSlack, event_body, post, sign
 from slack_harness import SECRET, TOKEN, SlackApp, dm, new_event_id, new_user, start
+from sqlalchemy import create_engine, make_url, text
 
+from bot.channels.slack import records
 from bot.channels.slack.app import SlackBot
 from bot.channels.slack.server import PATH, http_app
 from bot.config import ConfigError, Settings, SlackSettings, load_settings
 from bot.core.engine import Engine
+from bot.store import Store, StoreUnavailable
+from bot.store.db import SQLITE_BUSY_MS
 
 MB = 1024 * 1024
 # Stands for what a person might write: it must never reach the log.
@@ -268,3 +274,82 @@ def test_bolt_logs_nothing_below_warning_whatever_the_app_log_level(
         wsgi({**environ, "wsgi.input": io.BytesIO(body)}, lambda s, h: statuses.append(s))
     assert [s[:3] for s in statuses] == ["401", "401"]
     assert PRIVATE not in caplog.text
+
+
+# -- the database ------------------------------------------------------------------------------
+
+
+def hold_events_table(url: str) -> Callable[[], None]:
+    """Lock slack_events from a connection of its own; returns how to let it go."""
+    if url.startswith("sqlite"):
+        # SQLite locks the database, not a table: hold its one write transaction.
+        conn = sqlite3.connect(make_url(url).database, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        return lambda: (conn.rollback(), conn.close())
+    engine = create_engine(url)
+    held = engine.connect()
+    held.execute(text("LOCK TABLE slack_events IN ACCESS EXCLUSIVE MODE"))
+    return lambda: (held.rollback(), held.close(), engine.dispose())
+
+
+def test_a_short_wait_gives_up_on_a_lock_and_only_for_that_transaction(store: Store) -> None:
+    release = hold_events_table(store.url)
+    try:
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            records.first_delivery(store, "EvLOCKED", wait=0.2)
+        gave_up = time.monotonic() - began
+    finally:
+        release()
+    assert gave_up < 2.0, f"gave up after {gave_up:.1f}s"
+    # Pooled connections are back to the usual waits, and the event can be taken now.
+    with store.session() as session:
+        if store.engine.dialect.name == "sqlite":
+            assert session.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_MS
+        else:
+            assert session.execute(text("SHOW lock_timeout")).scalar() == "0"
+            assert session.execute(text("SHOW statement_timeout")).scalar() == "0"
+    assert records.first_delivery(store, "EvLOCKED", wait=0.2) is True
+    assert records.first_delivery(store, "EvLOCKED", wait=0.2) is False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def locked_app(
+    request: pytest.FixtureRequest, fake: FakeSlack, tmp_path: Path
+) -> Iterator[tuple[SlackApp, Callable[[], Callable[[], None]]]]:
+    """A running app, and a way to lock its slack_events table from another connection
+    (which returns the way to release it)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'locked.db'}"
+    else:
+        if not PG_URL:
+            pytest.skip(PG_SKIP)
+        _reset_postgres(PG_URL)
+        url = PG_URL
+    running = start(fake, url, tmp_path, request.param)
+    yield running, lambda: hold_events_table(url)
+    running.stop()
+
+
+def test_the_ack_does_not_wait_for_a_locked_events_table(
+    locked_app: tuple[SlackApp, Callable[[], Callable[[], None]]],
+) -> None:
+    app, lock = locked_app
+    user, channel = new_user()
+    app.event(dm(user, channel, "how do I get nhsmail"))  # the worker is up and warm
+    app.fake.wait("chat.postMessage", channel=channel)
+
+    event = dm(user, channel, "who do i call about nhsmail")
+    release = lock()
+    try:
+        began = time.monotonic()
+        app.event(event)
+        took = time.monotonic() - began
+    finally:
+        release()
+    print(f"ack with slack_events locked: {took:.2f}s")
+    assert took < 3.0, f"the ack took {took:.1f}s"
+    # The check gave up on the lock (so the lock was real) and the person is answered.
+    assert f"cannot check event {event['event_id']} for a retry" in app.log.read_text()
+    answers = app.fake.wait("chat.postMessage", count=2, channel=channel)
+    assert "0333 200 1133" in answers[1].text()

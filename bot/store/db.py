@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,15 +50,25 @@ def _safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+SQLITE_BUSY_MS = 10_000  # how long a SQLite write waits for another writer
+_SHORT_WAIT = "helpbot.short_wait"  # marks a pooled SQLite connection whose wait was cut
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers and one writer work at once; NORMAL sync is durable across
     # application crashes and fast enough for hundreds of messages a second.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_usual_wait(dbapi_connection: Any, record: Any) -> None:
+    """Back in the pool, a connection whose wait was cut for one transaction waits as usual."""
+    if record.info.pop(_SHORT_WAIT, False) and dbapi_connection is not None:
+        dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
 
 def create_db_engine(url: str) -> Engine:
@@ -82,7 +92,23 @@ def create_db_engine(url: str) -> Engine:
         raise StoreUnavailable(f"cannot use database {_safe_url(url)}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", _sqlite_usual_wait)
     return engine
+
+
+def _limit_waits(session: Session, seconds: float) -> None:
+    """Make this transaction give up after ``seconds`` blocked on a lock (or, on
+    PostgreSQL, running at all) instead of waiting as long as the database lets it."""
+    connection = session.connection()
+    ms = max(1, round(seconds * 1000))
+    if connection.dialect.name == "sqlite":
+        pooled = connection.connection
+        pooled.info[_SHORT_WAIT] = True
+        pooled.dbapi_connection.execute(f"PRAGMA busy_timeout={ms}")
+    elif connection.dialect.name == "postgresql":
+        # Local to this transaction: the pooled connection keeps its usual settings.
+        for setting in ("lock_timeout", "statement_timeout"):
+            session.execute(select(func.set_config(setting, f"{ms}ms", True)))
 
 
 @dataclass
@@ -204,9 +230,13 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, wait: float | None = None) -> Iterator[Session]:
+        """One transaction. ``wait``: after about this many seconds blocked on a lock it
+        fails with ``StoreUnavailable``, for callers that must not wait long."""
         try:
             with self._sessions.begin() as session:
+                if wait is not None:
+                    _limit_waits(session, wait)
                 yield session
         except IntegrityError:
             raise  # a constraint doing its job (a duplicate), not an outage: callers decide

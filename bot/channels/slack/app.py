@@ -50,6 +50,8 @@ PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ASK, ADMIN = "/nhsmail", "/nhsmail-admin"  # the slash commands in manifest.yaml
 RATE_LIMIT_RETRIES = 3
 SYNC_SECONDS = 2.0
+# The longest the event-id check may wait on the database before the ack: Slack allows 3 s.
+DEDUPE_WAIT_SECONDS = 1.0
 
 
 def make_client(slack: SlackSettings) -> WebClient:
@@ -176,16 +178,22 @@ class SlackBot:
         app.command(ADMIN)(ack=_ack, lazy=[self._on_admin])
 
     def _dedupe(self, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 - bolt's name
-        """Drop Slack's retries of an event already taken in, by event id, in the database."""
+        """Drop Slack's retries of an event already taken in, by event id, in the database.
+
+        This runs before the ack, so it waits for the database only briefly: a locked
+        table or a slow database makes it give up and take the event as a first delivery.
+        """
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and self.store is not None:
             try:
-                if not records.first_delivery(self.store, str(event_id)):
+                first = records.first_delivery(self.store, str(event_id), wait=DEDUPE_WAIT_SECONDS)
+            except StoreUnavailable as exc:
+                # Better a rare duplicate than a lost question or a late ack.
+                log.warning("slack: cannot check event %s for a retry: %s", event_id, exc)
+            else:
+                if not first:
                     log.info("slack: event %s already received; retry dropped", event_id)
                     return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
-            except StoreUnavailable as exc:
-                # Better a rare duplicate than a lost question.
-                log.warning("slack: cannot check event %s for a retry: %s", event_id, exc)
         return next()
 
     # -- staff ------------------------------------------------------------------------------

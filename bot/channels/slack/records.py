@@ -16,10 +16,13 @@ from bot.store import Store
 from bot.store.models import SlackCard, SlackEvent, Ticket
 
 
-def first_delivery(store: Store, event_id: str) -> bool:
-    """True the first time an event id is seen; False for Slack's retries of it."""
+def first_delivery(store: Store, event_id: str, *, wait: float | None = None) -> bool:
+    """True the first time an event id is seen; False for Slack's retries of it.
+
+    ``wait``: raise ``StoreUnavailable`` after about this many seconds blocked on a lock.
+    """
     try:
-        with store.session() as session:
+        with store.session(wait=wait) as session:
             session.add(SlackEvent(event_id=event_id[:64], received_at=store.clock()))
     except IntegrityError:
         return False
