@@ -41,12 +41,19 @@ _ids = itertools.count(1)
 class SlackApp:
     """One running ``helpbot slack`` process and the requests Slack would send it."""
 
-    def __init__(self, fake: FakeSlack, database_url: str, log: Path) -> None:
+    def __init__(
+        self,
+        fake: FakeSlack,
+        database_url: str,
+        log: Path,
+        *,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.fake = fake
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/slack/events"
         self.database_url = database_url
-        env = {
+        full_env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "SLACK_BOT_TOKEN": TOKEN,
@@ -55,13 +62,14 @@ class SlackApp:
             "SLACK_HELPDESK_CHANNEL": HELPDESK,
             "SLACK_ADMIN_USERS": ADMIN,
             "HELPBOT_LOG_LEVEL": "INFO",
+            **(env or {}),
         }
-        env.pop("SLACK_APP_TOKEN", None)
+        full_env.pop("SLACK_APP_TOKEN", None)
         self.log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "slack", "--host", "127.0.0.1"]
             + ["--port", str(self.port), "--workers", "1"],
-            env=env,
+            env=full_env,
             cwd=PROJECT_ROOT,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,

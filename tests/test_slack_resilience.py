@@ -1,5 +1,5 @@
 """The Slack app under abuse and trouble, end to end on loopback: huge and malformed
-requests, a locked table.
+requests, a locked table, a worker killed while the YAML on disk is broken.
 
 Each test runs the real ``helpbot slack`` (gunicorn) against the local stand-in for
 Slack's Web API, as tests/test_slack_app.py does.
@@ -11,6 +11,8 @@ import http.client
 import io
 import json
 import logging
+import os
+import signal
 import socket
 import sqlite3
 import threading
@@ -353,3 +355,38 @@ def test_the_ack_does_not_wait_for_a_locked_events_table(
     assert f"cannot check event {event['event_id']} for a retry" in app.log.read_text()
     answers = app.fake.wait("chat.postMessage", count=2, channel=channel)
     assert "0333 200 1133" in answers[1].text()
+
+
+# -- workers ----------------------------------------------------------------------------------
+
+
+def test_a_worker_restarted_while_the_yaml_is_broken_answers_from_the_checked_content(
+    fake: FakeSlack, folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    intents, knowledge = folders
+    env = {"HELPBOT_INTENTS": str(intents), "HELPBOT_KNOWLEDGE": str(knowledge)}
+    app = SlackApp(fake, f"sqlite:///{tmp_path / 'slack.db'}", tmp_path / "app.log", env=env)
+    try:
+        user, channel = new_user()
+        app.event(dm(user, channel, "how do I get nhsmail"))  # a worker serving
+        fake.wait("chat.postMessage", channel=channel)
+        first = only_worker(app)
+        broken = sorted(intents.glob("*.yaml"))[0]
+        broken.write_text("intents: [unclosed\n")
+        os.kill(first, signal.SIGKILL)  # as the OOM killer would
+
+        def replaced() -> set[int]:
+            assert app.process.poll() is None, f"gunicorn stopped:\n{app.log.read_text()}"
+            return app.workers() - {first}
+
+        until(replaced, 30, "no replacement worker")
+        user, channel = new_user()
+        app.event(dm(user, channel, "how do I get nhsmail"))  # only the new worker can answer
+        (answer,) = fake.wait("chat.postMessage", channel=channel)
+        assert "helpdesk@nhs.net" in answer.text()
+        logged = app.log.read_text()
+        fallback = [line for line in logged.splitlines() if "checked at start" in line]
+        assert len(fallback) == 1 and broken.name in fallback[0]
+        assert app.process.poll() is None
+    finally:
+        app.stop()

@@ -17,6 +17,7 @@ from bot.channels.bodylimit import BodyLimit, WSGIApp
 from bot.channels.slack.app import SlackBot, make_client
 from bot.channels.slack.guard import SlackGuard
 from bot.config import ConfigError, Settings, SlackSettings
+from bot.content.loader import Content
 from bot.wiring import build_engine
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,14 @@ def check_token(slack: SlackSettings) -> str:
     return f"{found.get('user', '?')} ({found.get('user_id', '?')}) in {found.get('team', '?')}"
 
 
-def build_bot(settings: Settings, slack: SlackSettings, *, socket_mode: bool = False) -> SlackBot:
-    bot = SlackBot(build_engine(settings), slack, socket_mode=socket_mode)
+def build_bot(
+    settings: Settings,
+    slack: SlackSettings,
+    *,
+    socket_mode: bool = False,
+    fallback: Content | None = None,
+) -> SlackBot:
+    bot = SlackBot(build_engine(settings, fallback=fallback), slack, socket_mode=socket_mode)
     bot.start_sync()
     return bot
 
@@ -53,9 +60,20 @@ def http_app(bot: SlackBot, settings: Settings, slack: SlackSettings) -> WSGIApp
 
 
 def serve_http(
-    settings: Settings, slack: SlackSettings, *, host: str, port: int, workers: int
+    settings: Settings,
+    slack: SlackSettings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    content: Content | None = None,
 ) -> None:
-    """Serve ``/slack/events`` with gunicorn: ``workers`` processes, threads in each."""
+    """Serve ``/slack/events`` with gunicorn: ``workers`` processes, threads in each.
+
+    ``content`` is the YAML as checked at start, kept in this (the parent) process: a
+    worker started later, when the files on disk may be broken, answers from it rather
+    than failing to boot (after which gunicorn would stop every worker).
+    """
     from gunicorn.app.base import BaseApplication
 
     class Gunicorn(BaseApplication):
@@ -79,7 +97,7 @@ def serve_http(
 
         def load(self) -> WSGIApp:
             # In each worker, after the fork: its own app, database pool and sync thread.
-            return http_app(build_bot(settings, slack), settings, slack)
+            return http_app(build_bot(settings, slack, fallback=content), settings, slack)
 
     Gunicorn().run()
 
