@@ -272,7 +272,8 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         slack = load_slack_settings(socket_mode=args.socket)
-        build_engine(settings)  # the YAML and the database, checked once before any worker
+        # The YAML and the database, checked once before any worker starts.
+        checked = build_engine(settings)
         who = server.check_token(slack)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -285,13 +286,22 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         return 0
+    if checked.store is not None:
+        checked.store.close()  # workers open their own: no connection shared across a fork
     workers = args.workers or slack.workers
     print(
         f"helpbot: Slack app {who}, http://{args.host}:{args.port}{server.PATH} "
         f"with {workers} gunicorn worker(s)",
         file=sys.stderr,
     )
-    server.serve_http(settings, slack, host=args.host, port=args.port, workers=workers)
+    server.serve_http(
+        settings,
+        slack,
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        content=checked.knowledge.content,
+    )
     return 0
 
 

@@ -21,6 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///helpbot.db"
 DEFAULT_FLOW_TIMEOUT_MINUTES = 24 * 60
 DEFAULT_HELPDESK_HOURS = "Mon-Fri 09:00-17:00"
+# Slack's largest payloads (a modal's state, a long message) are tens of kilobytes.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -56,6 +58,8 @@ class Settings:
     helpdesk_hours: BusinessHours = field(
         default_factory=lambda: BusinessHours.parse(DEFAULT_HELPDESK_HOURS)
     )
+    # The largest HTTP request body the web front ends accept (413 above it).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with every non-None change applied (how CLI options win over the env)."""
@@ -72,6 +76,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         flow_timeout=timedelta(minutes=_positive(env, "HELPBOT_FLOW_TIMEOUT_MINUTES")),
         smtp=_load_smtp(env),
         helpdesk_hours=_hours(env.get("HELPBOT_HELPDESK_HOURS") or DEFAULT_HELPDESK_HOURS),
+        max_body_bytes=_whole(env, "HELPBOT_MAX_BODY_BYTES", low=1024) or DEFAULT_MAX_BODY_BYTES,
     )
 
 

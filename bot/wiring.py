@@ -6,14 +6,19 @@ all answer from the same content with the same ticket and email wiring.
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.core.engine import Engine
+from bot.content.loader import Content, ContentInvalid
+from bot.core.engine import Engine, Knowledge
 from bot.store import Store, StoreUnavailable
 from bot.tickets.mailer import TicketMailer
 from bot.tickets.service import Tickets, email_new_tickets
+
+log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings, clock: Clock = system_clock) -> Store | None:
@@ -26,9 +31,18 @@ def open_store(settings: Settings, clock: Clock = system_clock) -> Store | None:
 
 
 def build_engine(
-    settings: Settings, store: Store | None = None, clock: Clock = system_clock
+    settings: Settings,
+    store: Store | None = None,
+    clock: Clock = system_clock,
+    *,
+    fallback: Content | None = None,
 ) -> Engine:
     """An engine on the configured content; raises ``ContentInvalid`` if the YAML is bad.
+
+    With ``fallback`` (content already checked, say by the process that started this
+    one), a bad YAML is logged in one line and the engine answers from ``fallback``:
+    a server process that restarts while someone is mid-edit still serves. It can still
+    ``reload`` the files once they are fixed.
 
     One clock for everything: the store's when there is one, so rows, tickets and
     conversation turns agree on the time.
@@ -38,12 +52,23 @@ def build_engine(
     tickets = Tickets(store, clock=clock) if store is not None else None
     if tickets is not None and settings.smtp is not None:
         email_new_tickets(tickets, TicketMailer(settings.smtp))
-    return Engine.from_folders(
-        settings.intents_dir,
-        settings.knowledge_dir,
-        store,
-        flow_timeout=settings.flow_timeout,
-        tickets=tickets,
-        hours=settings.helpdesk_hours,
-        clock=clock,
-    )
+    folders = (settings.intents_dir, settings.knowledge_dir)
+    options: dict[str, Any] = {
+        "flow_timeout": settings.flow_timeout,
+        "tickets": tickets,
+        "hours": settings.helpdesk_hours,
+        "clock": clock,
+    }
+    try:
+        return Engine.from_folders(*folders, store, **options)
+    except ContentInvalid as exc:
+        if fallback is None:
+            raise
+        first = next((str(p) for p in exc.problems if p.severity == "error"), "?")
+        log.error(
+            "the YAML is invalid (%d problem(s), first %s); answering from the content "
+            "checked at start",
+            len(exc.problems),
+            first,
+        )
+        return Engine(Knowledge.build(fallback), store, source=folders, **options)

@@ -81,6 +81,14 @@ def silent_server() -> Iterator[Proxy]:
     proxy.close()
 
 
+def _through_proxy(database_url: str) -> tuple[Proxy, str]:
+    """A proxy in front of the PostgreSQL server of ``database_url``, and a URL through it."""
+    target = urlsplit(database_url.replace("+psycopg", ""))
+    proxy = Proxy((target.hostname or "127.0.0.1", target.port or 5432))
+    where = f"{target.hostname}:{target.port}" if target.port else str(target.hostname)
+    return proxy, database_url.replace(where, f"127.0.0.1:{proxy.port}")
+
+
 def _timed(engine: Engine, text: str) -> tuple[float, str]:
     start = time.monotonic()
     replies = engine.handle(Message(user_id="sam", text=text))
@@ -103,9 +111,7 @@ def test_a_database_that_stops_answering_mid_session_still_gives_an_answer(
 ) -> None:
     if not PG_URL:
         pytest.skip(PG_SKIP)
-    target = urlsplit(PG_URL.replace("+psycopg", ""))
-    proxy = Proxy((target.hostname or "127.0.0.1", target.port or 5432))
-    url = PG_URL.replace(f"{target.hostname}:{target.port or 5432}", f"127.0.0.1:{proxy.port}")
+    proxy, url = _through_proxy(PG_URL)
     try:
         store = Store(url, timeout=2.0)
         engine = Engine(knowledge, store, source=(INTENTS, KNOWLEDGE))
@@ -140,3 +146,34 @@ def test_a_locked_sqlite_file_delays_the_answer_by_seconds_at_most(
     _timed(engine, "how do i bake bread")  # and it comes back, saying so once
     assert not engine.health.down and caplog.text.count("the database is back") == 1
     store.close()
+
+
+def test_the_slack_sync_says_an_outage_once_not_every_round(
+    knowledge, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    from slack_fake import FakeSlack
+
+    from bot.channels.slack.app import SlackBot
+    from bot.config import SlackSettings
+
+    proxy, url = _through_proxy(PG_URL)
+    fake = FakeSlack().start()
+    try:
+        store = Store(url, timeout=1.0)
+        slack = SlackSettings(bot_token="xoxb-test", signing_secret="s", api_base_url=fake.api_url)
+        bot = SlackBot(Engine(knowledge, store), slack)
+        caplog.set_level(logging.INFO)
+        proxy.frozen.set()
+        for _ in range(4):
+            bot.sync_round(deadline=2.0)
+        proxy.frozen.clear()
+        bot.sync_round(deadline=2.0)
+        bot.sync_round(deadline=2.0)
+    finally:
+        fake.stop()
+        proxy.close()
+    assert "Traceback" not in caplog.text and "sync round failed" not in caplog.text
+    assert caplog.text.count("answering without it") == 1
+    assert caplog.text.count("the database is back") == 1

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -31,31 +28,12 @@ from bot.core.normalise import fold
 from bot.core.redact import redact_checked
 from bot.store import Store, StoreRejected, StoreUnavailable
 from bot.store.db import Turn
+from bot.store.deadline import StoreTimeout, within
 from bot.store.health import Health
 from bot.tickets.hours import BusinessHours
 from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets
 
 log = logging.getLogger(__name__)
-
-
-def _within(seconds: float, work: Callable[[], Decision]) -> Decision:
-    """``work()`` in a thread of its own; ``FutureTimeout`` if it takes longer.
-
-    A daemon thread, not a pool's: a database that never answers would otherwise hold
-    the process open at exit. Threads cannot pile up: the connection pool's own timeout
-    ends those waiting for a connection.
-    """
-    future: Future[Decision] = Future()
-
-    def run() -> None:
-        future.set_running_or_notify_cancel()
-        try:
-            future.set_result(work())
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="helpbot-turn", daemon=True).start()
-    return future.result(timeout=seconds)
 
 
 class _TooLate(Exception):
@@ -208,10 +186,10 @@ class Engine:
                 return decision
 
         try:
-            decision = _within(store.timeout + 0.5, work)
-        except FutureTimeout:
+            decision = within(store.timeout + 0.5, work, f"database {store.name}")
+        except StoreTimeout as exc:
             late.set()
-            self.health.failed(f"database {store.name} did not answer in {store.timeout:g} s")
+            self.health.failed(str(exc))
             return None
         except StoreRejected as exc:
             log.warning("this message could not be saved: %s", exc)

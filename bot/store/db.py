@@ -18,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,6 +64,9 @@ def _safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+_SHORT_WAIT = "helpbot.short_wait"  # marks a pooled SQLite connection whose wait was cut
+
+
 def _sqlite_pragmas(busy_ms: int) -> Any:
     def apply(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -77,6 +80,16 @@ def _sqlite_pragmas(busy_ms: int) -> Any:
         cursor.close()
 
     return apply
+
+
+def _sqlite_usual_wait(busy_ms: int) -> Any:
+    def restore(dbapi_connection: Any, record: Any) -> None:
+        """Back in the pool, a connection whose wait was cut for one transaction waits
+        as usual."""
+        if record.info.pop(_SHORT_WAIT, False) and dbapi_connection is not None:
+            dbapi_connection.execute(f"PRAGMA busy_timeout={busy_ms}")
+
+    return restore
 
 
 def _postgres_timeouts(timeout: float) -> dict[str, Any]:
@@ -93,6 +106,8 @@ def _postgres_timeouts(timeout: float) -> dict[str, Any]:
         "keepalives_idle": 10,
         "keepalives_interval": 5,
         "keepalives_count": 3,
+        # A host that vanishes (network gone) leaves sent data unacknowledged: give up.
+        "tcp_user_timeout": ms * 3,
     }
 
 
@@ -118,8 +133,25 @@ def create_db_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
     except (ArgumentError, ImportError) as exc:
         raise StoreUnavailable(f"cannot use database {_safe_url(url)}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas(int(timeout * 500)))
+        busy_ms = int(timeout * 500)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
+        event.listen(engine, "checkin", _sqlite_usual_wait(busy_ms))
     return engine
+
+
+def _limit_waits(session: Session, seconds: float) -> None:
+    """Make this transaction give up after ``seconds`` blocked on a lock (or, on
+    PostgreSQL, running at all) instead of waiting as long as the database lets it."""
+    connection = session.connection()
+    ms = max(1, round(seconds * 1000))
+    if connection.dialect.name == "sqlite":
+        pooled = connection.connection
+        pooled.info[_SHORT_WAIT] = True
+        pooled.dbapi_connection.execute(f"PRAGMA busy_timeout={ms}")
+    elif connection.dialect.name == "postgresql":
+        # Local to this transaction: the pooled connection keeps its usual settings.
+        for setting in ("lock_timeout", "statement_timeout"):
+            session.execute(select(func.set_config(setting, f"{ms}ms", True)))
 
 
 @dataclass
@@ -254,9 +286,13 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, wait: float | None = None) -> Iterator[Session]:
+        """One transaction. ``wait``: after about this many seconds blocked on a lock it
+        fails with ``StoreUnavailable``, for callers that must not wait long."""
         try:
             with self._sessions.begin() as session:
+                if wait is not None:
+                    _limit_waits(session, wait)
                 yield session
         except IntegrityError:
             raise  # a constraint doing its job (a duplicate), not an outage: callers decide

@@ -12,6 +12,7 @@ import logging
 import queue
 import re
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,8 @@ from bot.core import replies
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
 from bot.core.redact import redact_checked
-from bot.store import StoreUnavailable, audit
+from bot.store import StoreError, StoreUnavailable, audit
+from bot.store.deadline import within
 from bot.store.outbox import claim_pending, release
 from bot.tickets.service import TicketError, TicketView
 
@@ -49,6 +51,9 @@ PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ASK, ADMIN = "/nhsmail", "/nhsmail-admin"  # the slash commands in manifest.yaml
 RATE_LIMIT_RETRIES = 3
 SYNC_SECONDS = 2.0
+SYNC_DEADLINE = 30.0  # a round that takes longer is left behind and reported
+# The longest the event-id check may wait on the database before the ack: Slack allows 3 s.
+DEDUPE_WAIT_SECONDS = 1.0
 
 
 def make_client(slack: SlackSettings) -> WebClient:
@@ -64,8 +69,37 @@ def make_client(slack: SlackSettings) -> WebClient:
     return client
 
 
+def quiet_bolt_logger() -> logging.Logger:
+    """bolt's logger, held at WARNING or above whatever HELPBOT_LOG_LEVEL says.
+
+    At INFO and DEBUG bolt logs whole request bodies (people's messages, and the body of
+    every request it refuses). Its loggers copy their level when they are made, from the
+    root logger or from the logger given to ``App``, so every one made so far is raised
+    and this one is given to ``App`` for the rest.
+    """
+    base = logging.getLogger("slack_bolt")
+    names = [n for n in logging.Logger.manager.loggerDict if n.startswith("slack_bolt.")]
+    for logger in [base, *map(logging.getLogger, names)]:
+        logger.setLevel(max(logging.WARNING, logger.level))
+    return base
+
+
 def _ack(ack: Callable[..., None]) -> None:
     ack()
+
+
+def _unreadable(error: Exception) -> BoltResponse:
+    """bolt failed on a request that passed the signature check: one it cannot read.
+
+    Logged as one line without the body or the error's text (either can hold what someone
+    wrote), only where it failed; answered 400, which Slack does not retry as it does a 500.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    log.error(
+        "slack: a signed request could not be handled (%s at %s)", type(error).__name__, where
+    )
+    return BoltResponse(status=400, body="")
 
 
 def _guarded(work: Callable[..., None]) -> Callable[..., None]:
@@ -115,6 +149,7 @@ class SlackBot:
             # `helpbot slack` checked the token before starting workers; a worker that
             # restarts while Slack is unreachable must still boot (bolt asks on first use).
             token_verification_enabled=False,
+            logger=quiet_bolt_logger(),
         )
         self.admin = AdminCommands(engine, slack.admin_users)
         self.cards: HelpdeskCards | None = None
@@ -132,6 +167,7 @@ class SlackBot:
 
     def _register(self) -> None:
         app = self.app
+        app.error(_unreadable)
         app.use(self._dedupe)
         app.event("message")(ack=_ack, lazy=[self._on_message])
         app.event("app_mention")(ack=_ack, lazy=[self._on_mention])
@@ -144,16 +180,22 @@ class SlackBot:
         app.command(ADMIN)(ack=_ack, lazy=[self._on_admin])
 
     def _dedupe(self, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 - bolt's name
-        """Drop Slack's retries of an event already taken in, by event id, in the database."""
+        """Drop Slack's retries of an event already taken in, by event id, in the database.
+
+        This runs before the ack, so it waits for the database only briefly: a locked
+        table or a slow database makes it give up and take the event as a first delivery.
+        """
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and self.store is not None:
             try:
-                if not records.first_delivery(self.store, str(event_id)):
+                first = records.first_delivery(self.store, str(event_id), wait=DEDUPE_WAIT_SECONDS)
+            except StoreUnavailable as exc:
+                # Better a rare duplicate than a lost question or a late ack.
+                log.warning("slack: cannot check event %s for a retry: %s", event_id, exc)
+            else:
+                if not first:
                     log.info("slack: event %s already received; retry dropped", event_id)
                     return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
-            except StoreUnavailable as exc:
-                # Better a rare duplicate than a lost question.
-                log.warning("slack: cannot check event %s for a retry: %s", event_id, exc)
         return next()
 
     # -- staff ------------------------------------------------------------------------------
@@ -409,17 +451,27 @@ class SlackBot:
             except ContentInvalid as exc:
                 log.error("slack: reload asked elsewhere failed here: %s", exc)
 
+    def sync_round(self, rounds: int = 1, deadline: float = SYNC_DEADLINE) -> None:
+        """One round of the sync thread: never raises, never hangs, says an outage once."""
+        try:
+            within(deadline, self.sync, "the sync round (database or Slack)")
+            if rounds % 1800 == 0 and self.store is not None:
+                records.forget_events(self.store)
+        except StoreError as exc:
+            # Said once when it goes and once when it is back, not every round.
+            self.engine.health.failed(str(exc))
+        except Exception:  # noqa: BLE001 - keep syncing after a bad round
+            log.exception("slack: sync round failed")
+        else:
+            if self.store is not None:
+                self.engine.health.worked()
+
     def start_sync(self, every: float = SYNC_SECONDS) -> threading.Thread:
         def loop() -> None:
             rounds = 0
             while not self._stop.wait(every):
                 rounds += 1
-                try:
-                    self.sync()
-                    if rounds % 1800 == 0 and self.store is not None:
-                        records.forget_events(self.store)
-                except Exception:  # noqa: BLE001 - keep syncing after a bad round
-                    log.exception("slack: sync round failed")
+                self.sync_round(rounds)
 
         thread = threading.Thread(target=loop, name="slack-sync", daemon=True)
         thread.start()

@@ -13,17 +13,26 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.store import Store
+from bot.store.deadline import within
 from bot.store.models import SlackCard, SlackEvent, Ticket
 
 
-def first_delivery(store: Store, event_id: str) -> bool:
-    """True the first time an event id is seen; False for Slack's retries of it."""
-    try:
-        with store.session() as session:
-            session.add(SlackEvent(event_id=event_id[:64], received_at=store.clock()))
-    except IntegrityError:
-        return False
-    return True
+def first_delivery(store: Store, event_id: str, *, wait: float | None = None) -> bool:
+    """True the first time an event id is seen; False for Slack's retries of it.
+
+    ``wait``: raise ``StoreUnavailable`` after about this many seconds blocked on a lock.
+    """
+
+    def insert() -> bool:
+        try:
+            with store.session(wait=wait) as session:
+                session.add(SlackEvent(event_id=event_id[:64], received_at=store.clock()))
+        except IntegrityError:
+            return False
+        return True
+
+    # The server-side limits cannot help if the server stops answering altogether.
+    return insert() if wait is None else within(wait + 0.5, insert, f"database {store.name}")
 
 
 def forget_events(store: Store, older_than: timedelta = timedelta(days=1)) -> int:

@@ -13,8 +13,11 @@ from typing import Any
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.channels.bodylimit import BodyLimit, WSGIApp
 from bot.channels.slack.app import SlackBot, make_client
+from bot.channels.slack.guard import SlackGuard
 from bot.config import ConfigError, Settings, SlackSettings
+from bot.content.loader import Content
 from bot.wiring import build_engine
 
 log = logging.getLogger(__name__)
@@ -37,16 +40,40 @@ def check_token(slack: SlackSettings) -> str:
     return f"{found.get('user', '?')} ({found.get('user_id', '?')}) in {found.get('team', '?')}"
 
 
-def build_bot(settings: Settings, slack: SlackSettings, *, socket_mode: bool = False) -> SlackBot:
-    bot = SlackBot(build_engine(settings), slack, socket_mode=socket_mode)
+def build_bot(
+    settings: Settings,
+    slack: SlackSettings,
+    *,
+    socket_mode: bool = False,
+    fallback: Content | None = None,
+) -> SlackBot:
+    bot = SlackBot(build_engine(settings, fallback=fallback), slack, socket_mode=socket_mode)
     bot.start_sync()
     return bot
 
 
+def http_app(bot: SlackBot, settings: Settings, slack: SlackSettings) -> WSGIApp:
+    """bolt's WSGI handler behind the body cap and the guard: what gunicorn serves."""
+    handler = SlackRequestHandler(bot.app, path=PATH)
+    guarded = SlackGuard(handler, slack.signing_secret or "", PATH)
+    return BodyLimit(guarded, settings.max_body_bytes)
+
+
 def serve_http(
-    settings: Settings, slack: SlackSettings, *, host: str, port: int, workers: int
+    settings: Settings,
+    slack: SlackSettings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    content: Content | None = None,
 ) -> None:
-    """Serve ``/slack/events`` with gunicorn: ``workers`` processes, threads in each."""
+    """Serve ``/slack/events`` with gunicorn: ``workers`` processes, threads in each.
+
+    ``content`` is the YAML as checked at start, kept in this (the parent) process: a
+    worker started later, when the files on disk may be broken, answers from it rather
+    than failing to boot (after which gunicorn would stop every worker).
+    """
     from gunicorn.app.base import BaseApplication
 
     class Gunicorn(BaseApplication):
@@ -68,9 +95,9 @@ def serve_http(
                 if key in self.cfg.settings:  # older gunicorns lack some settings
                     self.cfg.set(key, value)
 
-        def load(self) -> SlackRequestHandler:
+        def load(self) -> WSGIApp:
             # In each worker, after the fork: its own app, database pool and sync thread.
-            return SlackRequestHandler(build_bot(settings, slack).app, path=PATH)
+            return http_app(build_bot(settings, slack, fallback=content), settings, slack)
 
     Gunicorn().run()
 
