@@ -14,10 +14,16 @@ from bot.config import SmtpSettings
 from bot.core.engine import Engine
 from bot.core.messages import Message
 from bot.store import Store
-from bot.store.models import Ticket
+from bot.store.models import Outbound, Ticket
 from bot.tickets.hours import BusinessHours
 from bot.tickets.mailer import TicketMailer
-from bot.tickets.service import Requester, TicketConflict, Tickets, email_new_tickets
+from bot.tickets.service import (
+    AlreadyResolved,
+    Requester,
+    TicketConflict,
+    Tickets,
+    email_new_tickets,
+)
 
 NHS_NUMBER = "943 476 5919"  # valid check digit
 PHONE = "07700 900123"
@@ -158,6 +164,62 @@ def test_claim_race_has_exactly_one_winner(store: Store) -> None:
     for thread in threads:
         thread.join()
     assert sorted(results) == ["lost"] * 5 + ["won"]
+
+
+def feedback_questions(store: Store) -> list[str]:
+    with store.session() as session:
+        rows = session.execute(select(Outbound.reply).order_by(Outbound.id)).scalars()
+        return [r["text"] for r in rows if "Did this solve your problem?" in r["text"]]
+
+
+def test_resolves_at_once_ask_for_feedback_once(store: Store) -> None:
+    tickets = Tickets(store)
+    view, _ = tickets.open(Requester("cli", "sam", "sam"), "general", "help")
+    tickets.claim(view.ref, "ann")
+    barrier = threading.Barrier(6)
+    results: list[str] = []
+
+    def resolve() -> None:
+        barrier.wait()
+        try:
+            tickets.resolve(view.ref, "ann", "unlocked")
+            results.append("resolved")
+        except AlreadyResolved:
+            results.append("no-op")
+
+    threads = [threading.Thread(target=resolve) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["no-op"] * 5 + ["resolved"]
+    assert len(feedback_questions(store)) == 1
+    kinds = [e["kind"] for e in tickets.show(view.ref).events]
+    assert kinds.count("resolved") == 1
+
+
+def test_resolving_a_resolved_ticket_changes_nothing_and_says_so(helpbot) -> None:
+    ask(helpbot, "talk to a person", "yes")
+    assert tickets_cmd(helpbot, "resolve", "HD-000001", "--agent", "ann").returncode == 0
+    again = tickets_cmd(helpbot, "resolve", "HD-000001", "--agent", "bob")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "HD-000001 is already resolved (by ann); nothing to do"
+    heard = [r["text"] for r in ask(helpbot, "hello")]
+    assert "has been resolved" in heard[0]
+    assert len([text for text in heard if "Did this solve" in text]) == 1
+
+
+def test_reopening_waits_for_the_persons_other_open_ticket(store: Store) -> None:
+    tickets = Tickets(store)
+    sam = Requester("cli", "sam", "sam")
+    first, _ = tickets.open(sam, "general", "help")
+    tickets.resolve(first.ref, "ann")
+    second, created = tickets.open(sam, "locked_out", "locked out")
+    assert created
+    with pytest.raises(TicketConflict, match=f"already has an open ticket, {second.ref}"):
+        tickets.reopen(first.ref)
+    tickets.resolve(second.ref, "ann")
+    assert tickets.reopen(first.ref).status == "open"
 
 
 def test_dedupe_race_makes_one_ticket(store: Store) -> None:
