@@ -45,7 +45,8 @@ def test_whole_life_of_a_ticket_through_the_cli(helpbot) -> None:
         helpbot,
         "my email won't open since this morning",
         "talk to a person",
-        f"I'm locked out, call me on {PHONE}, resident NHS number {NHS_NUMBER}",
+        # A clear yes, with a sentence after it for the agent.
+        f"yes, I'm locked out, call me on {PHONE}, resident NHS number {NHS_NUMBER}",
     )
     confirm, created = opened[-2], opened[-1]
     assert [b["typed"] for b in confirm["buttons"]] == ["create ticket", "cancel"]
@@ -97,10 +98,15 @@ def test_agent_commands_that_cannot_be_done_exit_1_with_one_line(helpbot) -> Non
 
 
 def test_asking_again_adds_to_the_same_open_ticket(engine: Engine) -> None:
-    for text in ("talk to a person", "create ticket", "talk to a person", "still broken"):
+    for text in ("talk to a person", "create ticket", "talk to a person"):
         replies = engine.handle(Message(user_id="sam", text=text))
-    assert "already have an open ticket" in replies[-1].text and "HD-000001" in replies[-1].text
+    assert "already have an open helpdesk ticket" in replies[-1].text
+    assert "HD-000001" in replies[-1].text
+    [added] = engine.handle(Message(user_id="sam", text="yes, still broken"))
+    assert "I've added this to your ticket **HD-000001**" in added.text
     assert len(engine.tickets.list()) == 1
+    notes = [e["text"] for e in engine.tickets.show("HD-000001").events if e["kind"] == "note"]
+    assert notes == ["still broken"]
 
 
 def test_two_fallbacks_in_a_row_offer_the_helpdesk(engine: Engine) -> None:
@@ -246,7 +252,7 @@ def test_no_table_holds_the_users_personal_details(engine: Engine, store: Store)
     for text in (
         f"my resident's NHS number is {NHS_NUMBER} and my mobile is {PHONE}",
         "talk to a person",
-        f"email me at {EMAIL}",
+        f"yes, email me at {EMAIL}",
     ):
         engine.handle(Message(user_id="sam", text=text))
     view = engine.tickets.list()[0]

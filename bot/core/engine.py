@@ -237,9 +237,11 @@ class Engine:
         chosen = ctx.chosen
         pending = handoff.Pending.load(ctx.state.get("handoff"))
         if pending is not None and chosen is None:
-            # The one sentence the user was invited to add, or a plain "no".
-            value = handoff.CANCEL if handoff.declined(text) else handoff.CREATE
-            return self._handoff(ctx, value, pending, note=text if fold(text) else None)
+            # Only a clear yes (or no, or "new problem") answers the offer; anything else
+            # is a question of its own, answered below, and the offer lapses.
+            answer = handoff.consent(text, pending)
+            if answer is not None:
+                return self._handoff(ctx, answer, pending)
         if chosen is None and walk is not None:
             typed = flows.typed_action(text, content.flows[walk.flow], walk)
             chosen = typed.value() if typed else None
@@ -327,10 +329,12 @@ class Engine:
             if intent in content.intents:
                 return self._answer(ctx, intent, 1.0)
             return None
-        if value in (handoff.CREATE, handoff.CANCEL):
-            if pending is None:
-                return Decision([handoff.cancelled()]) if value == handoff.CANCEL else None
-            return self._handoff(ctx, value, pending, note=None)
+        if value in handoff.CHOICES:
+            if pending is None and value == handoff.CANCEL:
+                return Decision([handoff.cancelled()])
+            if pending is None:  # an offer that has lapsed: make it afresh
+                return self._act(ctx, replies.HANDOFF, None)
+            return self._handoff(ctx, handoff.Consent(value), pending)
         if value.startswith(FEEDBACK_PREFIX) and ctx.tickets is not None:
             reply = handoff.feedback(ctx.tickets, value)
             return Decision([reply]) if reply is not None else None
@@ -340,10 +344,17 @@ class Engine:
             elif ctx.tickets is None:
                 decision = Decision([replies.fallback(content, confidence=1.0)])
             else:
-                decision = Decision([handoff.confirm(content)])
-                topic = ctx.walk.flow if ctx.walk else ctx.state.get("topic") or "general"
-                summary = ctx.state.get("question") or f"Help with {topic}"
-                decision.state["handoff"] = handoff.Pending(str(topic), str(summary)).dump()
+                requester = ctx.requester
+                existing = ctx.tickets.current(requester.channel, requester.user_id)
+                decision = Decision([handoff.confirm(content, existing, private=not ctx.shared)])
+                pending = handoff.request(
+                    content,
+                    flow=ctx.walk.flow if ctx.walk else None,
+                    intent=ctx.state.get("topic"),
+                    question=ctx.state.get("question"),
+                    existing=existing,
+                )
+                decision.state["handoff"] = pending.dump()
         elif value == replies.NONE_OF_THESE:
             # The suggestions missed: that question is one admins should see.
             decision = Decision(
@@ -357,11 +368,11 @@ class Engine:
         return self._aside(ctx, decision)
 
     def _handoff(
-        self, ctx: _Context, value: str, pending: handoff.Pending, note: str | None
+        self, ctx: _Context, answer: handoff.Consent, pending: handoff.Pending
     ) -> Decision:
-        if value == handoff.CANCEL or ctx.tickets is None:
+        if answer.value == handoff.CANCEL or ctx.tickets is None:
             return self._aside(ctx, Decision([handoff.cancelled()]))
-        reply = handoff.open_ticket(ctx.tickets, self.hours, ctx.requester, pending, note, ctx.now)
+        reply = handoff.decide(ctx.tickets, self.hours, ctx.requester, pending, answer, ctx.now)
         return self._aside(ctx, Decision([reply]))
 
     @staticmethod
