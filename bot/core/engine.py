@@ -19,7 +19,7 @@ from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_HELPDESK_HOURS
 from bot.content.flowgraph import CONTROL_WORDS
 from bot.content.loader import Content, load_content
-from bot.core import flows, handoff, replies
+from bot.core import flows, handoff, relay, replies
 from bot.core.flows import FlowState, RunLog
 from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply
@@ -28,7 +28,7 @@ from bot.core.redact import redact_checked
 from bot.store import Store, StoreUnavailable
 from bot.store.db import Turn
 from bot.tickets.hours import BusinessHours
-from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets
+from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,14 @@ class _Context:
         """The button this turn picks: clicked, or typed as its number, label or word."""
         offered = [Button(**b) for b in self.state.get("buttons", [])]
         return self.action or _typed_choice(self.text, offered)
+
+    @cached_property
+    def talking(self) -> TicketView | None:
+        """The person's claimed ticket: an agent is talking with them. Never in a shared
+        place (a channel thread), where what they write is not meant for the agent."""
+        if self.tickets is None or self.shared:
+            return None
+        return self.tickets.live(self.requester.channel, self.requester.user_id)
 
 
 class Engine:
@@ -195,6 +203,11 @@ class Engine:
         walk, notice = self._current_walk(ctx, FlowState.load(ctx.state.get("flow")))
         ctx.walk = walk
         decision = self._decide_in(ctx, secret)
+        answered = relay.STATE not in decision.state and any(r.buttons for r in decision.replies)
+        if ctx.talking is not None and answered:
+            # The bot answered someone who is talking with an agent: a typed choice of
+            # its buttons ("2") is for the bot; anything else goes to the agent again.
+            decision.state[relay.STATE] = relay.CHOICES
         if notice is not None:
             value = ctx.chosen or ""
             stale = value.startswith(flows.PREFIX) and not value.startswith(flows.START)
@@ -234,6 +247,10 @@ class Engine:
         if secret:
             return self._aside(ctx, Decision([replies.secret_warning()]))
 
+        if ctx.talking is not None:
+            relayed = self._relay(ctx, ctx.talking)
+            if relayed is not None:
+                return relayed
         chosen = ctx.chosen
         pending = handoff.Pending.load(ctx.state.get("handoff"))
         if pending is not None and chosen is None:
@@ -335,6 +352,8 @@ class Engine:
             if pending is None:  # an offer that has lapsed: make it afresh
                 return self._act(ctx, replies.HANDOFF, None)
             return self._handoff(ctx, handoff.Consent(value), pending)
+        if value == relay.ASK_BOT:  # clicked when no agent is talking with them
+            return Decision([relay.bot_listens_anyway()])
         if value.startswith(FEEDBACK_PREFIX) and ctx.tickets is not None:
             reply = handoff.feedback(ctx.tickets, value)
             return Decision([reply]) if reply is not None else None
@@ -374,6 +393,26 @@ class Engine:
             return self._aside(ctx, Decision([handoff.cancelled()]))
         reply = handoff.decide(ctx.tickets, self.hours, ctx.requester, pending, answer, ctx.now)
         return self._aside(ctx, Decision([reply]))
+
+    def _relay(self, ctx: _Context, ticket: TicketView) -> Decision | None:
+        """Pass the message to the agent on ``ticket``; None when it is for the bot."""
+        assert ctx.tickets is not None, "only a person with tickets is talking with an agent"
+        mode = ctx.state.get(relay.STATE)
+        if ctx.action == relay.ASK_BOT or (ctx.action is None and relay.wants_bot(ctx.text)):
+            decision = Decision([relay.bot_listens(ticket)], state={relay.STATE: relay.NEXT})
+        elif ctx.action is not None or mode == relay.NEXT:
+            return None  # a click, or the message after "bot": for the bot
+        elif mode == relay.CHOICES and ctx.chosen is not None:
+            return None  # picks one of the buttons the bot just offered
+        elif not ctx.text.strip():
+            decision = Decision([relay.nothing_to_send(ticket)])
+        else:
+            again = mode == relay.SENT
+            reply = relay.forward(ctx.tickets, ctx.requester, ticket, ctx.text, again=again)
+            decision = Decision([reply], state={relay.STATE: relay.SENT})
+        if ctx.walk is not None:  # a walk-through waits; "continue" once the chat is over
+            decision.state["flow"] = ctx.walk.dump()
+        return decision
 
     @staticmethod
     def _aside(ctx: _Context, decision: Decision) -> Decision:

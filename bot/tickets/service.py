@@ -109,6 +109,9 @@ class Tickets:
         self.sla = sla
         self._clock = clock or store.clock
         self.on_created: list[Callable[[TicketView], None]] = []
+        # Called with the ticket and the (redacted) text after a user's message to the
+        # agent is recorded: channels that show it elsewhere (a Slack card's thread).
+        self.on_user_message: list[Callable[[TicketView, str], None]] = []
 
     # -- users ------------------------------------------------------------------------------
 
@@ -274,12 +277,16 @@ class Tickets:
 
     def user_says(self, ref: str, user_id: str, text: str) -> TicketView:
         """Record what the requester wrote to the agent (redacted, like everything)."""
+        text = redact(text.strip())[:4000]
         with self.store.session() as session:
             ticket = self._get(session, ref, lock=True)
             if ticket.user_id != user_id:
                 raise TicketConflict(f"{ref} belongs to someone else")
-            self._event(session, ticket, "user", user_id, redact(text.strip())[:4000])
-            return self._view(session, ticket, events=False)
+            self._event(session, ticket, "user", user_id, text)
+            view = self._view(session, ticket, events=False)
+        for hook in self.on_user_message:
+            hook(view, text)
+        return view
 
     def feedback(self, ref: str, solved: bool | None = None, score: int | None = None) -> None:
         with self.store.session() as session:
@@ -332,7 +339,8 @@ class Tickets:
                 session,
                 ticket,
                 f"Good news: a helpdesk agent ({display or agent}) is now looking at your ticket "
-                f"**{ticket.ref}**. Their replies will appear here.",
+                f"**{ticket.ref}**. Their replies will appear here, and what you write now goes "
+                "to them. To ask me (the bot) something instead, type **bot**.",
             )
             return self._view(session, ticket)
 
