@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -25,7 +25,7 @@ from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply
 from bot.core.normalise import fold
 from bot.core.redact import redact_checked
-from bot.store import Store, StoreUnavailable
+from bot.store import Store, StoreUnavailable, outbox
 from bot.store.db import Turn
 from bot.tickets.hours import BusinessHours
 from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets, TicketView
@@ -185,6 +185,23 @@ class Engine:
                 reply.meta.fallback,
             )
         return decision.replies
+
+    def news(self, channel: str, user_id: str, conversation_key: str | None = None) -> list[Reply]:
+        """Ticket news waiting for a person, taken outside their own turn (a channel that
+        shows it as it comes, such as the terminal). Like news taken in a turn, it goes
+        into the conversation's record and its buttons stay answerable by typed words.
+        """
+        key = conversation_key or user_id
+        if self.store is None or not outbox.waiting(self.store, channel, user_id, key):
+            return []  # the usual case: a read, and no write, per poll
+        with self.store.turn(channel, user_id, key) as turn:
+            news = [Reply.from_dict(r) for r in turn.take_outbox()]
+            for reply in news:
+                turn.add_message("out", reply.text)
+            buttons = [b for reply in news for b in reply.buttons]
+            if buttons:  # the newest choices on screen: "yes" and "2" answer these now
+                turn.state = {**turn.state, "buttons": [asdict(b) for b in buttons]}
+        return news
 
     def _context(
         self,
