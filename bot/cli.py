@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
@@ -27,6 +28,7 @@ from bot.tickets import cli as tickets_cli
 from bot.wiring import build_engine
 
 log = logging.getLogger("bot.cli")
+CHAT_USER = "cli"  # the person at the terminal
 
 
 def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -123,24 +125,36 @@ def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | No
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
-    out = sys.stdout
-    opening = _start_flow(engine, args.flow, "cli")
+    screen = console.Screen(sys.stdout)
+    opening = _start_flow(engine, args.flow, CHAT_USER)
     if opening is None:
         return 1
-    out.write("helpbot: ask me about NHSmail or the Account Secret. Type 'quit' to leave.\n")
-    for reply in opening:
-        out.write("bot> " + console.render(reply).replace("\n", "\n     ") + "\n")
-    while True:
-        try:
-            text = input("you> ")
-        except EOFError:
-            out.write("\n")
-            return 0
-        if text.strip().lower() in ("quit", "exit"):
-            return 0
-        for reply in engine.handle(Message(user_id="cli", text=text, channel="cli")):
-            out.write("bot> " + console.render(reply).replace("\n", "\n     ") + "\n")
-        out.flush()
+    screen.out.write("helpbot: ask me about NHSmail or the Account Secret. Type 'quit' to leave.\n")
+    screen.replies(opening)
+    # One turn at a time for this person: the news thread and the prompt never take the
+    # same waiting message, and the state they write never crosses.
+    turns = threading.Lock()
+
+    def news() -> list[Reply]:
+        with turns:
+            return engine.news("cli", CHAT_USER)
+
+    stop = threading.Event()
+    console.watch_news(news, screen, stop)
+    try:
+        while True:
+            try:
+                text = screen.read()
+            except EOFError:
+                screen.out.write("\n")
+                return 0
+            if text.strip().lower() in ("quit", "exit"):
+                return 0
+            with turns:
+                found = engine.handle(Message(user_id=CHAT_USER, text=text, channel="cli"))
+            screen.replies(found)
+    finally:
+        stop.set()
 
 
 def _jsonl_messages(lines: Iterable[str], out: TextIO) -> Iterable[Message]:

@@ -128,3 +128,18 @@ def test_agents_terminals_never_get_raw_control_characters(helpbot) -> None:
     for out in outputs:
         assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, out
     assert "bake bread" in outputs[2]
+
+
+def test_cards_and_emails_never_carry_control_characters(engine: Engine) -> None:
+    from bot.channels.slack.cards import card
+    from bot.tickets.service import email_body
+
+    engine.handle(
+        Message(user_id="sam", text="\x1b]52;c;ZXZpbA==\x07 my \u202eemail\x1b[8m is broken")
+    )
+    engine.handle(Message(user_id="sam", text="talk to a person"))
+    engine.handle(Message(user_id="sam", text="yes", display_name="\x1b[2JSam"))
+    [view] = engine.tickets.list()
+    for shown in (json.dumps(card(view), ensure_ascii=False), email_body(view)):
+        assert not any(c in shown for c in "\x1b\x07\u202e\x9b"), shown
+    assert "email" in email_body(view)

@@ -196,6 +196,14 @@ def test_handoff_card_claim_relay_and_resolve(app: SlackApp) -> None:
     assert shown and all(b["text"]["type"] == "plain_text" for b in shown)
     assert "<!channel>" in shown[0]["text"]["text"]  # as typed, but plain text
     assert "<!channel>" not in to_thread.args["text"] and "@here" not in to_thread.args["text"]
+    # The core relayed it (bot.core.relay) and the user is told where it went.
+    acked = fake.wait("chat.postMessage", count=3, channel=channel)
+    assert "Sent to" in acked[2].text() and agent.lower() in acked[2].text()
+    ref = re.search(r"HD-\d{6}", card.text()).group()
+    store = Store(app.database_url, migrate=False)
+    said = [e["text"] for e in Tickets(store).show(ref).events if e["kind"] == "user"]
+    store.close()
+    assert said == ["<!channel> it works now @here"]
 
     # Resolve: the card shows it and the user is asked for feedback with buttons.
     app.click(agent, updated, button(updated, "HD-") | {"action_id": "helpbot.ticket.resolve"})
@@ -209,7 +217,6 @@ def test_handoff_card_claim_relay_and_resolve(app: SlackApp) -> None:
     # Feedback by button, stored on the ticket.
     app.click(user, asked[2], button(asked[2], "ticket:solved:"))
     fake.wait("chat.postMessage", count=4, channel=user)
-    ref = re.search(r"HD-\d{6}", card.text()).group()
     store = Store(app.database_url, migrate=False)
     assert Tickets(store).show(ref).solved is True
     store.close()

@@ -14,10 +14,16 @@ from bot.config import SmtpSettings
 from bot.core.engine import Engine
 from bot.core.messages import Message
 from bot.store import Store
-from bot.store.models import Ticket
+from bot.store.models import Outbound, Ticket
 from bot.tickets.hours import BusinessHours
 from bot.tickets.mailer import TicketMailer
-from bot.tickets.service import Requester, TicketConflict, Tickets, email_new_tickets
+from bot.tickets.service import (
+    AlreadyResolved,
+    Requester,
+    TicketConflict,
+    Tickets,
+    email_new_tickets,
+)
 
 NHS_NUMBER = "943 476 5919"  # valid check digit
 PHONE = "07700 900123"
@@ -39,7 +45,8 @@ def test_whole_life_of_a_ticket_through_the_cli(helpbot) -> None:
         helpbot,
         "my email won't open since this morning",
         "talk to a person",
-        f"I'm locked out, call me on {PHONE}, resident NHS number {NHS_NUMBER}",
+        # A clear yes, with a sentence after it for the agent.
+        f"yes, I'm locked out, call me on {PHONE}, resident NHS number {NHS_NUMBER}",
     )
     confirm, created = opened[-2], opened[-1]
     assert [b["typed"] for b in confirm["buttons"]] == ["create ticket", "cancel"]
@@ -91,10 +98,15 @@ def test_agent_commands_that_cannot_be_done_exit_1_with_one_line(helpbot) -> Non
 
 
 def test_asking_again_adds_to_the_same_open_ticket(engine: Engine) -> None:
-    for text in ("talk to a person", "create ticket", "talk to a person", "still broken"):
+    for text in ("talk to a person", "create ticket", "talk to a person"):
         replies = engine.handle(Message(user_id="sam", text=text))
-    assert "already have an open ticket" in replies[-1].text and "HD-000001" in replies[-1].text
+    assert "already have an open helpdesk ticket" in replies[-1].text
+    assert "HD-000001" in replies[-1].text
+    [added] = engine.handle(Message(user_id="sam", text="yes, still broken"))
+    assert "I've added this to your ticket **HD-000001**" in added.text
     assert len(engine.tickets.list()) == 1
+    notes = [e["text"] for e in engine.tickets.show("HD-000001").events if e["kind"] == "note"]
+    assert notes == ["still broken"]
 
 
 def test_two_fallbacks_in_a_row_offer_the_helpdesk(engine: Engine) -> None:
@@ -160,6 +172,62 @@ def test_claim_race_has_exactly_one_winner(store: Store) -> None:
     assert sorted(results) == ["lost"] * 5 + ["won"]
 
 
+def feedback_questions(store: Store) -> list[str]:
+    with store.session() as session:
+        rows = session.execute(select(Outbound.reply).order_by(Outbound.id)).scalars()
+        return [r["text"] for r in rows if "Did this solve your problem?" in r["text"]]
+
+
+def test_resolves_at_once_ask_for_feedback_once(store: Store) -> None:
+    tickets = Tickets(store)
+    view, _ = tickets.open(Requester("cli", "sam", "sam"), "general", "help")
+    tickets.claim(view.ref, "ann")
+    barrier = threading.Barrier(6)
+    results: list[str] = []
+
+    def resolve() -> None:
+        barrier.wait()
+        try:
+            tickets.resolve(view.ref, "ann", "unlocked")
+            results.append("resolved")
+        except AlreadyResolved:
+            results.append("no-op")
+
+    threads = [threading.Thread(target=resolve) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["no-op"] * 5 + ["resolved"]
+    assert len(feedback_questions(store)) == 1
+    kinds = [e["kind"] for e in tickets.show(view.ref).events]
+    assert kinds.count("resolved") == 1
+
+
+def test_resolving_a_resolved_ticket_changes_nothing_and_says_so(helpbot) -> None:
+    ask(helpbot, "talk to a person", "yes")
+    assert tickets_cmd(helpbot, "resolve", "HD-000001", "--agent", "ann").returncode == 0
+    again = tickets_cmd(helpbot, "resolve", "HD-000001", "--agent", "bob")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "HD-000001 is already resolved (by ann); nothing to do"
+    heard = [r["text"] for r in ask(helpbot, "hello")]
+    assert "has been resolved" in heard[0]
+    assert len([text for text in heard if "Did this solve" in text]) == 1
+
+
+def test_reopening_waits_for_the_persons_other_open_ticket(store: Store) -> None:
+    tickets = Tickets(store)
+    sam = Requester("cli", "sam", "sam")
+    first, _ = tickets.open(sam, "general", "help")
+    tickets.resolve(first.ref, "ann")
+    second, created = tickets.open(sam, "locked_out", "locked out")
+    assert created
+    with pytest.raises(TicketConflict, match=f"already has an open ticket, {second.ref}"):
+        tickets.reopen(first.ref)
+    tickets.resolve(second.ref, "ann")
+    assert tickets.reopen(first.ref).status == "open"
+
+
 def test_dedupe_race_makes_one_ticket(store: Store) -> None:
     tickets = Tickets(store)
     barrier = threading.Barrier(6)
@@ -184,7 +252,7 @@ def test_no_table_holds_the_users_personal_details(engine: Engine, store: Store)
     for text in (
         f"my resident's NHS number is {NHS_NUMBER} and my mobile is {PHONE}",
         "talk to a person",
-        f"email me at {EMAIL}",
+        f"yes, email me at {EMAIL}",
     ):
         engine.handle(Message(user_id="sam", text=text))
     view = engine.tickets.list()[0]

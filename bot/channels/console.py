@@ -1,11 +1,27 @@
-"""The terminal channel: render replies as plain text, buttons as numbered choices."""
+"""The terminal channel: render replies as plain text, buttons as numbered choices.
+
+``Screen`` keeps the prompt tidy while ticket news arrives from another thread, and
+``watch_news`` is that thread: it asks the engine for news every so often, so an agent's
+claim, reply or resolution shows without waiting for the person's next message.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+import threading
+from collections.abc import Callable
+from types import ModuleType
+from typing import TextIO
 
 from bot.core.messages import Reply
+from bot.store import StoreError
+from bot.store.health import Health
+
+log = logging.getLogger(__name__)
+PROMPT = "you> "
+NEWS_EVERY = 1.0  # seconds between looks at the outbox: one indexed read each
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
@@ -37,3 +53,85 @@ def render_line(reply: Reply) -> str:
 
 def render_json(reply: Reply) -> str:
     return json.dumps(reply.to_dict(), ensure_ascii=False)
+
+
+class Screen:
+    """Writes replies to a terminal (or a pipe) from two threads without mixing them.
+
+    News that arrives while the person is at the prompt is printed above it: the prompt
+    line is cleared, the news written, and the prompt (with what they had typed so far,
+    where readline can tell) drawn again. In a pipe there is no line to clear, so the
+    news starts on a line of its own.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._lock = threading.Lock()
+        self._at_prompt = False
+        self._tty = out.isatty()
+        self._readline = _line_editing() if self._tty else None
+
+    def replies(self, found: list[Reply]) -> None:
+        with self._lock:
+            self._write(found)
+
+    def read(self, prompt: str = PROMPT) -> str:
+        """``input()`` with news allowed to appear above the prompt meanwhile."""
+        with self._lock:
+            self._at_prompt = True
+        try:
+            return input(prompt)
+        finally:
+            with self._lock:
+                self._at_prompt = False
+
+    def news(self, found: list[Reply]) -> None:
+        if not found:
+            return
+        with self._lock:
+            if not self._at_prompt:
+                self._write(found)
+                return
+            self.out.write("\r\x1b[K" if self._tty else "\n")
+            self._write(found)
+            typed = self._readline.get_line_buffer() if self._readline else ""
+            self.out.write(PROMPT + typed)
+            self.out.flush()
+
+    def _write(self, found: list[Reply]) -> None:
+        for reply in found:
+            self.out.write("bot> " + render(reply).replace("\n", "\n     ") + "\n")
+        self.out.flush()
+
+
+def _line_editing() -> ModuleType | None:
+    """readline, where there is one: ``input()`` then edits lines and can tell what has
+    been typed so far, so news drawn above the prompt keeps the half-typed line."""
+    try:
+        import readline
+    except ImportError:
+        return None
+    return readline
+
+
+def watch_news(
+    fetch: Callable[[], list[Reply]], screen: Screen, stop: threading.Event
+) -> threading.Thread:
+    """Show news from ``fetch`` as it comes, until ``stop`` is set; a daemon thread."""
+
+    health = Health(log)
+
+    def loop() -> None:
+        while not stop.wait(NEWS_EVERY):
+            try:
+                screen.news(fetch())
+            except StoreError as exc:
+                health.failed(f"no ticket news: {exc}")  # once, not every second
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the chat
+                log.exception("could not look for ticket news")
+            else:
+                health.worked()
+
+    thread = threading.Thread(target=loop, name="console-news", daemon=True)
+    thread.start()
+    return thread

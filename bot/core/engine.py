@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -19,19 +19,19 @@ from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_HELPDESK_HOURS
 from bot.content.flowgraph import CONTROL_WORDS
 from bot.content.loader import Content, load_content
-from bot.core import flows, handoff, replies
+from bot.core import flows, handoff, relay, replies
 from bot.core.credentials import mentions_credential
 from bot.core.flows import FlowState, RunLog
 from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply, storable
 from bot.core.normalise import fold
 from bot.core.redact import redact_checked
-from bot.store import Store, StoreRejected, StoreUnavailable
+from bot.store import Store, StoreRejected, StoreUnavailable, outbox
 from bot.store.db import Turn
 from bot.store.deadline import StoreTimeout, within
 from bot.store.health import Health
 from bot.tickets.hours import BusinessHours
-from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets
+from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,14 @@ class _Context:
         """The button this turn picks: clicked, or typed as its number, label or word."""
         offered = [Button(**b) for b in self.state.get("buttons", [])]
         return self.action or _typed_choice(self.text, offered)
+
+    @cached_property
+    def talking(self) -> TicketView | None:
+        """The person's claimed ticket: an agent is talking with them. Never in a shared
+        place (a channel thread), where what they write is not meant for the agent."""
+        if self.tickets is None or self.shared:
+            return None
+        return self.tickets.live(self.requester.channel, self.requester.user_id)
 
 
 class Engine:
@@ -222,6 +230,23 @@ class Engine:
         self._record(turn, text, decision)
         return decision
 
+    def news(self, channel: str, user_id: str, conversation_key: str | None = None) -> list[Reply]:
+        """Ticket news waiting for a person, taken outside their own turn (a channel that
+        shows it as it comes, such as the terminal). Like news taken in a turn, it goes
+        into the conversation's record and its buttons stay answerable by typed words.
+        """
+        key = conversation_key or user_id
+        if self.store is None or not outbox.waiting(self.store, channel, user_id, key):
+            return []  # the usual case: a read, and no write, per poll
+        with self.store.turn(channel, user_id, key) as turn:
+            news = [Reply.from_dict(r) for r in turn.take_outbox()]
+            for reply in news:
+                turn.add_message("out", reply.text)
+            buttons = [b for reply in news for b in reply.buttons]
+            if buttons:  # the newest choices on screen: "yes" and "2" answer these now
+                turn.state = {**turn.state, "buttons": [asdict(b) for b in buttons]}
+        return news
+
     def _context(
         self,
         text: str,
@@ -239,6 +264,11 @@ class Engine:
         walk, notice = self._current_walk(ctx, FlowState.load(ctx.state.get("flow")))
         ctx.walk = walk
         decision = self._decide_in(ctx, secret)
+        answered = relay.STATE not in decision.state and any(r.buttons for r in decision.replies)
+        if ctx.talking is not None and answered:
+            # The bot answered someone who is talking with an agent: a typed choice of
+            # its buttons ("2") is for the bot; anything else goes to the agent again.
+            decision.state[relay.STATE] = relay.CHOICES
         if notice is not None:
             value = ctx.chosen or ""
             stale = value.startswith(flows.PREFIX) and not value.startswith(flows.START)
@@ -278,12 +308,18 @@ class Engine:
         if secret:
             return self._aside(ctx, Decision([replies.secret_warning()]))
 
+        if ctx.talking is not None:
+            relayed = self._relay(ctx, ctx.talking)
+            if relayed is not None:
+                return relayed
         chosen = ctx.chosen
         pending = handoff.Pending.load(ctx.state.get("handoff"))
         if pending is not None and chosen is None:
-            # The one sentence the user was invited to add, or a plain "no".
-            value = handoff.CANCEL if handoff.declined(text) else handoff.CREATE
-            return self._handoff(ctx, value, pending, note=text if fold(text) else None)
+            # Only a clear yes (or no, or "new problem") answers the offer; anything else
+            # is a question of its own, answered below, and the offer lapses.
+            answer = handoff.consent(text, pending)
+            if answer is not None:
+                return self._handoff(ctx, answer, pending)
         if chosen is None and walk is not None:
             typed = flows.typed_action(text, content.flows[walk.flow], walk)
             chosen = typed.value() if typed else None
@@ -371,10 +407,14 @@ class Engine:
             if intent in content.intents:
                 return self._answer(ctx, intent, 1.0)
             return None
-        if value in (handoff.CREATE, handoff.CANCEL):
-            if pending is None:
-                return Decision([handoff.cancelled()]) if value == handoff.CANCEL else None
-            return self._handoff(ctx, value, pending, note=None)
+        if value in handoff.CHOICES:
+            if pending is None and value == handoff.CANCEL:
+                return Decision([handoff.cancelled()])
+            if pending is None:  # an offer that has lapsed: make it afresh
+                return self._act(ctx, replies.HANDOFF, None)
+            return self._handoff(ctx, handoff.Consent(value), pending)
+        if value == relay.ASK_BOT:  # clicked when no agent is talking with them
+            return Decision([relay.bot_listens_anyway()])
         if value.startswith(FEEDBACK_PREFIX) and ctx.tickets is not None:
             reply = handoff.feedback(ctx.tickets, value)
             return Decision([reply]) if reply is not None else None
@@ -384,10 +424,17 @@ class Engine:
             elif ctx.tickets is None:
                 decision = Decision([replies.fallback(content, confidence=1.0)])
             else:
-                decision = Decision([handoff.confirm(content)])
-                topic = ctx.walk.flow if ctx.walk else ctx.state.get("topic") or "general"
-                summary = ctx.state.get("question") or f"Help with {topic}"
-                decision.state["handoff"] = handoff.Pending(str(topic), str(summary)).dump()
+                requester = ctx.requester
+                existing = ctx.tickets.current(requester.channel, requester.user_id)
+                decision = Decision([handoff.confirm(content, existing, private=not ctx.shared)])
+                pending = handoff.request(
+                    content,
+                    flow=ctx.walk.flow if ctx.walk else None,
+                    intent=ctx.state.get("topic"),
+                    question=ctx.state.get("question"),
+                    existing=existing,
+                )
+                decision.state["handoff"] = pending.dump()
         elif value == replies.NONE_OF_THESE:
             # The suggestions missed: that question is one admins should see.
             decision = Decision(
@@ -401,12 +448,32 @@ class Engine:
         return self._aside(ctx, decision)
 
     def _handoff(
-        self, ctx: _Context, value: str, pending: handoff.Pending, note: str | None
+        self, ctx: _Context, answer: handoff.Consent, pending: handoff.Pending
     ) -> Decision:
-        if value == handoff.CANCEL or ctx.tickets is None:
+        if answer.value == handoff.CANCEL or ctx.tickets is None:
             return self._aside(ctx, Decision([handoff.cancelled()]))
-        reply = handoff.open_ticket(ctx.tickets, self.hours, ctx.requester, pending, note, ctx.now)
+        reply = handoff.decide(ctx.tickets, self.hours, ctx.requester, pending, answer, ctx.now)
         return self._aside(ctx, Decision([reply]))
+
+    def _relay(self, ctx: _Context, ticket: TicketView) -> Decision | None:
+        """Pass the message to the agent on ``ticket``; None when it is for the bot."""
+        assert ctx.tickets is not None, "only a person with tickets is talking with an agent"
+        mode = ctx.state.get(relay.STATE)
+        if ctx.action == relay.ASK_BOT or (ctx.action is None and relay.wants_bot(ctx.text)):
+            decision = Decision([relay.bot_listens(ticket)], state={relay.STATE: relay.NEXT})
+        elif ctx.action is not None or mode == relay.NEXT:
+            return None  # a click, or the message after "bot": for the bot
+        elif mode == relay.CHOICES and ctx.chosen is not None:
+            return None  # picks one of the buttons the bot just offered
+        elif not ctx.text.strip():
+            decision = Decision([relay.nothing_to_send(ticket)])
+        else:
+            again = mode == relay.SENT
+            reply = relay.forward(ctx.tickets, ctx.requester, ticket, ctx.text, again=again)
+            decision = Decision([reply], state={relay.STATE: relay.SENT})
+        if ctx.walk is not None:  # a walk-through waits; "continue" once the chat is over
+            decision.state["flow"] = ctx.walk.dump()
+        return decision
 
     @staticmethod
     def _aside(ctx: _Context, decision: Decision) -> Decision:

@@ -81,8 +81,12 @@ class Ticket(Base):
     """A conversation handed to the helpdesk. Text fields hold redacted text only.
 
     ``open_key`` is set while the ticket is open or claimed and cleared when it is
-    resolved or closed; its unique index is what makes "one open ticket per requester
-    and topic" hold even when two processes create one at the same moment.
+    resolved or closed; its unique index is what makes "one open ticket per person" hold
+    even when two processes create one at the same moment. A person's ticket has the key
+    ``channel|user``; a second one, opened only because the person said it is a new
+    problem while REF was open, has ``channel|user|after:REF`` (see ``bot.tickets.keys``).
+    ``category`` is a stable id (an intent or flow id); ``category_title`` is how people
+    read it.
     """
 
     __tablename__ = "tickets"
@@ -95,9 +99,11 @@ class Ticket(Base):
     display_name: Mapped[str | None] = mapped_column(String(128))
     summary: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(64))
+    category_title: Mapped[str | None] = mapped_column(String(200))
     transcript: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     assignee: Mapped[str | None] = mapped_column(String(128))
+    assignee_name: Mapped[str | None] = mapped_column(String(128))  # as the user sees them
     priority: Mapped[str] = mapped_column(String(16), default="normal")
     open_key: Mapped[str | None] = mapped_column(String(300), unique=True)
     email_status: Mapped[str] = mapped_column(String(16), default="off")  # off/pending/sent/failed

@@ -1,8 +1,9 @@
 """Delivering the outbox from outside a conversation turn (a channel that can push).
 
-The terminal shows waiting news before its next reply (``Turn.take_outbox``); a channel
-such as Slack pushes it at once. Several processes may push at the same time, so each
-message is first claimed with a conditional UPDATE: exactly one process sends it.
+The terminal shows waiting news as it comes (``Engine.news``, polled) or with its next
+reply (``Turn.take_outbox``); a channel such as Slack pushes it at once. Several
+processes may push at the same time, so each message is first claimed with a
+conditional UPDATE: exactly one process sends it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,22 @@ class Pending:
     user_id: str
     conversation_key: str
     reply: dict[str, Any]
+
+
+def waiting(store: Store, channel: str, user_id: str, conversation_key: str) -> bool:
+    """Whether anything waits for this conversation: a cheap read for pollers."""
+    query = (
+        select(Outbound.id)
+        .where(
+            Outbound.channel == channel,
+            Outbound.user_id == user_id,
+            Outbound.conversation_key == conversation_key,
+            Outbound.delivered_at.is_(None),
+        )
+        .limit(1)
+    )
+    with store.session() as session:
+        return session.execute(query).first() is not None
 
 
 def claim_pending(

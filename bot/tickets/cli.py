@@ -9,7 +9,7 @@ import sys
 from bot.config import Settings
 from bot.core.text import terminal_safe
 from bot.store import Store, StoreUnavailable
-from bot.tickets.service import TicketError, Tickets, TicketView
+from bot.tickets.service import AlreadyResolved, TicketError, Tickets, TicketView
 
 STATUSES = ("open", "claimed", "resolved", "closed")
 
@@ -63,7 +63,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         elif command == "reply":
             view = tickets.reply(args.ref, args.agent, args.text)
         elif command == "resolve":
-            view = tickets.resolve(args.ref, args.agent, args.note)
+            try:
+                view = tickets.resolve(args.ref, args.agent, args.note)
+            except AlreadyResolved as exc:
+                # Already the state asked for (say, two agents at once): not a failure,
+                # and the user is not asked for feedback again.
+                print(str(exc))
+                return 0
         elif command == "close":
             view = tickets.close(args.ref, args.agent)
         else:
@@ -91,13 +97,13 @@ def _json(view: TicketView, *, events: bool = True) -> str:
 def _line(view: TicketView) -> str:
     who = view.requester.get("display_name") or view.requester["user_id"]
     owner = f" [{view.assignee}]" if view.assignee else ""
-    return f"{view.ref} {view.status}{owner} {who}: {view.summary[:70]}"
+    return f"{view.ref} {view.status}{owner} {who} [{view.category_title}]: {view.summary[:70]}"
 
 
 def _details(view: TicketView) -> str:
     lines = [
         _line(view),
-        f"category: {view.category}   priority: {view.priority}   due: {view.sla_due}",
+        f"category: {view.category_title}   priority: {view.priority}   due: {view.sla_due}",
         f"email: {view.email}",
         "transcript:",
         *(f"  {line}" for line in view.transcript.splitlines()),

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from bot.store.models import (
     Ticket,
     TicketEvent,
 )
+from bot.tickets.keys import open_key
 from bot.tickets.mailer import TicketMailer
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ class TicketConflict(TicketError):
     pass
 
 
+class AlreadyResolved(TicketConflict):
+    """A resolve of a resolved ticket: nothing to do (and no second feedback question)."""
+
+
 @dataclass(frozen=True)
 class Requester:
     channel: str
@@ -68,8 +73,10 @@ class TicketView:
     status: str
     requester: dict[str, Any]
     summary: str
-    category: str
+    category: str  # a stable id (an intent or flow id, or "general")
+    category_title: str  # the same, as people read it
     assignee: str | None
+    assignee_name: str | None  # how the user sees the agent
     priority: str
     created_at: str
     updated_at: str
@@ -88,10 +95,6 @@ def ref_for(ticket_id: int) -> str:
     return f"{REF_PREFIX}{ticket_id:06d}"
 
 
-def _open_key(requester: Requester, category: str) -> str:
-    return f"{requester.channel}|{requester.user_id}|{category}"
-
-
 class Tickets:
     """Ticket operations on a ``Store``; each call is one transaction."""
 
@@ -106,24 +109,36 @@ class Tickets:
         self.sla = sla
         self._clock = clock or store.clock
         self.on_created: list[Callable[[TicketView], None]] = []
+        # Called with the ticket and the (redacted) text after a user's message to the
+        # agent is recorded: channels that show it elsewhere (a Slack card's thread).
+        self.on_user_message: list[Callable[[TicketView, str], None]] = []
 
     # -- users ------------------------------------------------------------------------------
 
     def open(
-        self, requester: Requester, category: str, summary: str, note: str | None = None
+        self,
+        requester: Requester,
+        category: str,
+        summary: str,
+        note: str | None = None,
+        *,
+        title: str | None = None,
+        after: str | None = None,
     ) -> tuple[TicketView, bool]:
-        """Open a ticket, or add a note to the requester's open one on the same topic.
+        """Open a ticket, or add a note to the person's open one: one per person.
 
-        Returns the ticket and whether it is new. Two processes racing here end with one
-        ticket: the unique ``open_key`` lets exactly one insert win.
+        ``after`` is the reference of the open ticket the person said this is *not*
+        about (a new problem): then a second ticket is opened beside it. Returns the
+        ticket and whether it is new. Two processes racing here end with one ticket: the
+        unique ``open_key`` lets exactly one insert win (see ``bot.tickets.keys``).
         """
-        key = _open_key(requester, category)
+        key = open_key(requester.channel, requester.user_id, after)
         for _ in range(3):
-            existing = self._add_note_to_open(key, requester, note or summary)
+            existing = self._add_note_to_open(key, requester, note or summary, any_open=not after)
             if existing is not None:
                 return existing, False
             try:
-                view = self._create(key, requester, category, summary, note)
+                view = self._create(key, requester, category, title, summary, note)
             except IntegrityError:
                 continue  # someone else opened it a moment ago: note it on theirs
             for hook in self.on_created:
@@ -131,18 +146,63 @@ class Tickets:
             return view, True
         raise TicketError("could not open a ticket; please try again")
 
-    def _add_note_to_open(self, key: str, requester: Requester, note: str) -> TicketView | None:
+    def add(self, ref: str, requester: Requester, note: str) -> TicketView | None:
+        """Add a note to the person's ticket ``ref``; None if it is no longer open."""
         with self.store.session() as session:
-            ticket = session.execute(
-                select(Ticket).where(Ticket.open_key == key).with_for_update()
-            ).scalar_one_or_none()
+            ticket = self._get(session, ref, lock=True)
+            if (ticket.channel, ticket.user_id) != (requester.channel, requester.user_id):
+                raise TicketConflict(f"{ref} belongs to someone else")
+            if ticket.status not in OPEN_STATUSES:
+                return None
+            self._event(session, ticket, "note", requester.user_id, redact(note))
+            return self._view(session, ticket)
+
+    def current(self, channel: str, user_id: str) -> TicketView | None:
+        """The person's newest open (or claimed) ticket: the one a new request joins."""
+        with self.store.session() as session:
+            ticket = self._newest_open(session, channel, user_id)
+            return self._view(session, ticket, events=False) if ticket is not None else None
+
+    def _newest_open(
+        self, session: Session, channel: str, user_id: str, *, lock: bool = False
+    ) -> Ticket | None:
+        query = (
+            select(Ticket)
+            .where(
+                Ticket.channel == channel,
+                Ticket.user_id == user_id,
+                Ticket.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+        return session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+    def _add_note_to_open(
+        self, key: str, requester: Requester, note: str, *, any_open: bool
+    ) -> TicketView | None:
+        """Note it on the ticket holding ``key``, or with ``any_open`` on the person's
+        newest open one (the one the bot offers them, whichever key it holds)."""
+        with self.store.session() as session:
+            if any_open:
+                ticket = self._newest_open(session, requester.channel, requester.user_id, lock=True)
+            else:
+                ticket = session.execute(
+                    select(Ticket).where(Ticket.open_key == key).with_for_update()
+                ).scalar_one_or_none()
             if ticket is None:
                 return None
             self._event(session, ticket, "note", requester.user_id, redact(note))
             return self._view(session, ticket)
 
     def _create(
-        self, key: str, requester: Requester, category: str, summary: str, note: str | None
+        self,
+        key: str,
+        requester: Requester,
+        category: str,
+        title: str | None,
+        summary: str,
+        note: str | None,
     ) -> TicketView:
         now = self._clock()
         with self.store.session() as session:
@@ -153,6 +213,7 @@ class Tickets:
                 display_name=requester.display_name,
                 summary=redact(summary)[:500],
                 category=category,
+                category_title=title,
                 transcript=self._transcript(session, requester),
                 status="open",
                 priority="normal",
@@ -216,12 +277,16 @@ class Tickets:
 
     def user_says(self, ref: str, user_id: str, text: str) -> TicketView:
         """Record what the requester wrote to the agent (redacted, like everything)."""
+        text = redact(text.strip())[:4000]
         with self.store.session() as session:
             ticket = self._get(session, ref, lock=True)
             if ticket.user_id != user_id:
                 raise TicketConflict(f"{ref} belongs to someone else")
-            self._event(session, ticket, "user", user_id, redact(text.strip())[:4000])
-            return self._view(session, ticket, events=False)
+            self._event(session, ticket, "user", user_id, text)
+            view = self._view(session, ticket, events=False)
+        for hook in self.on_user_message:
+            hook(view, text)
+        return view
 
     def feedback(self, ref: str, solved: bool | None = None, score: int | None = None) -> None:
         with self.store.session() as session:
@@ -255,7 +320,12 @@ class Tickets:
             won = session.execute(
                 update(Ticket)
                 .where(Ticket.id == ticket.id, Ticket.status == "open")
-                .values(status="claimed", assignee=agent, updated_at=self._clock())
+                .values(
+                    status="claimed",
+                    assignee=agent,
+                    assignee_name=display or agent,
+                    updated_at=self._clock(),
+                )
             ).rowcount
             session.refresh(ticket)
             if not won:
@@ -269,7 +339,8 @@ class Tickets:
                 session,
                 ticket,
                 f"Good news: a helpdesk agent ({display or agent}) is now looking at your ticket "
-                f"**{ticket.ref}**. Their replies will appear here.",
+                f"**{ticket.ref}**. Their replies will appear here, and what you write now goes "
+                "to them. To ask me (the bot) something instead, type **bot**.",
             )
             return self._view(session, ticket)
 
@@ -287,15 +358,38 @@ class Tickets:
             return self._view(session, ticket)
 
     def resolve(self, ref: str, agent: str, note: str | None = None) -> TicketView:
+        """Resolve an open ticket (or one ``agent`` claimed) and ask the user for feedback.
+
+        Only the change to resolved asks, and it is one conditional UPDATE: of two
+        resolves at the same moment exactly one matches, so the user is asked once.
+        Resolving a resolved ticket raises ``AlreadyResolved`` and changes nothing.
+        """
         with self.store.session() as session:
-            ticket = self._get(session, ref, lock=True)
-            if ticket.status not in OPEN_STATUSES:
+            ticket = self._get(session, ref)
+            won = session.execute(
+                update(Ticket)
+                .where(
+                    Ticket.id == ticket.id,
+                    Ticket.status.in_(OPEN_STATUSES),
+                    or_(Ticket.status == "open", Ticket.assignee == agent),
+                )
+                .values(
+                    status="resolved",
+                    open_key=None,
+                    assignee=func.coalesce(Ticket.assignee, agent),
+                    assignee_name=func.coalesce(Ticket.assignee_name, agent),
+                    updated_at=self._clock(),
+                )
+            ).rowcount
+            session.refresh(ticket)
+            if not won:
+                if ticket.status == "resolved":
+                    raise AlreadyResolved(
+                        f"{ref} is already resolved (by {ticket.assignee}); nothing to do"
+                    )
+                if ticket.status == "claimed":
+                    raise TicketConflict(f"{ref} is claimed by {ticket.assignee}")
                 raise TicketConflict(f"{ref} is already {ticket.status}")
-            if ticket.status == "claimed" and ticket.assignee != agent:
-                raise TicketConflict(f"{ref} is claimed by {ticket.assignee}")
-            ticket.status, ticket.open_key = "resolved", None
-            ticket.assignee = ticket.assignee or agent
-            ticket.updated_at = self._clock()
             self._event(session, ticket, "resolved", agent, redact(note) if note else None)
             text = f"Your ticket **{ticket.ref}** has been resolved."
             if note:
@@ -323,9 +417,14 @@ class Tickets:
             ticket = self._get(session, ref, lock=True)
             if ticket.status in OPEN_STATUSES:
                 raise TicketConflict(f"{ref} is already {ticket.status}")
-            requester = Requester(ticket.channel, ticket.user_id, ticket.conversation_key)
-            ticket.status, ticket.assignee = "open", None
-            ticket.open_key = _open_key(requester, ticket.category)
+            other = self._newest_open(session, ticket.channel, ticket.user_id)
+            if other is not None:
+                # One open ticket per person: the agent works on that one instead.
+                raise TicketConflict(
+                    f"{ref}: the requester already has an open ticket, {other.ref}; add to that one"
+                )
+            ticket.status, ticket.assignee, ticket.assignee_name = "open", None, None
+            ticket.open_key = open_key(ticket.channel, ticket.user_id)
             ticket.updated_at = self._clock()
             ticket.sla_due = self._clock() + self.sla
             self._event(session, ticket, "reopened", actor, None)
@@ -333,7 +432,7 @@ class Tickets:
                 session.flush()
             except IntegrityError:
                 raise TicketConflict(
-                    f"{ref}: the requester already has an open ticket on this topic"
+                    f"{ref}: the requester already has an open ticket; add to that one"
                 ) from None
             self._notify(session, ticket, f"Your ticket **{ticket.ref}** has been reopened.")
             return self._view(session, ticket)
@@ -402,7 +501,9 @@ class Tickets:
             },
             summary=ticket.summary,
             category=ticket.category,
+            category_title=ticket.category_title or ticket.category,
             assignee=ticket.assignee,
+            assignee_name=ticket.assignee_name,
             priority=ticket.priority,
             created_at=_iso(ticket.created_at),
             updated_at=_iso(ticket.updated_at),
@@ -445,7 +546,7 @@ def email_body(view: TicketView) -> str:
     return (
         f"Helpdesk ticket {view.ref}\n"
         f"From: {who} ({view.requester['channel']})\n"
-        f"Topic: {view.category}\n"
+        f"Topic: {view.category_title}\n"
         f"Summary: {view.summary}\n"
         f"Reply due by: {view.sla_due}\n\n"
         f"Conversation (personal details removed):\n{view.transcript or '(none)'}\n\n"

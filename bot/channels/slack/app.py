@@ -34,7 +34,6 @@ from bot.content.loader import ContentInvalid
 from bot.core import replies
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
-from bot.core.redact import redact_checked
 from bot.store import StoreError, StoreUnavailable, audit
 from bot.store.deadline import within
 from bot.store.outbox import claim_pending, release
@@ -154,11 +153,17 @@ class SlackBot:
         self.admin = AdminCommands(engine, slack.admin_users)
         self.cards: HelpdeskCards | None = None
         self._new_tickets: queue.SimpleQueue[str] = queue.SimpleQueue()
+        # What users wrote to their agent (the engine relays it onto the ticket): shown
+        # in the card's thread after the turn, like new tickets' cards.
+        self._to_agents: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         if self.store is not None and self.tickets is not None:
             self.cards = HelpdeskCards(
                 self.client, self.store, self.tickets, slack.helpdesk_channel
             )
             self.tickets.on_created.append(lambda view: self._new_tickets.put(view.ref))
+            self.tickets.on_user_message.append(
+                lambda view, text: self._to_agents.put((view.ref, text))
+            )
         self._reloads_seen = self._last_reload()
         self._stop = threading.Event()
         self._register()
@@ -238,10 +243,8 @@ class SlackBot:
         self._after_turn(user)
 
     def _from_staff(self, user: str, channel: str, text: str) -> None:
-        live = self._live_ticket(user)
-        if live is not None:
-            self._relay_to_agent(live, user, channel, text)
-            return
+        # While their ticket is claimed the engine passes this to the agent (the core's
+        # rule, bot.core.relay) and acknowledges; ``_after_turn`` shows it in the thread.
         self._post(channel, self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL)))
         self._after_turn(user)
 
@@ -313,28 +316,16 @@ class SlackBot:
 
     # -- agents -----------------------------------------------------------------------------
 
-    def _live_ticket(self, user: str) -> TicketView | None:
-        if self.tickets is None:
-            return None
-        try:
-            return self.tickets.live(CHANNEL, user)
-        except StoreUnavailable:
-            return None
-
-    def _relay_to_agent(self, ticket: TicketView, user: str, channel: str, text: str) -> None:
-        clean, secret = redact_checked(text)
-        if secret:
-            self._post(channel, [replies.secret_warning()])
-            return
-        assert self.tickets is not None and self.store is not None
-        self.tickets.user_says(ticket.ref, user, clean)
-        place = records.card_for(self.store, ticket.ref)
+    def _show_to_agent(self, ref: str, text: str) -> None:
+        """A user's message to their agent (already on the ticket) in the card's thread."""
+        assert self.store is not None
+        place = records.card_for(self.store, ref)
         if place is None or place.ts is None:
-            log.error("slack: no card for %s; the user's message is on the ticket only", ticket.ref)
+            log.error("slack: no card for %s; the user's message is on the ticket only", ref)
             return
-        blocks = render.user_text(clean, heading=f"The user wrote ({ticket.ref}):")
+        blocks = render.user_text(text, heading=f"The user wrote ({ref}):")
         self.client.chat_postMessage(
-            channel=place.channel, thread_ts=place.ts, text=render.escape(clean), blocks=blocks
+            channel=place.channel, thread_ts=place.ts, text=render.escape(text), blocks=blocks
         )
 
     def _from_agent(self, ref: str, agent: str, channel: str, thread: str, text: str) -> None:
@@ -400,7 +391,8 @@ class SlackBot:
             log.exception("slack: could not tell %s that something went wrong", channel)
 
     def _after_turn(self, user: str) -> None:
-        """Post cards for tickets this turn opened, then anything waiting for the user."""
+        """Post cards for tickets this turn opened, what users wrote to their agents, then
+        anything waiting for the user."""
         try:
             while self.cards is not None:
                 try:
@@ -408,6 +400,12 @@ class SlackBot:
                 except queue.Empty:
                     break
                 self.cards.post(ref)
+            while True:
+                try:
+                    ref, text = self._to_agents.get_nowait()
+                except queue.Empty:
+                    break
+                self._show_to_agent(ref, text)
             self.deliver(user)
         except StoreUnavailable as exc:
             # The answer has gone; the sync round catches up once the database is back.

@@ -53,7 +53,7 @@ def card(view: TicketView) -> dict:
             "text": {"type": "mrkdwn", "text": f"*{escape(view.ref)}* · {status}"},
             "fields": [
                 {"type": "mrkdwn", "text": f"*From*\n{who} ({escape(requester['channel'])})"},
-                {"type": "mrkdwn", "text": f"*Topic*\n{escape(view.category)}"},
+                {"type": "mrkdwn", "text": f"*Topic*\n{escape(view.category_title)}"},
                 {"type": "mrkdwn", "text": f"*Opened*\n{escape(view.created_at)}"},
                 {"type": "mrkdwn", "text": f"*Reply due by*\n{escape(view.sla_due)}"},
             ],
