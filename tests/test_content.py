@@ -195,3 +195,46 @@ def test_an_unquoted_no_in_a_flow_gets_a_hint_to_quote_it(folders) -> None:
     [problem] = [p for p in problems(intents, knowledge) if "choices" in p]
     assert problem.startswith(f"{path}:9: flows.0.steps.0.choices.1.label: ")
     assert "put it in quotes" in problem
+
+
+# --- What `helpbot validate` catches, in an admin's words (issue 11, item 6) ---------------
+
+
+def edit(path: Path, old: str, new: str) -> Path:
+    """Change one thing in a copied content file; the test fails if ``old`` is not there."""
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+    return path
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "intents/nhsmail.yaml",
+        "knowledge/nhsmail.yaml",
+        "knowledge/contacts.yaml",
+        "knowledge/flows/get_nhsmail.yaml",
+    ],
+)
+def test_a_broken_file_gives_exactly_one_error_and_no_follow_on_errors(folders, name) -> None:
+    intents, knowledge = folders
+    path = intents.parent / name
+    path.write_text(path.read_text().replace("  - id: ", '  - id: "', 1))
+    found = problems(intents, knowledge)
+    assert len(found) == 1 and found[0].startswith(f"{path}:"), found
+
+
+def test_a_file_with_a_wrong_value_hides_no_real_errors_and_adds_none(folders) -> None:
+    intents, knowledge = folders
+    broken = edit(knowledge / "nhsmail.yaml", "    offer_handoff: true\n", "    offer_handoff: 7\n")
+    dangling = intents / "dangling.yaml"
+    dangling.write_text(
+        "intents:\n  - id: dangling\n    title: Dangling\n    answer: nhsmail_wht\n"
+        "    examples: [x y z]\n"
+    )
+    assert problems(intents, knowledge) == [
+        f"{broken}:80: answers.8.offer_handoff: Input should be a valid boolean, unable to "
+        "interpret input",
+        f"{dangling}:2: intent 'dangling' refers to unknown answer 'nhsmail_wht'",
+    ]
