@@ -208,6 +208,172 @@ def edit(path: Path, old: str, new: str) -> Path:
     return path
 
 
+def test_a_duplicate_key_names_both_lines(folders) -> None:
+    intents, knowledge = folders
+    path = edit(knowledge / "nhsmail.yaml", "    offer_handoff: true\n", "    text: Hello\n")
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f"{path}:80: 'text' appears twice in the same block (first on line 73); YAML would "
+        "silently use only this one, so remove or rename one of them"
+    )
+
+
+def test_a_duplicate_key_in_a_flow_style_mapping_is_an_error(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace("goto: done}", "goto: done, goto: plug}"))
+    [problem] = problems(intents, knowledge)
+    assert problem.startswith(
+        f"{path}:8: 'goto' appears twice in the same block (first on line 8);"
+    )
+
+
+def test_merge_keys_may_still_override_a_key(tmp_path) -> None:
+    from bot.content.yamlfile import read_yaml
+
+    path = tmp_path / "merge.yaml"
+    path.write_text("base: &base {a: 1, b: 2}\nother:\n  <<: *base\n  a: 3\n")
+    assert read_yaml(path)["other"] == {"a": 3, "b": 2}
+
+
+# A long answers file (61 lines); a test opens a quote on line 9 and never closes it.
+LONG_ANSWERS = "answers:\n" + "".join(
+    f"  - id: answer_{n}\n    text: Plain answer {n}.\n    related: []\n" for n in range(1, 21)
+)
+
+
+def test_an_unclosed_quote_is_reported_where_it_opened(folders) -> None:
+    intents, knowledge = folders
+    path = knowledge / "long.yaml"
+    path.write_text(LONG_ANSWERS.replace("text: Plain answer 3.", 'text: "It is'))
+    lines = path.read_text().splitlines()
+    assert len(lines) == 61 and lines[8] == '    text: "It is'
+    [problem] = problems(intents, knowledge)
+    assert problem == f'{path}:9: a quote (") opened here is never closed'
+
+
+def test_a_quote_closed_by_a_later_line_is_reported_where_it_opened(folders) -> None:
+    intents, knowledge = folders
+    path = edit(
+        knowledge / "nhsmail.yaml", "    text: |\n      **Any", '    text: "It is\n      **Any'
+    )
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f'{path}:12: a quote (") opened here is never closed; YAML takes everything up to '
+        'the next " (line 52) as one value'
+    )
+
+
+def test_an_apostrophe_closing_a_single_quote_early_is_explained(folders) -> None:
+    intents, knowledge = folders
+    path = edit(
+        knowledge / "nhsmail.yaml", "    text: |\n      **Any", "    text: 'It's\n      **Any"
+    )
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f"{path}:12: text after a closing quote; quote the whole value (inside '...', write "
+        "an apostrophe as '')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        (
+            "    title: Fix the printer\n",
+            "   title: Fix the printer\n",
+            3,
+            "this line's indentation does not match the lines above it",
+        ),
+        (
+            "    title: Fix the printer\n",
+            "    title: Fix the printer\n      start: ask\n",
+            4,
+            "this key is indented further than the line above, so YAML reads it as part of "
+            "that value; line it up with its neighbours",
+        ),
+        (
+            "text: Plug it in.",
+            "text: Note: plug it in.",
+            11,
+            "a ': ' inside this value makes YAML read a key; put the value in quotes",
+        ),
+        (
+            "        next: done",
+            "\tnext: done",
+            12,
+            "a tab character: YAML indents with spaces only",
+        ),
+        (
+            "text: All done.",
+            "text: @done",
+            14,
+            "a value cannot start with @; put the value in quotes",
+        ),
+        (
+            "text: All done.",
+            "text: *done* now",
+            14,
+            "a value cannot start with * (YAML reads * as an alias or anchor); "
+            "put the value in quotes",
+        ),
+        (
+            '{label: "Yes", typed: "yes", goto: done}',
+            '{label: "Yes", typed: "yes", goto: done',
+            8,
+            "a { opened here is not closed before the next key; close it, or put the value in "
+            "quotes if the bracket is part of the text",
+        ),
+        (
+            "text: Plug it in.",
+            'text: "Plug \\it in."',
+            11,
+            '"\\i" is not allowed inside double quotes; use single quotes, or write the '
+            "backslash twice",
+        ),
+        (
+            "        next: done\n",
+            "        next done\n",
+            12,
+            "this line has no ':' after its key; if it continues the text above, indent it as "
+            "far as that text",
+        ),
+        (
+            "text: All done.",
+            "text: | All done.",
+            14,
+            "text after | or > must start on the next line",
+        ),
+        (
+            "text: All done.",
+            "text: [Done], all good",
+            14,
+            "text after a closing bracket: a value starting with [ or { is read as a list or "
+            "mapping; put the whole value in quotes",
+        ),
+    ],
+)
+def test_yaml_mistakes_are_explained_in_plain_words_at_their_line(
+    folders, old, new, line, message
+) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW)
+    edit(path, old, new)
+    assert problems(intents, knowledge) == [f"{path}:{line}: {message}"]
+
+
+def test_an_unclosed_bracket_at_the_end_of_a_file_is_reported_where_it_opened(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW + "    extra: [a, b\n")
+    assert problems(intents, knowledge) == [f"{path}:16: a [ opened here is never closed"]
+
+
+def test_text_that_is_not_utf8_names_the_line(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, "")
+    path.write_bytes(THIRD_FLOW.replace("All done.", "All d\xf6ne.").encode("latin-1"))
+    assert problems(intents, knowledge) == [f"{path}:14: not UTF-8 text; save the file as UTF-8"]
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -223,6 +389,7 @@ def test_a_broken_file_gives_exactly_one_error_and_no_follow_on_errors(folders, 
     path.write_text(path.read_text().replace("  - id: ", '  - id: "', 1))
     found = problems(intents, knowledge)
     assert len(found) == 1 and found[0].startswith(f"{path}:"), found
+    assert "never closed" in found[0]
 
 
 def test_a_file_with_a_wrong_value_hides_no_real_errors_and_adds_none(folders) -> None:
@@ -238,3 +405,36 @@ def test_a_file_with_a_wrong_value_hides_no_real_errors_and_adds_none(folders) -
         "interpret input",
         f"{dangling}:2: intent 'dangling' refers to unknown answer 'nhsmail_wht'",
     ]
+
+
+def test_validate_prints_one_plain_line_for_a_broken_file(folders, helpbot) -> None:
+    intents, knowledge = folders
+    path = edit(
+        knowledge / "nhsmail.yaml", "    text: |\n      **Any", '    text: "It is\n      **Any'
+    )
+    result = helpbot("validate", "--intents", str(intents), "--knowledge", str(knowledge))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f'{path}:12: a quote (") opened here is never closed; YAML takes everything up to '
+        'the next " (line 52) as one value\n'
+    )
+
+
+def test_reload_keeps_last_good_version_on_a_duplicate_key(engine, folders) -> None:
+    from bot.core.engine import Engine
+    from bot.core.messages import Message
+
+    intents, knowledge = folders
+    live = Engine.from_folders(intents, knowledge, engine.store)
+    edit(
+        intents / "nhsmail.yaml",
+        "    answer: nhsmail_apply\n",
+        "    answer: nhsmail_apply\n    answer: nhsmail_what\n",
+    )
+    with pytest.raises(ContentInvalid) as caught:
+        live.reload()
+    assert "'answer' appears twice" in str(caught.value)
+    [reply] = live.handle(Message(user_id="u", text="how do i apply for nhsmail"))
+    assert reply.meta.intent == "nhsmail_apply"
+    assert reply.text.startswith("To apply for an NHSmail account")

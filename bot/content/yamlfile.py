@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from bot.content.yamlerrors import DuplicateKey, explain
+
 
 class LineDict(dict):
     """A mapping that knows its own line and the line of each key (1-based)."""
@@ -27,13 +29,28 @@ class LineList(list):
     item_lines: list[int]
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+        # Keys are checked before super() flattens merges ("<<"), which may repeat keys.
+        key_lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = key_lines.get(key)
+            except TypeError:
+                continue  # an unhashable key: super() reports it
+            if first is not None:
+                raise DuplicateKey(key, first, key_node.start_mark)
+            key_lines[key] = line
         mapping = LineDict(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {
-            self.construct_object(k, deep=True): k.start_mark.line + 1 for k, _ in node.value
-        }
+        mapping.key_lines = key_lines
         return mapping
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
@@ -52,7 +69,7 @@ _LineLoader.add_constructor(
 
 
 class YamlSyntaxError(Exception):
-    """A file that is not valid YAML; ``line`` is where the parser gave up."""
+    """A file that is not valid YAML; ``line`` is the line to fix, ``problem`` says how."""
 
     def __init__(self, path: Path, line: int, problem: str) -> None:
         super().__init__(f"{path}:{line}: {problem}")
@@ -63,19 +80,17 @@ class YamlSyntaxError(Exception):
 
 def read_yaml(path: Path) -> Any:
     """Parse one file into LineDict/LineList values, or raise ``YamlSyntaxError``."""
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(path, 1, f"not UTF-8 text ({exc.reason})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise YamlSyntaxError(path, line, "not UTF-8 text; save the file as UTF-8") from None
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise YamlSyntaxError(path, line, problem) from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(path, 1, str(exc)) from None
+        line, problem = explain(exc, text)
+        raise YamlSyntaxError(path, line, problem) from None
 
 
 def line_of(data: Any, loc: Iterable[Any]) -> int:
