@@ -235,6 +235,84 @@ def test_merge_keys_may_still_override_a_key(tmp_path) -> None:
     assert read_yaml(path)["other"] == {"a": 3, "b": 2}
 
 
+def test_an_unknown_placeholder_in_an_answer_is_an_error_at_its_own_line(folders) -> None:
+    intents, knowledge = folders
+    path = edit(knowledge / "nhsmail.yaml", "{contacts}", "{contact}")
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f"{path}:76: answer 'helpdesk_contact': unknown placeholder {{contact}}, people would "
+        "see it as typed; did you mean {contacts}? (known placeholders: {contacts})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "owner"),
+    [
+        (("Is it plugged in?", "Is it {plugged} in?"), 6, "flow 'printer', step 'ask'"),
+        (("Fix the printer", "Fix the {printer}"), 3, "flow 'printer' title"),
+        (('label: "No"', 'label: "{No}"'), 9, "flow 'printer', step 'ask', choice label"),
+        (
+            ("text: Plug it in.", "text: |\n          Plug it in.\n          Then { Contacts }."),
+            13,
+            "flow 'printer', step 'plug'",
+        ),
+    ],
+)
+def test_unknown_placeholders_in_flows_are_errors(folders, change, line, owner) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace(*change))
+    [problem] = problems(intents, knowledge)
+    assert problem.startswith(f"{path}:{line}: {owner}: unknown placeholder {{"), problem
+    assert "(placeholders work only in answer text: {contacts})" in problem
+
+
+def test_contacts_placeholder_in_a_flow_step_is_not_filled_in_so_it_is_an_error(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace("text: All done.", "text: Ask {contacts}"))
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f"{path}:14: flow 'printer', step 'done': {{contacts}} is only filled in in answer "
+        "text; here people would see it as typed"
+    )
+
+
+def test_unknown_placeholders_in_titles_and_contacts_are_errors(folders) -> None:
+    intents, knowledge = folders
+    title = edit(intents / "tickets.yaml", "title: What", "title: Hi {name}, what")
+    contact = edit(knowledge / "contacts.yaml", "name: NHSmail Helpdesk", "name: The {helpdesk}")
+    found = problems(intents, knowledge)
+    assert [p.split(": ", 1)[0] for p in found] == [f"{title}:4", f"{contact}:5"], found
+    assert "unknown placeholder {name}" in found[0]
+    assert "contact 'nhsmail_helpdesk' name: unknown placeholder {helpdesk}" in found[1]
+
+
+def test_braces_that_are_not_placeholders_are_ordinary_text(folders) -> None:
+    intents, knowledge = folders
+    (knowledge / "braces.yaml").write_text(
+        "answers:\n  - id: braces\n    text: 'Type { } or {a, b} or {1}; ask {contacts}'\n"
+    )
+    assert "braces" in load_content(intents, knowledge).answers
+
+
+def test_every_placeholder_validate_accepts_is_filled_in_answers(content) -> None:
+    from dataclasses import replace
+
+    from bot.content.placeholders import IN_ANSWERS
+    from bot.content.schema import Answer
+    from bot.core import replies
+
+    answer = Answer(id="all", text="Here: " + " and ".join(IN_ANSWERS))
+    intent = content.intents["helpdesk_contact"].model_copy(update={"answer": "all"})
+    every = replace(
+        content,
+        answers={**content.answers, "all": answer},
+        intents={**content.intents, "helpdesk_contact": intent},
+    )
+    text = replies.answer(every, "helpdesk_contact", 1.0).text
+    assert not any(placeholder in text for placeholder in IN_ANSWERS)
+    assert "helpdesk@nhs.net" in text
+
+
 # A long answers file (61 lines); a test opens a quote on line 9 and never closes it.
 LONG_ANSWERS = "answers:\n" + "".join(
     f"  - id: answer_{n}\n    text: Plain answer {n}.\n    related: []\n" for n in range(1, 21)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.content import flowgraph
+from bot.content import flowgraph, placeholders
 from bot.content.schema import Answer, Contact, ContentFile, Flow, Intent, Synonyms
-from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, read_yaml
+from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, line_within, read_yaml
 from bot.core.normalise import Normaliser
 
 MIN_EXAMPLES = 8
@@ -105,6 +105,8 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
                 unloaded |= _ids_mentioned(path)
             continue
         data, model = parsed
+        for loc, written, message in placeholders.problems(model):
+            problems.append(Problem(path, line_within(data, loc, written), message))
         for kind, items, store in (
             ("intent", model.intents, content.intents),
             ("answer", model.answers, content.answers),

@@ -16,10 +16,15 @@ from bot.content.yamlerrors import DuplicateKey, explain
 
 
 class LineDict(dict):
-    """A mapping that knows its own line and the line of each key (1-based)."""
+    """A mapping that knows its own line and the line of each key (1-based).
+
+    ``value_source`` keeps, for each plain-text value, its first line and its text as
+    written in the file, so a problem inside a long text can be pinned to its own line.
+    """
 
     line: int
     key_lines: dict[Any, int]
+    value_source: dict[Any, tuple[int, str]]
 
 
 class LineList(list):
@@ -36,7 +41,8 @@ class _LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
         # Keys are checked before super() flattens merges ("<<"), which may repeat keys.
         key_lines: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        value_source: dict[Any, tuple[int, str]] = {}
+        for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 continue
             key = self.construct_object(key_node, deep=True)
@@ -48,9 +54,13 @@ class _LineLoader(yaml.SafeLoader):
             if first is not None:
                 raise DuplicateKey(key, first, key_node.start_mark)
             key_lines[key] = line
+            start, end = value_node.start_mark, value_node.end_mark
+            if isinstance(value_node, yaml.ScalarNode) and start.buffer is not None:
+                value_source[key] = (start.line + 1, start.buffer[start.index : end.index])
         mapping = LineDict(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
         mapping.key_lines = key_lines
+        mapping.value_source = value_source
         return mapping
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
@@ -112,3 +122,26 @@ def line_of(data: Any, loc: Iterable[Any]) -> int:
             break
         line = getattr(node, "line", line)
     return line
+
+
+def line_within(data: Any, loc: Iterable[Any], needle: str) -> int:
+    """The line where ``needle`` appears in the text value at ``loc``.
+
+    Multi-line answers and steps are long; an admin fixing a typo needs its own line,
+    not the line of ``text: |``. Falls back to ``line_of`` if the text is not found as
+    written (an escape sequence, say).
+    """
+    *parents, key = loc
+    line = line_of(data, loc)
+    node = data
+    for part in parents:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return line
+    source = getattr(node, "value_source", {}).get(key)
+    if source is None:
+        return line
+    first, written = source
+    at = written.find(needle)
+    return first + written.count("\n", 0, at) if at >= 0 else line
