@@ -453,6 +453,32 @@ def test_text_that_is_not_utf8_names_the_line(folders) -> None:
 
 
 @pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "id: plug\n",
+            "id: Plug It\n",
+            "flows.0.steps.1.id: should be an id: lower-case letters, digits and _, starting "
+            "with a letter (e.g. nhsmail_apply)",
+        ),
+        (
+            "text: Plug it in.",
+            "text: {contacts}",
+            "flows.0.steps.1.text: should be text, but YAML read a mapping (the value starts "
+            "with { or has ': ' in it); put the text in quotes",
+        ),
+        ("text: Plug it in.", "text:", "flows.0.steps.1.text: is empty"),
+    ],
+)
+def test_wrong_values_are_explained_in_plain_words(folders, old, new, message) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW)
+    edit(path, old, new)
+    line = 10 if "id:" in old else 11
+    assert problems(intents, knowledge) == [f"{path}:{line}: {message}"]
+
+
+@pytest.mark.parametrize(
     "name",
     [
         "intents/nhsmail.yaml",
@@ -479,8 +505,7 @@ def test_a_file_with_a_wrong_value_hides_no_real_errors_and_adds_none(folders) -
         "    examples: [x y z]\n"
     )
     assert problems(intents, knowledge) == [
-        f"{broken}:80: answers.8.offer_handoff: Input should be a valid boolean, unable to "
-        "interpret input",
+        f"{broken}:80: answers.8.offer_handoff: should be true or false",
         f"{dangling}:2: intent 'dangling' refers to unknown answer 'nhsmail_wht'",
     ]
 

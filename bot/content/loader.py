@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from bot.content import flowgraph, placeholders
 from bot.content.schema import Answer, Contact, ContentFile, Flow, Intent, Synonyms
+from bot.content.schemaerrors import describe
 from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, line_within, read_yaml
 from bot.core.normalise import Normaliser
 
@@ -166,12 +167,7 @@ def _parse(path: Path, problems: list[Problem]) -> tuple[LineDict, ContentFile] 
         return data, ContentFile.model_validate(dict(data))
     except ValidationError as exc:
         for error in exc.errors():
-            loc = error["loc"]
-            message = _describe(loc, error["msg"])
-            if isinstance(error.get("input"), bool):
-                # YAML 1.1 reads yes/no/on/off as booleans: a classic trap in choice labels.
-                message += ' (put it in quotes, e.g. "No": YAML reads yes/no/on/off as true/false)'
-            problems.append(Problem(path, line_of(data, loc), message))
+            problems.append(Problem(path, line_of(data, error["loc"]), describe(error)))
         return None
 
 
@@ -184,12 +180,6 @@ def _ids_mentioned(path: Path) -> set[str]:
         return set(_ID.findall(path.read_text(encoding="utf-8", errors="replace")))
     except OSError:
         return set()
-
-
-def _describe(loc: tuple[object, ...], msg: str) -> str:
-    path = ".".join(str(part) for part in loc)
-    msg = msg.replace("Extra inputs are not permitted", "unknown field")
-    return f"{path}: {msg}" if path else msg
 
 
 def _cross_check(
