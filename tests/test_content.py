@@ -195,3 +195,349 @@ def test_an_unquoted_no_in_a_flow_gets_a_hint_to_quote_it(folders) -> None:
     [problem] = [p for p in problems(intents, knowledge) if "choices" in p]
     assert problem.startswith(f"{path}:9: flows.0.steps.0.choices.1.label: ")
     assert "put it in quotes" in problem
+
+
+# --- What `helpbot validate` catches, in an admin's words (issue 11, item 6) ---------------
+
+
+def edit(path: Path, old: str, new: str) -> Path:
+    """Change one thing in a copied content file; the test fails if ``old`` is not there."""
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_a_duplicate_key_names_both_lines(folders) -> None:
+    intents, knowledge = folders
+    path = edit(knowledge / "nhsmail.yaml", "    offer_handoff: true\n", "    text: Hello\n")
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f"{path}:80: 'text' appears twice in the same block (first on line 73); YAML would "
+        "silently use only this one, so remove or rename one of them"
+    )
+
+
+def test_a_duplicate_key_in_a_flow_style_mapping_is_an_error(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace("goto: done}", "goto: done, goto: plug}"))
+    [problem] = problems(intents, knowledge)
+    assert problem.startswith(
+        f"{path}:8: 'goto' appears twice in the same block (first on line 8);"
+    )
+
+
+def test_merge_keys_may_still_override_a_key(tmp_path) -> None:
+    from bot.content.yamlfile import read_yaml
+
+    path = tmp_path / "merge.yaml"
+    path.write_text("base: &base {a: 1, b: 2}\nother:\n  <<: *base\n  a: 3\n")
+    assert read_yaml(path)["other"] == {"a": 3, "b": 2}
+
+
+def test_an_unknown_placeholder_in_an_answer_is_an_error_at_its_own_line(folders) -> None:
+    intents, knowledge = folders
+    path = edit(knowledge / "nhsmail.yaml", "{contacts}", "{contact}")
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f"{path}:76: answer 'helpdesk_contact': unknown placeholder {{contact}}, people would "
+        "see it as typed; did you mean {contacts}? (known placeholders: {contacts})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "owner"),
+    [
+        (("Is it plugged in?", "Is it {plugged} in?"), 6, "flow 'printer', step 'ask'"),
+        (("Fix the printer", "Fix the {printer}"), 3, "flow 'printer' title"),
+        (('label: "No"', 'label: "{No}"'), 9, "flow 'printer', step 'ask', choice label"),
+        (
+            ("text: Plug it in.", "text: |\n          Plug it in.\n          Then { Contacts }."),
+            13,
+            "flow 'printer', step 'plug'",
+        ),
+    ],
+)
+def test_unknown_placeholders_in_flows_are_errors(folders, change, line, owner) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace(*change))
+    [problem] = problems(intents, knowledge)
+    assert problem.startswith(f"{path}:{line}: {owner}: unknown placeholder {{"), problem
+    assert "(placeholders work only in answer text: {contacts})" in problem
+
+
+def test_contacts_placeholder_in_a_flow_step_is_not_filled_in_so_it_is_an_error(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW.replace("text: All done.", "text: Ask {contacts}"))
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f"{path}:14: flow 'printer', step 'done': {{contacts}} is only filled in in answer "
+        "text; here people would see it as typed"
+    )
+
+
+def test_unknown_placeholders_in_titles_and_contacts_are_errors(folders) -> None:
+    intents, knowledge = folders
+    title = edit(intents / "tickets.yaml", "title: What", "title: Hi {name}, what")
+    contact = edit(knowledge / "contacts.yaml", "name: NHSmail Helpdesk", "name: The {helpdesk}")
+    found = problems(intents, knowledge)
+    assert [p.split(": ", 1)[0] for p in found] == [f"{title}:4", f"{contact}:5"], found
+    assert "unknown placeholder {name}" in found[0]
+    assert "contact 'nhsmail_helpdesk' name: unknown placeholder {helpdesk}" in found[1]
+
+
+def test_braces_that_are_not_placeholders_are_ordinary_text(folders) -> None:
+    intents, knowledge = folders
+    (knowledge / "braces.yaml").write_text(
+        "answers:\n  - id: braces\n    text: 'Type { } or {a, b} or {1}; ask {contacts}'\n"
+    )
+    assert "braces" in load_content(intents, knowledge).answers
+
+
+def test_every_placeholder_validate_accepts_is_filled_in_answers(content) -> None:
+    from dataclasses import replace
+
+    from bot.content.placeholders import IN_ANSWERS
+    from bot.content.schema import Answer
+    from bot.core import replies
+
+    answer = Answer(id="all", text="Here: " + " and ".join(IN_ANSWERS))
+    intent = content.intents["helpdesk_contact"].model_copy(update={"answer": "all"})
+    every = replace(
+        content,
+        answers={**content.answers, "all": answer},
+        intents={**content.intents, "helpdesk_contact": intent},
+    )
+    text = replies.answer(every, "helpdesk_contact", 1.0).text
+    assert not any(placeholder in text for placeholder in IN_ANSWERS)
+    assert "helpdesk@nhs.net" in text
+
+
+# A long answers file (61 lines); a test opens a quote on line 9 and never closes it.
+LONG_ANSWERS = "answers:\n" + "".join(
+    f"  - id: answer_{n}\n    text: Plain answer {n}.\n    related: []\n" for n in range(1, 21)
+)
+
+
+def test_an_unclosed_quote_is_reported_where_it_opened(folders) -> None:
+    intents, knowledge = folders
+    path = knowledge / "long.yaml"
+    path.write_text(LONG_ANSWERS.replace("text: Plain answer 3.", 'text: "It is'))
+    lines = path.read_text().splitlines()
+    assert len(lines) == 61 and lines[8] == '    text: "It is'
+    [problem] = problems(intents, knowledge)
+    assert problem == f'{path}:9: a quote (") opened here is never closed'
+
+
+def test_a_quote_closed_by_a_later_line_is_reported_where_it_opened(folders) -> None:
+    intents, knowledge = folders
+    path = edit(
+        knowledge / "nhsmail.yaml", "    text: |\n      **Any", '    text: "It is\n      **Any'
+    )
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f'{path}:12: a quote (") opened here is never closed; YAML takes everything up to '
+        'the next " (line 52) as one value'
+    )
+
+
+def test_an_apostrophe_closing_a_single_quote_early_is_explained(folders) -> None:
+    intents, knowledge = folders
+    path = edit(
+        knowledge / "nhsmail.yaml", "    text: |\n      **Any", "    text: 'It's\n      **Any"
+    )
+    [problem] = problems(intents, knowledge)
+    assert problem == (
+        f"{path}:12: text after a closing quote; quote the whole value (inside '...', write "
+        "an apostrophe as '')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        (
+            "    title: Fix the printer\n",
+            "   title: Fix the printer\n",
+            3,
+            "this line's indentation does not match the lines above it",
+        ),
+        (
+            "    title: Fix the printer\n",
+            "    title: Fix the printer\n      start: ask\n",
+            4,
+            "this key is indented further than the line above, so YAML reads it as part of "
+            "that value; line it up with its neighbours",
+        ),
+        (
+            "text: Plug it in.",
+            "text: Note: plug it in.",
+            11,
+            "a ': ' inside this value makes YAML read a key; put the value in quotes",
+        ),
+        (
+            "        next: done",
+            "\tnext: done",
+            12,
+            "a tab character: YAML indents with spaces only",
+        ),
+        (
+            "text: All done.",
+            "text: @done",
+            14,
+            "a value cannot start with @; put the value in quotes",
+        ),
+        (
+            "text: All done.",
+            "text: *done* now",
+            14,
+            "a value cannot start with * (YAML reads * as an alias or anchor); "
+            "put the value in quotes",
+        ),
+        (
+            '{label: "Yes", typed: "yes", goto: done}',
+            '{label: "Yes", typed: "yes", goto: done',
+            8,
+            "a { opened here is not closed before the next key; close it, or put the value in "
+            "quotes if the bracket is part of the text",
+        ),
+        (
+            "text: Plug it in.",
+            'text: "Plug \\it in."',
+            11,
+            '"\\i" is not allowed inside double quotes; use single quotes, or write the '
+            "backslash twice",
+        ),
+        (
+            "        next: done\n",
+            "        next done\n",
+            12,
+            "this line has no ':' after its key; if it continues the text above, indent it as "
+            "far as that text",
+        ),
+        (
+            "text: All done.",
+            "text: | All done.",
+            14,
+            "text after | or > must start on the next line",
+        ),
+        (
+            "text: All done.",
+            "text: [Done], all good",
+            14,
+            "text after a closing bracket: a value starting with [ or { is read as a list or "
+            "mapping; put the whole value in quotes",
+        ),
+    ],
+)
+def test_yaml_mistakes_are_explained_in_plain_words_at_their_line(
+    folders, old, new, line, message
+) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW)
+    edit(path, old, new)
+    assert problems(intents, knowledge) == [f"{path}:{line}: {message}"]
+
+
+def test_an_unclosed_bracket_at_the_end_of_a_file_is_reported_where_it_opened(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW + "    extra: [a, b\n")
+    assert problems(intents, knowledge) == [f"{path}:16: a [ opened here is never closed"]
+
+
+def test_text_that_is_not_utf8_names_the_line(folders) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, "")
+    path.write_bytes(THIRD_FLOW.replace("All done.", "All d\xf6ne.").encode("latin-1"))
+    assert problems(intents, knowledge) == [f"{path}:14: not UTF-8 text; save the file as UTF-8"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "id: plug\n",
+            "id: Plug It\n",
+            "flows.0.steps.1.id: should be an id: lower-case letters, digits and _, starting "
+            "with a letter (e.g. nhsmail_apply)",
+        ),
+        (
+            "text: Plug it in.",
+            "text: {contacts}",
+            "flows.0.steps.1.text: should be text, but YAML read a mapping (the value starts "
+            "with { or has ': ' in it); put the text in quotes",
+        ),
+        ("text: Plug it in.", "text:", "flows.0.steps.1.text: is empty"),
+    ],
+)
+def test_wrong_values_are_explained_in_plain_words(folders, old, new, message) -> None:
+    intents, knowledge = folders
+    path = write_flow(knowledge, THIRD_FLOW)
+    edit(path, old, new)
+    line = 10 if "id:" in old else 11
+    assert problems(intents, knowledge) == [f"{path}:{line}: {message}"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "intents/nhsmail.yaml",
+        "knowledge/nhsmail.yaml",
+        "knowledge/contacts.yaml",
+        "knowledge/flows/get_nhsmail.yaml",
+    ],
+)
+def test_a_broken_file_gives_exactly_one_error_and_no_follow_on_errors(folders, name) -> None:
+    intents, knowledge = folders
+    path = intents.parent / name
+    path.write_text(path.read_text().replace("  - id: ", '  - id: "', 1))
+    found = problems(intents, knowledge)
+    assert len(found) == 1 and found[0].startswith(f"{path}:"), found
+    assert "never closed" in found[0]
+
+
+def test_a_file_with_a_wrong_value_hides_no_real_errors_and_adds_none(folders) -> None:
+    intents, knowledge = folders
+    broken = edit(knowledge / "nhsmail.yaml", "    offer_handoff: true\n", "    offer_handoff: 7\n")
+    dangling = intents / "dangling.yaml"
+    dangling.write_text(
+        "intents:\n  - id: dangling\n    title: Dangling\n    answer: nhsmail_wht\n"
+        "    examples: [x y z]\n"
+    )
+    assert problems(intents, knowledge) == [
+        f"{broken}:80: answers.8.offer_handoff: should be true or false",
+        f"{dangling}:2: intent 'dangling' refers to unknown answer 'nhsmail_wht'",
+    ]
+
+
+def test_validate_prints_one_plain_line_for_a_broken_file(folders, helpbot) -> None:
+    intents, knowledge = folders
+    path = edit(
+        knowledge / "nhsmail.yaml", "    text: |\n      **Any", '    text: "It is\n      **Any'
+    )
+    result = helpbot("validate", "--intents", str(intents), "--knowledge", str(knowledge))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f'{path}:12: a quote (") opened here is never closed; YAML takes everything up to '
+        'the next " (line 52) as one value\n'
+    )
+
+
+def test_reload_keeps_last_good_version_on_a_duplicate_key(engine, folders) -> None:
+    from bot.core.engine import Engine
+    from bot.core.messages import Message
+
+    intents, knowledge = folders
+    live = Engine.from_folders(intents, knowledge, engine.store)
+    edit(
+        intents / "nhsmail.yaml",
+        "    answer: nhsmail_apply\n",
+        "    answer: nhsmail_apply\n    answer: nhsmail_what\n",
+    )
+    with pytest.raises(ContentInvalid) as caught:
+        live.reload()
+    assert "'answer' appears twice" in str(caught.value)
+    [reply] = live.handle(Message(user_id="u", text="how do i apply for nhsmail"))
+    assert reply.meta.intent == "nhsmail_apply"
+    assert reply.text.startswith("To apply for an NHSmail account")

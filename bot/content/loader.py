@@ -6,15 +6,17 @@ listing every problem found, so the running bot can keep its last good version.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.content import flowgraph
+from bot.content import flowgraph, placeholders
 from bot.content.schema import Answer, Contact, ContentFile, Flow, Intent, Synonyms
-from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, read_yaml
+from bot.content.schemaerrors import describe
+from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, line_within, read_yaml
 from bot.core.normalise import Normaliser
 
 MIN_EXAMPLES = 8
@@ -88,14 +90,24 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
 
     content = Content()
     where: dict[tuple[str, str], Where] = {}
+    # A file that failed to load is reported once; references to the ids it may define
+    # are not reported again as "unknown" in every other file.
+    broken: list[Path] = []
+    unloaded: set[str] = set()
     words: dict[str, list[str]] = {}
     spellings: dict[str, str] = {}
 
     for path in yaml_files(intents_dir, knowledge_dir, knowledge_dir / FLOWS_FOLDER):
+        found = len(problems)
         parsed = _parse(path, problems)
         if parsed is None:
+            if any(p.severity == "error" for p in problems[found:]):
+                broken.append(path)
+                unloaded |= _ids_mentioned(path)
             continue
         data, model = parsed
+        for loc, written, message in placeholders.problems(model):
+            problems.append(Problem(path, line_within(data, loc, written), message))
         for kind, items, store in (
             ("intent", model.intents, content.intents),
             ("answer", model.answers, content.answers),
@@ -131,7 +143,7 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
             spellings.update(model.synonyms.spellings)
 
     content.synonyms = Synonyms(words=words, spellings=spellings)
-    problems.extend(_cross_check(content, where))
+    problems.extend(_cross_check(content, where, unloaded, all_loaded=not broken))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ContentInvalid(problems)
@@ -155,32 +167,39 @@ def _parse(path: Path, problems: list[Problem]) -> tuple[LineDict, ContentFile] 
         return data, ContentFile.model_validate(dict(data))
     except ValidationError as exc:
         for error in exc.errors():
-            loc = error["loc"]
-            message = _describe(loc, error["msg"])
-            if isinstance(error.get("input"), bool):
-                # YAML 1.1 reads yes/no/on/off as booleans: a classic trap in choice labels.
-                message += ' (put it in quotes, e.g. "No": YAML reads yes/no/on/off as true/false)'
-            problems.append(Problem(path, line_of(data, loc), message))
+            problems.append(Problem(path, line_of(data, error["loc"]), describe(error)))
         return None
 
 
-def _describe(loc: tuple[object, ...], msg: str) -> str:
-    path = ".".join(str(part) for part in loc)
-    msg = msg.replace("Extra inputs are not permitted", "unknown field")
-    return f"{path}: {msg}" if path else msg
+# "id: x" or "{id: x", as written; enough to recognise ids in a file YAML cannot read.
+_ID = re.compile(r"\bid\s*:\s*[\"']?([a-z][a-z0-9_]*)")
 
 
-def _cross_check(content: Content, where: dict[tuple[str, str], Where]) -> Iterator[Problem]:
+def _ids_mentioned(path: Path) -> set[str]:
+    try:
+        return set(_ID.findall(path.read_text(encoding="utf-8", errors="replace")))
+    except OSError:
+        return set()
+
+
+def _cross_check(
+    content: Content, where: dict[tuple[str, str], Where], unloaded: set[str], *, all_loaded: bool
+) -> Iterator[Problem]:
+    """References between files; ids in ``unloaded`` may exist in a file that did not load."""
+
+    def unknown(ref: str, known: Container[str]) -> bool:
+        return ref not in known and ref not in unloaded
+
     for intent in content.intents.values():
         at = where[("intent", intent.id)]
-        if intent.flow is not None and intent.flow not in content.flows:
+        if intent.flow is not None and unknown(intent.flow, content.flows):
             yield Problem(
                 at.path, at.line, f"intent '{intent.id}' starts unknown flow '{intent.flow}'"
             )
         if intent.answer is None:
             if not intent.out_of_scope and intent.flow is None and intent.does is None:
                 yield Problem(at.path, at.line, f"intent '{intent.id}' has no answer or flow")
-        elif intent.answer not in content.answers:
+        elif unknown(intent.answer, content.answers):
             yield Problem(
                 at.path, at.line, f"intent '{intent.id}' refers to unknown answer '{intent.answer}'"
             )
@@ -194,18 +213,18 @@ def _cross_check(content: Content, where: dict[tuple[str, str], Where]) -> Itera
             )
     for answer in content.answers.values():
         at = where[("answer", answer.id)]
-        if answer.walkthrough is not None and answer.walkthrough not in content.flows:
+        if answer.walkthrough is not None and unknown(answer.walkthrough, content.flows):
             yield Problem(
                 at.path,
                 at.line,
                 f"answer '{answer.id}' offers unknown flow '{answer.walkthrough}'",
             )
         for related in answer.related:
-            if related not in content.intents:
+            if unknown(related, content.intents):
                 yield Problem(
                     at.path, at.line, f"answer '{answer.id}' relates to unknown intent '{related}'"
                 )
-    if not content.contacts:
+    if not content.contacts and all_loaded:
         yield Problem(
             Path("knowledge"), 1, "no contacts defined: the fallback must offer the helpdesk"
         )

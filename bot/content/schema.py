@@ -10,8 +10,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+URL_PATTERN = r"^https?://\S+$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
 
 
 class _Model(BaseModel):
@@ -47,7 +51,7 @@ class Answer(_Model):
 
     id: Id
     text: Text
-    source: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    source: str | None = Field(default=None, pattern=URL_PATTERN)
     related: list[Id] = Field(default_factory=list, description="Intent ids offered next.")
     walkthrough: Id | None = Field(
         default=None, description="A guided flow offered as a 'walk me through it' button."
@@ -58,7 +62,7 @@ class Answer(_Model):
 class Contact(_Model):
     id: Id
     name: Text
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    email: str | None = Field(default=None, pattern=EMAIL_PATTERN)
     phone: str | None = None
     use_for: Text
 
@@ -85,7 +89,7 @@ class Choice(_Model):
 
 class Link(_Model):
     label: Text
-    url: str = Field(pattern=r"^https?://\S+$")
+    url: str = Field(pattern=URL_PATTERN)
 
 
 class Step(_Model):

@@ -12,12 +12,19 @@ from typing import Any
 
 import yaml
 
+from bot.content.yamlerrors import DuplicateKey, explain
+
 
 class LineDict(dict):
-    """A mapping that knows its own line and the line of each key (1-based)."""
+    """A mapping that knows its own line and the line of each key (1-based).
+
+    ``value_source`` keeps, for each plain-text value, its first line and its text as
+    written in the file, so a problem inside a long text can be pinned to its own line.
+    """
 
     line: int
     key_lines: dict[Any, int]
+    value_source: dict[Any, tuple[int, str]]
 
 
 class LineList(list):
@@ -27,13 +34,33 @@ class LineList(list):
     item_lines: list[int]
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _LineLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+        # Keys are checked before super() flattens merges ("<<"), which may repeat keys.
+        key_lines: dict[Any, int] = {}
+        value_source: dict[Any, tuple[int, str]] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = key_lines.get(key)
+            except TypeError:
+                continue  # an unhashable key: super() reports it
+            if first is not None:
+                raise DuplicateKey(key, first, key_node.start_mark)
+            key_lines[key] = line
+            start, end = value_node.start_mark, value_node.end_mark
+            if isinstance(value_node, yaml.ScalarNode) and start.buffer is not None:
+                value_source[key] = (start.line + 1, start.buffer[start.index : end.index])
         mapping = LineDict(super().construct_mapping(node, deep=True))
         mapping.line = node.start_mark.line + 1
-        mapping.key_lines = {
-            self.construct_object(k, deep=True): k.start_mark.line + 1 for k, _ in node.value
-        }
+        mapping.key_lines = key_lines
+        mapping.value_source = value_source
         return mapping
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
@@ -52,7 +79,7 @@ _LineLoader.add_constructor(
 
 
 class YamlSyntaxError(Exception):
-    """A file that is not valid YAML; ``line`` is where the parser gave up."""
+    """A file that is not valid YAML; ``line`` is the line to fix, ``problem`` says how."""
 
     def __init__(self, path: Path, line: int, problem: str) -> None:
         super().__init__(f"{path}:{line}: {problem}")
@@ -63,19 +90,17 @@ class YamlSyntaxError(Exception):
 
 def read_yaml(path: Path) -> Any:
     """Parse one file into LineDict/LineList values, or raise ``YamlSyntaxError``."""
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(path, 1, f"not UTF-8 text ({exc.reason})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise YamlSyntaxError(path, line, "not UTF-8 text; save the file as UTF-8") from None
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise YamlSyntaxError(path, line, problem) from None
     except yaml.YAMLError as exc:
-        raise YamlSyntaxError(path, 1, str(exc)) from None
+        line, problem = explain(exc, text)
+        raise YamlSyntaxError(path, line, problem) from None
 
 
 def line_of(data: Any, loc: Iterable[Any]) -> int:
@@ -97,3 +122,26 @@ def line_of(data: Any, loc: Iterable[Any]) -> int:
             break
         line = getattr(node, "line", line)
     return line
+
+
+def line_within(data: Any, loc: Iterable[Any], needle: str) -> int:
+    """The line where ``needle`` appears in the text value at ``loc``.
+
+    Multi-line answers and steps are long; an admin fixing a typo needs its own line,
+    not the line of ``text: |``. Falls back to ``line_of`` if the text is not found as
+    written (an escape sequence, say).
+    """
+    *parents, key = loc
+    line = line_of(data, loc)
+    node = data
+    for part in parents:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return line
+    source = getattr(node, "value_source", {}).get(key)
+    if source is None:
+        return line
+    first, written = source
+    at = written.find(needle)
+    return first + written.count("\n", 0, at) if at >= 0 else line

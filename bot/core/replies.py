@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.content.loader import Content
+from bot.content.placeholders import CONTACTS
 from bot.content.schema import Contact
 from bot.core.messages import Button, Reply, ReplyMeta
 
@@ -89,7 +90,8 @@ def answer(content: Content, intent_id: str, confidence: float) -> Reply:
     found = content.answer_for(intent_id)
     if found is None:  # an out-of-scope intent chosen by id: it has nothing to say
         return fallback(content, confidence=confidence)
-    text = reflow(found.text).replace("{contacts}", format_contacts(content.contacts))
+    # Every placeholder filled in here must be in placeholders.IN_ANSWERS, which validates.
+    text = reflow(found.text).replace(CONTACTS, format_contacts(content.contacts))
     if found.source:
         text += f"\n\nSource: {found.source}"
     buttons = [
