@@ -21,6 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///helpbot.db"
 DEFAULT_FLOW_TIMEOUT_MINUTES = 24 * 60
 DEFAULT_HELPDESK_HOURS = "Mon-Fri 09:00-17:00"
+DEFAULT_DB_TIMEOUT_SECONDS = 3.0
 # Slack's largest payloads (a modal's state, a long message) are tens of kilobytes.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -60,6 +61,8 @@ class Settings:
     )
     # The largest HTTP request body the web front ends accept (413 above it).
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # How long one database step may take before the bot answers without it.
+    db_timeout: float = DEFAULT_DB_TIMEOUT_SECONDS
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with every non-None change applied (how CLI options win over the env)."""
@@ -73,10 +76,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         knowledge_dir=Path(env.get("HELPBOT_KNOWLEDGE", PROJECT_ROOT / "knowledge")),
         database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         log_level=env.get("HELPBOT_LOG_LEVEL", "WARNING").upper(),
-        flow_timeout=timedelta(minutes=_positive(env, "HELPBOT_FLOW_TIMEOUT_MINUTES")),
+        flow_timeout=timedelta(
+            minutes=_positive(env, "HELPBOT_FLOW_TIMEOUT_MINUTES", DEFAULT_FLOW_TIMEOUT_MINUTES)
+        ),
         smtp=_load_smtp(env),
         helpdesk_hours=_hours(env.get("HELPBOT_HELPDESK_HOURS") or DEFAULT_HELPDESK_HOURS),
         max_body_bytes=_whole(env, "HELPBOT_MAX_BODY_BYTES", low=1024) or DEFAULT_MAX_BODY_BYTES,
+        db_timeout=_positive(
+            env, "HELPBOT_DB_TIMEOUT_SECONDS", DEFAULT_DB_TIMEOUT_SECONDS, unit="seconds"
+        ),
     )
 
 
@@ -87,16 +95,16 @@ def _hours(spec: str) -> BusinessHours:
         raise ConfigError(f"HELPBOT_HELPDESK_HOURS: {exc}") from None
 
 
-def _positive(env: Mapping[str, str], name: str) -> float:
+def _positive(env: Mapping[str, str], name: str, default: float, unit: str = "minutes") -> float:
     raw = env.get(name)
     if raw is None or not raw.strip():
-        return DEFAULT_FLOW_TIMEOUT_MINUTES
+        return default
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
     if not value > 0:
-        raise ConfigError(f"{name} must be a number of minutes above 0, not {raw!r}")
+        raise ConfigError(f"{name} must be a number of {unit} above 0, not {raw!r}")
     return value
 
 

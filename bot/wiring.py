@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def open_store(settings: Settings, clock: Clock = system_clock) -> Store | None:
     """The database, or None (after a warning on stderr): the bot still answers without it."""
     try:
-        return Store(settings.database_url, clock=clock)
+        return Store(settings.database_url, clock=clock, timeout=settings.db_timeout)
     except StoreUnavailable as exc:
         print(f"warning: {exc}; answering without saving anything", file=sys.stderr)
         return None

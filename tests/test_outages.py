@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
 from bot.core.engine import Engine
 from bot.core.messages import Message
 from bot.store import Store
@@ -177,3 +177,10 @@ def test_the_slack_sync_says_an_outage_once_not_every_round(
     assert "Traceback" not in caplog.text and "sync round failed" not in caplog.text
     assert caplog.text.count("answering without it") == 1
     assert caplog.text.count("the database is back") == 1
+
+
+def test_the_database_timeout_is_a_setting() -> None:
+    assert load_settings({"HELPBOT_DB_TIMEOUT_SECONDS": "1.5"}).db_timeout == 1.5
+    assert load_settings({}).db_timeout == 3.0
+    with pytest.raises(ConfigError, match="HELPBOT_DB_TIMEOUT_SECONDS must be a number of seconds"):
+        load_settings({"HELPBOT_DB_TIMEOUT_SECONDS": "never"})

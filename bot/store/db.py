@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from bot.clock import Clock, system_clock
+from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.store.models import (
     Conversation,
     FlowRun,
@@ -54,7 +55,7 @@ class StoreRejected(StoreError):
 
 # How long any one database step may take before the bot answers without it. Short:
 # the person waiting is often locked out, and the answer does not need the database.
-DEFAULT_TIMEOUT = 3.0
+DEFAULT_TIMEOUT = DEFAULT_DB_TIMEOUT_SECONDS
 
 
 def _safe_url(url: str) -> str:
