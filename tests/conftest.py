@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from slack_fake import FakeSlack
 from sqlalchemy import create_engine, select, text
 
 from bot.config import PROJECT_ROOT
@@ -166,6 +167,14 @@ def serve() -> Iterator[Callable[..., int]]:
     yield start
     for controller in controllers:
         controller.stop()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSlack]:
+    """A local server speaking Slack's Web API, shared by a test module."""
+    slack = FakeSlack().start()
+    yield slack
+    slack.stop()
 
 
 def dump_tables(store: Store) -> str:

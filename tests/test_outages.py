@@ -149,17 +149,14 @@ def test_a_locked_sqlite_file_delays_the_answer_by_seconds_at_most(
 
 
 def test_the_slack_sync_says_an_outage_once_not_every_round(
-    knowledge, caplog: pytest.LogCaptureFixture
+    knowledge, fake, caplog: pytest.LogCaptureFixture
 ) -> None:
     if not PG_URL:
         pytest.skip(PG_SKIP)
-    from slack_fake import FakeSlack
-
     from bot.channels.slack.app import SlackBot
     from bot.config import SlackSettings
 
     proxy, url = _through_proxy(PG_URL)
-    fake = FakeSlack().start()
     try:
         store = Store(url, timeout=1.0)
         slack = SlackSettings(bot_token="xoxb-test", signing_secret="s", api_base_url=fake.api_url)
@@ -172,7 +169,6 @@ def test_the_slack_sync_says_an_outage_once_not_every_round(
         bot.sync_round(deadline=2.0)
         bot.sync_round(deadline=2.0)
     finally:
-        fake.stop()
         proxy.close()
     assert "Traceback" not in caplog.text and "sync round failed" not in caplog.text
     assert caplog.text.count("answering without it") == 1

@@ -41,13 +41,6 @@ PRIVATE = "Mrs Patient NHS 943 476 5919"
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack().start()
-    yield slack
-    slack.stop()
-
-
-@pytest.fixture(scope="module")
 def app(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackApp]:
     tmp = tmp_path_factory.mktemp("resilience")
     running = start(fake, f"sqlite:///{tmp / 'slack.db'}", tmp, "app")
