@@ -18,7 +18,7 @@ from bot.core.engine import Engine
 from bot.core.messages import Message
 from bot.store import Store
 from bot.wiring import build_engine
-from tests.conftest import INTENTS, KNOWLEDGE, PG_SKIP, PG_URL
+from tests.conftest import INTENTS, KNOWLEDGE, PG_SKIP, PG_URL, _reset_postgres
 
 HELPDESK = "0333 200 1133"
 
@@ -91,7 +91,7 @@ def _through_proxy(database_url: str) -> tuple[Proxy, str]:
 
 def _timed(engine: Engine, text: str) -> tuple[float, str]:
     start = time.monotonic()
-    replies = engine.handle(Message(user_id="sam", text=text))
+    replies = engine.handle(Message(user_id="outage-tester", text=text))
     return time.monotonic() - start, "\n".join(r.text for r in replies)
 
 
@@ -111,6 +111,7 @@ def test_a_database_that_stops_answering_mid_session_still_gives_an_answer(
 ) -> None:
     if not PG_URL:
         pytest.skip(PG_SKIP)
+    _reset_postgres(PG_URL)  # nobody's earlier tickets or conversations
     proxy, url = _through_proxy(PG_URL)
     try:
         store = Store(url, timeout=2.0)
