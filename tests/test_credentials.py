@@ -8,7 +8,14 @@ from bot.core.messages import Message
 from bot.core.redact import contains_secret, redact, redact_checked
 
 SECRET = "Bluebellwoodland"  # letters only, longer than 8: the valid NHSmail shape
-PASSWORDS = ["Winter2024!", "Marmalade7!", "Daffodil!2024", "correct-Horse9", "x#9Lp2$qT"]
+PASSWORDS = [
+    "Winter2024!",
+    "Marmalade7!",
+    "Daffodil!2024",
+    "correct-Horse9",
+    "x#9Lp2$qT",
+    "Win'ter2024",
+]
 
 # Phrasings written for these tests (not copied from the staff messages, which measure).
 SECRET_PHRASINGS = [
@@ -49,6 +56,11 @@ PASSWORD_PHRASINGS = [
     "I set {} as my password",
     "the password I use is {}",
     "login jo.bloggs@nhs.net / {}",
+    "password {}",
+    "Username jo.bloggs\nPassword {}",
+    "pass: {}",
+    "my passwords are {} and the old one",
+    "my password is {} is that strong enough",
 ]
 
 
@@ -79,14 +91,17 @@ def test_a_password_ending_in_punctuation_goes_whole() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [
-        f"it's {SECRET}",
-        f"changed it to {SECRET}",
-        "it is Winter2024!",
-    ],
+    [f"changed it to {SECRET}", "set mine as Winter2024!", f"it's {SECRET}, my secret"],
 )
 def test_a_credential_shaped_value_after_a_pronoun_is_redacted(text: str) -> None:
     assert contains_secret(text) and "[REDACTED]" in redact(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["it's completely broken", "it's AADSTS50076", "it's Office365", "it's Wednesday"]
+)
+def test_it_is_something_is_a_secret_only_in_talk_about_the_secret(text: str) -> None:
+    assert redact_checked(text) == (text, False)
 
 
 def test_in_talk_about_the_secret_a_shorter_reply_counts_too() -> None:
@@ -135,6 +150,12 @@ GENUINE_QUESTIONS = [
     "secret: is it letters only",
     "the secret I set is too short apparently",
     "secret: help",
+    "my password was phished yesterday, what do I do",
+    "my password was emailed to my manager",
+    "the password is greyed out",
+    "I'm sure I'm typing the password correctly",
+    "it's basically broken since this morning",
+    "it's https://portal.nhs.net",
 ]
 
 

@@ -585,6 +585,12 @@ def _random_digits_and_spaces(length: int) -> str:
         pytest.param("use " + "a." * 10_000 + " as", id="use-as-without-secret"),
         pytest.param("set my secret to " * 1_000, id="repeated-set-to"),
         pytest.param("helpdesk@nhs.net " * 1_000, id="many-rejected-candidates"),
+        pytest.param("it's " * 20_000, id="repeated-pronoun-lead-in"),
+        pytest.param("@a.b / " * 15_000, id="repeated-address-slash"),
+        pytest.param("," * 100_000, id="a-run-of-commas"),
+        pytest.param("a." * 50_000, id="a-run-of-dotted-letters"),
+        pytest.param("is my secret " * 8_000, id="repeated-value-first-tail"),
+        pytest.param("pw " * 30_000, id="repeated-bare-label"),
     ],
 )
 def test_very_long_text_does_not_blow_up(text: str) -> None:

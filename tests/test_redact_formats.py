@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,6 +128,25 @@ def test_secrets_are_redacted_whole_whatever_the_spaces(value, phrasing, space, 
     out, shared = redact_checked(text)
     core = value.rstrip(".")
     assert shared and core not in out and core[-3:] not in out.replace("secret", ""), out
+
+
+@pytest.mark.parametrize(
+    ("pasted", "placeholder"),
+    [
+        ("943 \u2013 476 \u2013 5919", "[NHS NUMBER]"),  # Word's en dash
+        ("943\u2011476\u20115919", "[NHS NUMBER]"),  # non-breaking hyphen
+        ("943\u2212476\u22125919", "[NHS NUMBER]"),  # minus sign
+        ("tel07700900123", "[PHONE]"),
+        ("07700 - 900123", "[PHONE]"),
+        ("(+44) 7700 900123", "[PHONE]"),
+    ],
+)
+def test_dashes_and_labels_glued_to_numbers_do_not_hide_them(pasted: str, placeholder: str) -> None:
+    assert placeholder in redact(f"details {pasted} thanks")
+
+
+def test_dashes_in_prose_are_left_alone() -> None:
+    assert redact("account secret \u2014 what is it?") == "account secret \u2014 what is it?"
 
 
 def test_the_helpdesk_number_dates_and_ticket_refs_survive() -> None:

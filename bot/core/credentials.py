@@ -9,8 +9,11 @@ lead-in and takes the value (the lead-in itself is kept, so the message still re
 - a change: "set|changed|reset|updated my secret|password to|as [be] VALUE";
 - value first: "VALUE is|as my [new] secret|password", where the clause then ends
   ("I set X as my secret");
-- a pronoun: "it's VALUE", "changed it to VALUE". These only count when the message is
-  about a secret or password (it names one), or the caller says the conversation is.
+- a pronoun: "it's VALUE" only counts when the message is about a secret or password
+  (it names one), or the caller says the conversation is; "changed it to VALUE" also
+  when the value is shaped like a credential;
+- a label with nothing after it but a space ("password Winter2024!"), or an address
+  and a slash ("jo@nhs.net / Winter2024!"), when the value is shaped like a password.
 
 The same lead-ins start questions and complaints ("my secret is wrong", "secret:
 deadline?"), so a validator looks at each value. A missed secret is worse than an
@@ -33,12 +36,12 @@ PLACEHOLDER = "[REDACTED]"
 # by the value with nothing but a space between ("pwd Winter2024!").
 # Common misspellings count: people type fast, on phones.
 _SECRET = r"(?:secr[ie]t|secert|sercet|secrect)(?:\s++(?:word|phrase|code|answer))?"
-_PASSWORD = r"pass?\s?+wo?rds?+|passwrd|pass\s?+phrase|passcode"
+_PASSWORD = r"pass?\s?+wo?rds?+|passwrd|pass\s?+phrase|passcode|pass(?=\s*+[:=])"
 _LABEL = r"pwd|passwd|pw|p/w"
 _NOUN = rf"(?:{_SECRET}|{_PASSWORD}|{_LABEL})"
 
 # One value. Quoted: the whole quoted string (one line, bounded). Unquoted: the whole
-# run of non-space characters ("Marmalade7!" goes whole), except that a letters-only
+# run of non-space characters ("Marmalade7!" and "Win'ter24" go whole), except that a letters-only
 # value (the Account Secret's shape) leaves trailing sentence punctuation in the
 # sentence ("my secret is Bluebellwood." keeps its full stop) unless "is my secret"
 # follows, where the punctuation can only be the value's. "[" cannot start or be
@@ -50,7 +53,16 @@ _VALUE = (
     r"|“[^”\n]{1,100}”"
     r"|‘[^’\n]{1,100}’"
     r"""|['"“‘]?[^\W\d_]++(?=[.,;:!?'"”’)]++(?:$|\s(?!\s*+(?:is|as|was|=|will)\s)))"""
-    r"""|['"“‘]?[^\s\[\]'"“”‘’]++"""
+    r"""|['"“‘]?[^\s\[\]'"“”‘’][^\s\[\]]*+"""
+    r")"
+)
+
+# The same, bounded, for look-aheads that are tried at many positions: scanning stays
+# linear however long a run of non-space characters is.
+_VALUE_AHEAD = (
+    r"(?>"
+    r"""['"“‘][^\n'"“”‘’]{1,100}['"”’]"""
+    r"""|['"“‘]?[^\s\[\]'"“”‘’][^\s\[\]]{0,99}+"""
     r")"
 )
 
@@ -60,7 +72,7 @@ _SEPARATOR = (
     r"(?:"
     r"['’]s\s++"
     r"|(?:\s++i\s++(?:use|used|have|had|chose|picked|set|typed|put|entered))?"
-    r"\s++(?:is|was|has\s++been|will\s++be|should\s++be|would\s++be)"
+    r"\s++(?:is|are|was|were|has\s++been|will\s++be|should\s++be|would\s++be)"
     r"(?:\s++(?:now|still|actually|just|called|named|currently))?"
     r"(?:\s++(?:set|changed|reset|updated)\s++(?:to|as)(?:\s++be)?)?"
     r"(?:\s*+[:=—–-])?\s++"
@@ -93,6 +105,10 @@ _CHOICE_VERB = (
 # Where "X is my secret" can start: the start of the message or of a clause.
 _CLAUSE_START = r"(?:^|[.!?,;:(]\s*+|\b(?:and|but|so|ok|okay|well|yes|yeah|think|guess)\s++)"
 
+# After the value, words that make it a description, not a value ("my password was
+# emailed to my manager", "my secret was set up by IT").
+_DESCRIBED = r"(?!\s++(?:to|by|out|from|up|off|again)\b)"
+
 CREDENTIAL = re.compile(
     r"(?:"
     # 1. "my account secret is X", "secret: X", "password = X", "pwd X"
@@ -100,21 +116,22 @@ CREDENTIAL = re.compile(
     # 2. "set my secret to X", "changed my password to be X"
     rf"|\b{_VERB}\s++{_QUALIFIERS}{_NOUN}\s++(?:to|as)(?:\s++be)?\s++"
     # 3. "I set X as my secret", "X is my new password" (the tail checked by a lookahead)
-    rf"|\b{_CHOICE_VERB}\s++(?=(?:{_VALUE})\s++as\s++{_QUALIFIERS}{_NOUN}{_CLAUSE_END})"
-    rf"|{_CLAUSE_START}(?=(?:{_VALUE})\s++(?:is|was|=|will\s++be)\s++"
+    rf"|\b{_CHOICE_VERB}\s++(?={_VALUE_AHEAD}\s++as\s++{_QUALIFIERS}{_NOUN}{_CLAUSE_END})"
+    rf"|{_CLAUSE_START}(?={_VALUE_AHEAD}\s++(?:is|was|=|will\s++be)\s++"
     rf"{_QUALIFIERS}{_NOUN}{_CLAUSE_END})"
-    # 4. "it's X", "changed it to X": see `is_shared` for when these count
-    # 3b. "is X a good secret?", "would X work as a secret"
-    r"|\b(?:is|would|wud|could|will|does|do\s++you\s++think)\s++(?=(?:"
-    rf"{_VALUE})\s++(?:(?:be\s++)?an?\s++(?:good|ok|okay|valid|strong|safe|decent|fine)"
+    # 4. "is X a good secret?", "would X work as a secret"
+    r"|\b(?:is|would|wud|could|will|does|do\s++you\s++think)\s++(?="
+    rf"{_VALUE_AHEAD}\s++(?:(?:be\s++)?an?\s++(?:good|ok|okay|valid|strong|safe|decent|fine)"
     rf"\s++|work\s++(?:as|for)\s++(?:an?|my|the)\s++){_QUALIFIERS}{_NOUN}\b)"
-    r"|(?P<pronoun>\b(?:it['’]?s|it\s++(?:is|was)|(?:set|changed?|made|reset|updated)"
-    r"\s++(?:it|mine)"
-    r"\s++(?:to|as))(?:\s++now)?\s++)"
-    # 5. "jo.bloggs@nhs.net / Winter2024!": an address, then a slash, then a password
+    # 5. "it's X" (only in talk about a secret), "changed it to X": see `is_shared`
+    r"|(?P<pronoun>\b(?:it['’]?s|it\s++(?:is|was))(?:\s++now)?\s++)"
+    r"|(?P<verb_it>\b(?:set|changed?|made|reset|updated)\s++(?:it|mine)\s++(?:to|as)\s++)"
+    # 6. "jo.bloggs@nhs.net / Winter2024!": an address, then a slash, then a password
     r"|(?P<pair>@[\w-]++(?:\.[\w-]++)++\s*+[/|]\s*+)"
+    # 7. "password Winter2024!", "Password\nWinter2024!": a label with only a space after
+    r"|(?P<bare>\b(?:password|passcode|passwd|pwd|pw)\s++)"
     r")"
-    rf"(?P<value>{_VALUE})",
+    rf"(?P<value>{_VALUE}){_DESCRIBED}",
     re.IGNORECASE,
 )
 
@@ -144,6 +161,9 @@ _NOT_A_SECRET = frozenset(
     couldn't will won't wont would wouldn't should shouldn't shall may might must need
     needs needed going meant supposed use using count counts put enter choose pick type
     want know think yourself myself themselves herself himself ourselves
+    phished hacked greyed grayed emailed texted shared forwarded reused repeated identical
+    auto-generated supposedly misspelled misspelt basically completely totally everywhere
+    apparently obviously somehow changing expiring resetting
     not never still just now already only really very too always sometimes again
     currently definitely probably actually apparently maybe exactly almost
     wrong right correct incorrect invalid valid locked unlocked blocked expired expiring
@@ -190,29 +210,39 @@ _LONG_WORDS = frozenset(
 )
 
 
+_COMMON = _LONG_WORDS | _NOT_A_SECRET | _TOPICS
+
+
 def _looks_like_credential(value: str) -> bool:
     """Shaped like a secret or password even with nothing else to go on.
 
     Letters mixed with digits or symbols (a password), or one letters-only word longer
     than 8 (the Account Secret's own rule) that is not an everyday long word.
     """
-    if len(value) < 9 or any(c.isspace() for c in value):
+    if len(value) < 9 or any(c.isspace() for c in value) or "://" in value or "www." in value:
         return False
     if value.isalpha():
-        return value.lower() not in _LONG_WORDS and value.lower() not in _NOT_A_SECRET
+        return value.lower() not in _COMMON
     return any(c.isalpha() for c in value) and not value.rstrip(".,;:!?").isalpha()
 
 
-def is_shared(match: re.Match[str], *, about_credential: bool = False) -> bool:
-    """Whether a ``CREDENTIAL`` match really shares a value (see the module docstring)."""
+def is_shared(match: re.Match[str], *, in_context: bool = False) -> bool:
+    """Whether a ``CREDENTIAL`` match really shares a value (see the module docstring).
+
+    ``in_context``: the message or the conversation is about a secret or password (the
+    caller works it out once per message, not once per candidate).
+    """
     value = match.group("value").strip(_QUOTES)
-    if match.group("pronoun") is not None or match.group("pair") is not None:
-        # Weak lead-ins: the value has to look the part, or, in talk about a secret,
-        # at least be as long as one.
-        in_context = about_credential or mentions_credential(match.string)
-        long_enough = len(value) >= 8 and value.lower() not in _NOT_A_SECRET
-        if not (_looks_like_credential(value) or (in_context and long_enough)):
+    common = value.lower().rstrip(".,;:!?") in _COMMON
+    if match.group("pronoun") is not None:
+        # "it's X": only in talk about a secret, and only something as long as one.
+        if not in_context or common or len(value) < 8:
             return False
+    elif match.group("verb_it") is not None or match.group("pair") is not None:
+        if not (_looks_like_credential(value) or (in_context and len(value) >= 8 and not common)):
+            return False
+    elif match.group("bare") is not None and (value.isalpha() or not _looks_like_credential(value)):
+        return False  # "password correctly": after a bare label, only a password's shape
     if value == PLACEHOLDER or not any(c.isalnum() for c in value):
         return False
     if value.isdigit() and len(value) <= 2:
@@ -221,6 +251,6 @@ def is_shared(match: re.Match[str], *, about_credential: bool = False) -> bool:
     if all(word in _NOT_A_SECRET for word in words):
         return False
     weak = match.group("weak") is not None and not re.search(
-        r"\b(?:is|was|be|'s|’s)\b", match.group("weak"), re.IGNORECASE
+        r"\b(?:is|are|was|were|be|'s|’s)\b", match.group("weak"), re.IGNORECASE
     )
     return not (weak and len(words) == 1 and words[0] in _TOPICS)

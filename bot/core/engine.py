@@ -11,7 +11,6 @@ import logging
 import threading
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,13 @@ from bot.config import DEFAULT_HELPDESK_HOURS
 from bot.content.flowgraph import CONTROL_WORDS
 from bot.content.loader import Content, load_content
 from bot.core import flows, handoff, relay, replies
-from bot.core.credentials import mentions_credential
+from bot.core.credentials import PLACEHOLDER, mentions_credential
 from bot.core.flows import FlowState, RunLog
 from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply, storable
 from bot.core.normalise import fold
-from bot.core.redact import redact_checked
+from bot.core.redact import redact_checked, redact_credentials_in_context
+from bot.core.text import safe_id
 from bot.store import Store, StoreRejected, StoreUnavailable, outbox
 from bot.store.db import Turn
 from bot.store.deadline import StoreTimeout, within
@@ -36,11 +36,6 @@ from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets, TicketView
 log = logging.getLogger(__name__)
 
 
-class _TooLate(Exception):
-    """The person already had their answer without the database: roll this turn back."""
-
-
-MAX_INPUT_CHARS = 100_000  # beyond this, text is dropped before anything looks at it
 MAX_STORED_CHARS = 4_000
 DEFAULT_FLOW_TIMEOUT = timedelta(hours=24)
 
@@ -88,19 +83,27 @@ class _Context:
     def stamp(self) -> str:
         return self.now.isoformat()
 
-    @cached_property
+    # Memoised by hand: functools.cached_property holds one lock per property for every
+    # instance in the process (Python 3.11), so a turn stuck on the database in
+    # ``talking`` would stall every other turn, even those answering without it.
+    @property
     def chosen(self) -> str | None:
         """The button this turn picks: clicked, or typed as its number, label or word."""
-        offered = [Button(**b) for b in self.state.get("buttons", [])]
-        return self.action or _typed_choice(self.text, offered)
+        if "_chosen" not in self.__dict__:
+            offered = [Button(**b) for b in self.state.get("buttons", [])]
+            self.__dict__["_chosen"] = self.action or _typed_choice(self.text, offered)
+        return self.__dict__["_chosen"]
 
-    @cached_property
+    @property
     def talking(self) -> TicketView | None:
         """The person's claimed ticket: an agent is talking with them. Never in a shared
         place (a channel thread), where what they write is not meant for the agent."""
-        if self.tickets is None or self.shared:
-            return None
-        return self.tickets.live(self.requester.channel, self.requester.user_id)
+        if "_talking" not in self.__dict__:
+            found = None
+            if self.tickets is not None and not self.shared:
+                found = self.tickets.live(self.requester.channel, self.requester.user_id)
+            self.__dict__["_talking"] = found
+        return self.__dict__["_talking"]
 
 
 class Engine:
@@ -150,8 +153,9 @@ class Engine:
 
     def handle(self, message: Message) -> list[Reply]:
         message = storable(message)
-        # The secret is detected on the raw text; from here on only the redacted text exists.
-        text, secret = redact_checked(message.text[:MAX_INPUT_CHARS])
+        # The secret is detected on the cleaned text; from here on only the redacted text
+        # exists.
+        text, secret = redact_checked(message.text)
         message = replace(message, text="")
         requester = Requester(
             message.channel, message.user_id, message.conversation_key, message.display_name
@@ -177,9 +181,10 @@ class Engine:
     ) -> Decision | None:
         """The turn with memory, or None when the database is gone, slow or refuses it.
 
-        The turn runs in a worker thread so that a database that hangs costs the person
-        at most ``store.timeout`` seconds: then they get the answer without memory, and
-        the late turn is rolled back instead of saved over a newer one.
+        The turn runs in a thread of its own so that a database that hangs costs the
+        person about ``store.timeout`` seconds: then they get the answer without memory,
+        and the late turn is rolled back (checked just before its commit) rather than
+        saved. Ticket changes made in their own transactions are not undone.
         """
         store = self.store
         if store is None:
@@ -187,11 +192,10 @@ class Engine:
         late = threading.Event()
 
         def work() -> Decision:
-            with store.turn(message.channel, message.user_id, message.conversation_key) as turn:
-                decision = self._decide_stored(turn, message, text, secret, requester)
-                if late.is_set():
-                    raise _TooLate
-                return decision
+            with store.turn(
+                message.channel, message.user_id, message.conversation_key, abandon=late.is_set
+            ) as turn:
+                return self._decide_stored(turn, message, text, secret, requester)
 
         try:
             decision = within(store.timeout + 0.5, work, f"database {store.name}")
@@ -213,7 +217,7 @@ class Engine:
     ) -> Decision:
         if not secret and turn.state.get("credential_talk"):
             # Already talking about the secret: "it's Bluebellwood" shares it.
-            text, secret = redact_checked(text, about_credential=True)
+            text, secret = redact_credentials_in_context(text)
         # News is private: it waits for the person's own conversation.
         news = [] if message.shared else turn.take_outbox()
         waiting = [Reply.from_dict(r) for r in news]
@@ -235,17 +239,25 @@ class Engine:
         shows it as it comes, such as the terminal). Like news taken in a turn, it goes
         into the conversation's record and its buttons stay answerable by typed words.
         """
-        key = conversation_key or user_id
-        if self.store is None or not outbox.waiting(self.store, channel, user_id, key):
-            return []  # the usual case: a read, and no write, per poll
-        with self.store.turn(channel, user_id, key) as turn:
-            news = [Reply.from_dict(r) for r in turn.take_outbox()]
-            for reply in news:
-                turn.add_message("out", reply.text)
-            buttons = [b for reply in news for b in reply.buttons]
-            if buttons:  # the newest choices on screen: "yes" and "2" answer these now
-                turn.state = {**turn.state, "buttons": [asdict(b) for b in buttons]}
-        return news
+        store = self.store
+        if store is None:
+            return []
+        user_id, key = safe_id(user_id), safe_id(conversation_key or user_id)
+
+        def take() -> list[Reply]:
+            if not outbox.waiting(store, channel, user_id, key):
+                return []  # the usual case: a read, and no write, per poll
+            with store.turn(channel, user_id, key) as turn:
+                news = [Reply.from_dict(r) for r in turn.take_outbox()]
+                for reply in news:
+                    turn.add_message("out", reply.text)
+                buttons = [b for reply in news for b in reply.buttons]
+                if buttons:  # the newest choices on screen: "yes" and "2" answer these now
+                    turn.state = {**turn.state, "buttons": [asdict(b) for b in buttons]}
+            return news
+
+        # Bounded like a turn: a poller stuck on the database would hold up the prompt.
+        return within(store.timeout + 0.5, take, f"database {store.name}")
 
     def _context(
         self,
@@ -493,7 +505,7 @@ class Engine:
     def _record(turn: Turn, text: str, decision: Decision) -> None:
         stored = text if len(text) <= MAX_STORED_CHARS else text[:MAX_STORED_CHARS] + " [...]"
         if decision.conceal:
-            stored = "[REDACTED]"
+            stored = PLACEHOLDER
         turn.add_message("in", stored)
         for reply in decision.replies:
             band = "fallback" if reply.meta.fallback else None

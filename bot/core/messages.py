@@ -34,6 +34,7 @@ class Message:
 
 
 MAX_NAME_CHARS = 128
+MAX_TEXT_CHARS = 100_000  # longer text is cut before anything (cleaning included) reads it
 
 
 def storable(message: Message) -> Message:
@@ -43,11 +44,11 @@ def storable(message: Message) -> Message:
     that is not a string becomes empty, a button value that is not a string is ignored,
     and ids too long or strange for the database become a stable digest.
     """
-    text = clean(message.text) if isinstance(message.text, str) else ""
+    text = clean(message.text[:MAX_TEXT_CHARS]) if isinstance(message.text, str) else ""
     action = clean(message.action) if isinstance(message.action, str) else None
     name = message.display_name
     name = clean(name)[:MAX_NAME_CHARS] if isinstance(name, str) else None
-    key = message.conversation_id
+    key = message.conversation_id or None  # an empty id means the person's own DM
     return replace(
         message,
         user_id=safe_id(message.user_id),

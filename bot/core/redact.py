@@ -146,9 +146,9 @@ _PUBLIC_PHONE_NSN = frozenset({"3332001133"})
 # ("03/02/2025"), times, money and short numbers out; separators are bounded so
 # scanning stays linear.
 _PHONE = re.compile(
-    r"(?<![\w+])"  # not glued to a word or to another number
-    r"(?:(?:\+ ?|00 ?)?44[ .-]?(?:\(0\)[ .-]?)?|\(?0)"
-    r"[1-9](?:[ ().-]{0,2}[0-9]){8,9}"
+    r"(?<![0-9+])"  # not glued to another number ("tel07700900123" is still a phone)
+    r"(?:\(?(?:\+ ?|00 ?)?44\)?[ .-]?(?:\(0\)[ .-]?)?|\(?0)"
+    r"[1-9](?:[ ().-]{0,3}[0-9]){8,9}"
     r"(?![0-9])"
 )
 
@@ -194,10 +194,10 @@ def _starts_longer_pii(match: re.Match[str]) -> bool:
     )
 
 
-def _is_shared_secret(match: re.Match[str], *, about_credential: bool = False) -> bool:
+def _is_shared_secret(match: re.Match[str], *, in_context: bool = False) -> bool:
     if _starts_longer_pii(match):
         return False
-    return credentials.is_shared(match, about_credential=about_credential)
+    return credentials.is_shared(match, in_context=in_context)
 
 
 # --- The table ------------------------------------------------------------------------
@@ -217,13 +217,13 @@ def _is_shared_secret(match: re.Match[str], *, about_credential: bool = False) -
 _SECRET_RULE = Rule(
     "ACCOUNT_SECRET", credentials.CREDENTIAL, credentials.PLACEHOLDER, _is_shared_secret, "value"
 )
-# The same rule when the conversation is already about the secret or a password, so that
-# a bare "it's Bluebellwood" in reply counts as sharing it.
+# The same rule when the message or the conversation is about the secret or a password,
+# so that "it's Bluebellwood" in reply counts as sharing it.
 _SECRET_RULE_IN_CONTEXT = Rule(
     "ACCOUNT_SECRET",
     credentials.CREDENTIAL,
     credentials.PLACEHOLDER,
-    partial(_is_shared_secret, about_credential=True),
+    partial(_is_shared_secret, in_context=True),
     "value",
 )
 _PII_RULES: tuple[Rule, ...] = (
@@ -247,12 +247,18 @@ def redact_checked(text: str, *, about_credential: bool = False) -> tuple[str, b
     pronoun ("it's X") may introduce one even if this message does not name it.
     """
     text = clean(text)
-    secret_rule = _SECRET_RULE_IN_CONTEXT if about_credential else _SECRET_RULE
-    redacted = secret_rule.apply(text)
+    in_context = about_credential or credentials.mentions_credential(text)
+    redacted = (_SECRET_RULE_IN_CONTEXT if in_context else _SECRET_RULE).apply(text)
     secret = redacted != text
     for rule in _PII_RULES:
         redacted = rule.apply(redacted)
     return redacted, secret
+
+
+def redact_credentials_in_context(redacted: str) -> tuple[str, bool]:
+    """For text already redacted: any secret it shares in talk about the secret."""
+    found = _SECRET_RULE_IN_CONTEXT.apply(redacted)
+    return found, found != redacted
 
 
 # A credential is not patient-identifiable or personal data, so `contains_pii` leaves it
@@ -267,4 +273,4 @@ def contains_pii(text: str) -> bool:
 
 def contains_secret(text: str) -> bool:
     """True if `text` shares an Account Secret or password, i.e. `redact` would replace one."""
-    return _SECRET_RULE.finds(clean(text))
+    return redact_checked(text)[1]

@@ -25,6 +25,9 @@ _ESCAPES = re.compile(
     r"|\x1b[ -~]?"
 )
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+# Word's en dash, a non-breaking hyphen or a minus sign between digits ("943 – 476") is
+# the same separator as "-" to the rules that find numbers; elsewhere dashes are prose.
+_DIGIT_DASH = re.compile(r"(?:(?<=[0-9])|(?<=[0-9] ))[\u2010-\u2015\u2212](?=[0-9]| [0-9])")
 
 # Characters kept as they are: newline (messages have lines) and nothing else below 0x20.
 _KEEP = frozenset("\n")
@@ -50,14 +53,14 @@ def clean(text: str) -> str:
     """
     if not text:
         return ""
+    if text.isascii() and text.isprintable():
+        return text  # the common case: nothing to do
     text = _SURROGATES.sub("\ufffd", text)
     text = _ESCAPES.sub("", text).replace("\r\n", "\n")
     # NFKC folds full-width digits, ligatures and compatibility spaces onto their plain
     # forms, so "９４３" and "943" are the same number to every rule after this one.
     text = unicodedata.normalize("NFKC", text)
-    if text.isascii() and text.isprintable():
-        return text  # the common case, without a per-character pass
-    return "".join(map(_char, text))
+    return _DIGIT_DASH.sub("-", "".join(map(_char, text)))
 
 
 # Database columns for ids are 128 characters; anything longer, or not printable ASCII,

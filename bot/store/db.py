@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +47,10 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """The database cannot be used right now (down, unreachable, too slow)."""
+
+
+class TurnAbandoned(StoreError):
+    """A turn that took too long: the person was answered without it, so it is not kept."""
 
 
 class StoreRejected(StoreError):
@@ -303,14 +307,28 @@ class Store:
             raise StoreUnavailable(self._explain(exc)) from exc
 
     @contextmanager
-    def turn(self, channel: str, user_id: str, conversation_key: str) -> Iterator[Turn]:
-        """Open a turn: the conversation's state in, the updated state saved on exit."""
+    def turn(
+        self,
+        channel: str,
+        user_id: str,
+        conversation_key: str,
+        *,
+        abandon: Callable[[], bool] | None = None,
+    ) -> Iterator[Turn]:
+        """Open a turn: the conversation's state in, the updated state saved on exit.
+
+        ``abandon``: asked just before the commit; True rolls the whole turn back (its
+        answer was already given without the database).
+        """
         with self.session() as session:
             conversation = self._conversation(session, channel, user_id, conversation_key)
             turn = Turn(session, conversation, self.clock(), dict(conversation.state or {}))
             yield turn
             conversation.state = turn.state
             conversation.updated_at = turn.now
+            session.flush()
+            if abandon is not None and abandon():
+                raise TurnAbandoned("answered without the database; this turn is not kept")
 
     def _conversation(self, session: Session, channel: str, user_id: str, key: str) -> Conversation:
         query = (
