@@ -143,3 +143,7 @@ def test_cards_and_emails_never_carry_control_characters(engine: Engine) -> None
     for shown in (json.dumps(card(view), ensure_ascii=False), email_body(view)):
         assert not any(c in shown for c in "\x1b\x07\u202e\x9b"), shown
     assert "email" in email_body(view)
+
+
+def test_text_decoded_with_the_wrong_code_page_keeps_its_words() -> None:
+    assert clean("Ku\x9era: my password needs a reset") == "Kura: my password needs a reset"

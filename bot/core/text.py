@@ -17,11 +17,13 @@ import unicodedata
 __all__ = ["clean", "safe_id", "terminal_safe"]
 
 # Terminal escape sequences are removed whole: dropping only ESC would leave "[2J" or
-# "]52;c;..." behind as visible junk. CSI (ESC [ or the 8-bit 0x9b), OSC/DCS/APC/PM/SOS
-# strings up to their terminator (BEL or ESC \, or the 8-bit ST), and two-byte escapes.
+# "]52;c;..." behind as visible junk. CSI (ESC [), OSC/DCS/APC/PM/SOS strings up to
+# their terminator (BEL or ESC \\), and two-byte escapes. The 8-bit forms (0x9b...) are
+# only dropped one character at a time: they also appear in text decoded with the wrong
+# code page ("Ku\x9era"), and swallowing what follows them would lose the message.
 _ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]{0,64}[ -/]{0,16}[@-~]?"
-    r"|(?:\x1b[\]PX^_]|[\x90\x9d\x98\x9e\x9f])[^\x07\x1b\x9c]{0,4096}(?:\x07|\x1b\\|\x9c)?"
+    r"\x1b\[[0-?]{0,64}[ -/]{0,16}[@-~]?"
+    r"|\x1b[\]PX^_][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?"
     r"|\x1b[ -~]?"
 )
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
