@@ -145,6 +145,18 @@ def test_dashes_and_labels_glued_to_numbers_do_not_hide_them(pasted: str, placeh
     assert placeholder in redact(f"details {pasted} thanks")
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["jo.bloggs @ nhs.net", "jo.bloggs@ nhs.net", "jo.bloggs(at)nhs.net", "jo&co@nhs.net"],
+)
+def test_emails_written_the_ways_phones_and_people_write_them(written: str) -> None:
+    assert redact(f"mail me on {written} pls") == "mail me on [EMAIL] pls"
+
+
+def test_the_helpdesk_address_survives_however_it_is_written() -> None:
+    assert redact("try helpdesk @ nhs.net") == "try helpdesk @ nhs.net"
+
+
 def test_dashes_in_prose_are_left_alone() -> None:
     assert redact("account secret \u2014 what is it?") == "account secret \u2014 what is it?"
 

@@ -103,15 +103,20 @@ _PUBLIC_EMAILS = frozenset({"helpdesk@nhs.net", "helpdesk@linca.org.uk"})
 # The lookbehind excludes every local-part character, so a match can only start at the
 # beginning of a run: this keeps scanning linear on long runs of letters with no "@".
 # \w (Unicode) rather than ASCII so that e.g. "josé@..." is still caught.
+# The "@" may be written with a space either side ("jo.bloggs @ nhs.net", as phones
+# autocorrect it) or as "(at)" / "[at]"; the domain still needs a dot.
 _EMAIL = re.compile(
-    r"(?<![\w.%+'-])"
-    r"[\w.%+'-]+"  # local part (incl. plus-addressing and O'Neil-style apostrophes)
-    r"@[\w-]+(?:\.[\w-]+)+"  # domain with at least one dot; a trailing "." is left out
+    r"(?<![\w.%+&'-])"
+    r"[\w.%+&'-]+"  # local part (incl. plus-addressing, "jo&co" and O'Neil apostrophes)
+    r"(?:\s?@\s?|\s?[(\[]at[)\]]\s?)"
+    r"[\w-]+(?:\.[\w-]+)+",  # domain with at least one dot; a trailing "." is left out
+    re.IGNORECASE,
 )
+_AT = re.compile(r"\s?(?:@|[(\[]at[)\]])\s?", re.IGNORECASE)
 
 
 def _is_private_email(match: re.Match[str]) -> bool:
-    return match.group(0).lower() not in _PUBLIC_EMAILS
+    return _AT.sub("@", match.group(0)).lower() not in _PUBLIC_EMAILS
 
 
 # --- NHS number -----------------------------------------------------------------------
