@@ -51,7 +51,7 @@ def build_engine(
     clock = store.clock if store is not None else clock
     tickets = Tickets(store, clock=clock) if store is not None else None
     if tickets is not None and settings.smtp is not None:
-        email_new_tickets(tickets, TicketMailer(settings.smtp))
+        email_new_tickets(tickets, TicketMailer(settings.smtp, clock=clock))
     folders = (settings.intents_dir, settings.knowledge_dir)
     options: dict[str, Any] = {
         "flow_timeout": settings.flow_timeout,

@@ -9,6 +9,8 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -113,10 +115,31 @@ def test_ticket_email_arrives_with_ref_subject_and_body(serve: Callable[..., int
     assert message["To"] == "helpdesk@nhs.example"
     assert message["X-Helpbot-Ticket"] == "HB-1042"
     assert message["Message-ID"].endswith("@nhs.example>")
-    assert message["Date"]
     assert message.get_content_type() == "text/plain"
     # Lines arrive with SMTP's CRLF endings.
     assert message.get_content().replace("\r\n", "\n") == BODY
+
+
+def test_email_is_dated_by_the_injected_clock_not_the_wall_clock(
+    serve: Callable[..., int],
+) -> None:
+    inbox = Inbox()
+    when = datetime(2031, 7, 4, 9, 15, tzinfo=UTC)
+    mailer = _mailer(_settings(serve(inbox)), [], clock=lambda: when)
+
+    mailer.send("HB-7", "Locked out", BODY)
+
+    [message] = inbox.received
+    assert parsedate_to_datetime(message["Date"]) == when
+
+
+def test_message_id_maker_can_be_injected(serve: Callable[..., int]) -> None:
+    inbox = Inbox()
+    mailer = _mailer(_settings(serve(inbox)), [], message_id=lambda domain: f"<t1@{domain}>")
+
+    mailer.send("HB-8", "Locked out", BODY)
+
+    assert inbox.received[0]["Message-ID"] == "<t1@nhs.example>"
 
 
 def test_subject_is_one_line_and_capped(serve: Callable[..., int]) -> None:

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 
+from bot.clock import Clock, system_clock
 from bot.config import ConfigError, SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,10 @@ class TicketMailer:
         *,
         ssl_context: ssl.SSLContext | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Clock = system_clock,
+        message_id: Callable[[str], str] | None = None,
     ) -> None:
+        """``clock`` dates the email; ``message_id(domain)`` makes its Message-ID."""
         # These are configuration mistakes, not delivery problems: fail at start-up, loudly.
         if not settings.recipient.strip():
             raise ConfigError("no helpdesk mailbox to email tickets to: set HELPBOT_SMTP_TO")
@@ -52,6 +56,9 @@ class TicketMailer:
         self._settings = settings
         self._ssl_context = ssl_context or ssl.create_default_context()
         self._sleep = sleep
+        self._clock = clock
+        # An explicit domain avoids make_msgid's slow reverse DNS lookup.
+        self._message_id = message_id or (lambda domain: make_msgid(domain=domain))
 
     def send(self, ref: str, summary: str, body: str) -> Delivery:
         """Email ticket ``ref`` with subject ``[ref] summary`` and ``body`` as plain text.
@@ -98,11 +105,10 @@ class TicketMailer:
         message["From"] = settings.sender
         message["To"] = settings.recipient
         message["Subject"] = subject
-        message["Date"] = formatdate(localtime=True)
+        message["Date"] = format_datetime(self._clock())
         # Built once and reused by every retry, so a copy that did arrive despite a
         # timeout carries the same Message-ID and the helpdesk can drop the duplicate.
-        # An explicit domain also avoids make_msgid's slow reverse DNS lookup.
-        message["Message-ID"] = make_msgid(domain=domain)
+        message["Message-ID"] = self._message_id(domain)
         message["X-Helpbot-Ticket"] = _one_line(ref)
         message.set_content(body)
         return message
