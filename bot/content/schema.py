@@ -6,6 +6,7 @@ Each file holds one or more top-level sections; a file may mix them, but by conv
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -52,6 +53,11 @@ class Answer(_Model):
     id: Id
     text: Text
     source: str | None = Field(default=None, pattern=URL_PATTERN)
+    reviewed: date | None = Field(
+        default=None,
+        description="When the source was last reviewed (YYYY-MM-DD), so admins know what "
+        "to re-check; shown beside the source.",
+    )
     related: list[Id] = Field(default_factory=list, description="Intent ids offered next.")
     walkthrough: Id | None = Field(
         default=None, description="A guided flow offered as a 'walk me through it' button."
