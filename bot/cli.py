@@ -61,9 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--jsonl", action="store_true", help='input lines are {"user": .., "text": ..}'
     )
     sub.add_parser("validate", parents=[common], help="check the YAML")
-    ev = sub.add_parser("eval", parents=[common], help="score the matcher on a labelled set")
-    ev.add_argument("file", type=Path)
+    ev = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="score the matcher on labelled YAML sets, or the bot on topic-labelled JSONL",
+    )
+    ev.add_argument("files", type=Path, nargs="+", metavar="file")
     ev.add_argument("--misses", action="store_true", help="list every miss")
+    ev.add_argument(
+        "--topics",
+        type=Path,
+        default=Path("tests/data/staff_topics.yaml"),
+        help="for .jsonl files: what counts as right for each topic "
+        "(default tests/data/staff_topics.yaml)",
+    )
     sub.add_parser("bench", parents=[common], help="time the message path")
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
@@ -227,14 +238,28 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation import EvalSetInvalid, evaluate, format_report, load_cases
+    from bot.topic_eval import (
+        evaluate_topics,
+        format_topic_report,
+        load_messages,
+        load_topics,
+    )
 
     knowledge = Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))
+    labelled = [f for f in args.files if f.suffix == ".jsonl"]
     try:
-        cases = load_cases(args.file)
+        cases = [case for f in args.files if f not in labelled for case in load_cases(f)]
+        if labelled:
+            topics = load_topics(args.topics)
+            messages = [m for f in labelled for m in load_messages(f)]
+            report = evaluate_topics(knowledge, messages, topics)
     except EvalSetInvalid as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(format_report(evaluate(knowledge.matcher, cases), show_misses=args.misses))
+    if cases:
+        print(format_report(evaluate(knowledge.matcher, cases), show_misses=args.misses))
+    if labelled:
+        print(format_topic_report(report, show_misses=args.misses))
     return 0
 
 

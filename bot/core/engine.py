@@ -390,14 +390,14 @@ class Engine:
     def _answer(self, ctx: _Context, intent_id: str, confidence: float) -> Decision:
         content, walk = ctx.content, ctx.walk
         intent = content.intents[intent_id]
-        if intent.does == "handoff":
-            return self._act(ctx, replies.HANDOFF, None) or Decision([])
-        if intent.does == "ticket_status":
-            if ctx.shared:
-                return self._aside(ctx, Decision([replies.private_only()]))
-            if ctx.tickets is None:
-                return Decision([handoff.unavailable()])
-            return self._aside(ctx, Decision([handoff.status(ctx.tickets, ctx.requester)]))
+        if intent.does is not None:
+            # Built-in actions say which intent asked for them, for logs and evaluation.
+            decision = self._does(ctx, intent.does)
+            decision.replies[:] = [
+                r if r.meta.intent else replace(r, meta=replace(r.meta, intent=intent_id))
+                for r in decision.replies
+            ]
+            return decision
         if intent.flow is not None:
             # Asking for the walk-through you are already on carries on; any other starts.
             verb = "resume" if walk is not None and walk.flow == intent.flow else "start"
@@ -411,6 +411,15 @@ class Engine:
         decision = Decision([replies.answer(content, intent_id, confidence)])
         decision.state["topic"] = intent_id
         return self._aside(ctx, decision)
+
+    def _does(self, ctx: _Context, does: str) -> Decision:
+        if does == "handoff":
+            return self._act(ctx, replies.HANDOFF, None) or Decision([])
+        if ctx.shared:
+            return self._aside(ctx, Decision([replies.private_only()]))
+        if ctx.tickets is None:
+            return Decision([handoff.unavailable()])
+        return self._aside(ctx, Decision([handoff.status(ctx.tickets, ctx.requester)]))
 
     def _act(self, ctx: _Context, value: str, pending: handoff.Pending | None) -> Decision | None:
         content = ctx.content

@@ -85,6 +85,7 @@ class ReplyMeta:
     source: str | None = None
     flow: str | None = None  # the guided flow this reply belongs to, and its step
     step: str | None = None
+    secret_warning: bool = False  # the message looked like a secret or password: warned
 
 
 @dataclass(frozen=True)
@@ -114,4 +115,5 @@ class Reply:
             "source": self.meta.source,
             "flow": self.meta.flow,
             "step": self.meta.step,
+            "secret_warning": self.meta.secret_warning,
         }

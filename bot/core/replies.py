@@ -180,7 +180,7 @@ def secret_warning(*, maybe: bool = False) -> Reply:
         "characters. If you have shared it anywhere, change it now in the Self-Service "
         f"section of your Profile in the NHS.net Connect Portal ({PORTAL})."
     )
-    return Reply(text, meta=ReplyMeta(confidence=1.0, source=PORTAL))
+    return Reply(text, meta=ReplyMeta(confidence=1.0, source=PORTAL, secret_warning=True))
 
 
 def no_walkthrough() -> Reply:
