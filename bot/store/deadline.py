@@ -7,6 +7,7 @@ thread of its own and waiting for it at most ``seconds`` is the one bound that h
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -22,12 +23,48 @@ class StoreTimeout(StoreUnavailable):
     """The database did not answer within the deadline."""
 
 
+class _Workers:
+    """Daemon threads that wait for work and are reused: starting a thread per message
+    cost about as much as the message's database work.
+
+    A worker stuck on a database that never answers is simply not idle: the next piece
+    of work starts a new thread. At most ``MAX_IDLE`` wait idle; extra ones end.
+    """
+
+    MAX_IDLE = 8
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def run(self, task: Callable[[], None]) -> None:
+        with self._lock:
+            start = self._idle == 0
+            if not start:
+                self._idle -= 1  # that idle worker (or another) takes this task
+        self._tasks.put(task)
+        if start:
+            threading.Thread(target=self._serve, name="helpbot-db", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            self._tasks.get()()
+            with self._lock:
+                if self._idle >= self.MAX_IDLE:
+                    return
+                self._idle += 1
+
+
+_workers = _Workers()
+
+
 def within(seconds: float, work: Callable[[], T], what: str = "the database") -> T:
     """``work()``, or ``StoreTimeout`` once it has taken ``seconds``.
 
-    A daemon thread, not a pool's: a database that never answers would otherwise hold
-    the process open at exit. Threads cannot pile up for long: new connections have a
-    connect timeout and the connection pool a checkout timeout.
+    Daemon threads, not a ``ThreadPoolExecutor``'s: a database that never answers would
+    otherwise hold the process open at exit. Threads cannot pile up for long: new
+    connections have a connect timeout and the connection pool a checkout timeout.
     """
     future: Future[T] = Future()
 
@@ -38,7 +75,7 @@ def within(seconds: float, work: Callable[[], T], what: str = "the database") ->
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
             future.set_exception(exc)
 
-    threading.Thread(target=run, name="helpbot-db", daemon=True).start()
+    _workers.run(run)
     try:
         return future.result(timeout=seconds)
     except FutureTimeout:

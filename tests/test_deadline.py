@@ -1,0 +1,41 @@
+"""The deadline on database work: threads are reused, and one stuck call blocks nothing."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.store.deadline import StoreTimeout, within
+
+
+def _db_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "helpbot-db"}
+
+
+def test_work_runs_in_a_reused_thread_not_a_new_one_each_time() -> None:
+    within(5, lambda: None)  # at least one worker exists and is idle afterwards
+    before = _db_threads()
+    ran_in = {within(5, threading.current_thread) for _ in range(50)}
+
+    assert len(ran_in) <= 2
+    assert len(_db_threads() - before) <= 1
+    assert threading.current_thread() not in ran_in
+
+
+def test_a_stuck_call_times_out_and_the_next_call_still_runs() -> None:
+    release = threading.Event()
+    with pytest.raises(StoreTimeout, match="the stuck database did not answer in 0.2 s"):
+        within(0.2, release.wait, "the stuck database")
+    try:
+        assert within(5, lambda: 42) == 42
+    finally:
+        release.set()
+
+
+def test_errors_reach_the_caller() -> None:
+    def fail() -> None:
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        within(5, fail)
