@@ -241,7 +241,8 @@ def test_an_unknown_placeholder_in_an_answer_is_an_error_at_its_own_line(folders
     [problem] = problems(intents, knowledge)
     assert problem == (
         f"{path}:76: answer 'helpdesk_contact': unknown placeholder {{contact}}, people would "
-        "see it as typed; did you mean {contacts}? (known placeholders: {contacts})"
+        "see it as typed; did you mean {contacts}? (known placeholders: {contacts}, "
+        "{local_team})"
     )
 
 
@@ -263,7 +264,12 @@ def test_unknown_placeholders_in_flows_are_errors(folders, change, line, owner) 
     path = write_flow(knowledge, THIRD_FLOW.replace(*change))
     [problem] = problems(intents, knowledge)
     assert problem.startswith(f"{path}:{line}: {owner}: unknown placeholder {{"), problem
-    assert "(placeholders work only in answer text: {contacts})" in problem
+    if "step" in owner and "choice" not in owner:
+        assert problem.endswith("(known placeholders: {local_team})"), problem
+    else:
+        assert problem.endswith(
+            "(placeholders work only in answer text: {contacts}, {local_team})"
+        ), problem
 
 
 def test_contacts_placeholder_in_a_flow_step_is_not_filled_in_so_it_is_an_error(folders) -> None:
@@ -294,23 +300,52 @@ def test_braces_that_are_not_placeholders_are_ordinary_text(folders) -> None:
     assert "braces" in load_content(intents, knowledge).answers
 
 
-def test_every_placeholder_validate_accepts_is_filled_in_answers(content) -> None:
-    from dataclasses import replace
-
+def test_every_placeholder_validate_accepts_is_filled_in_answers(folders) -> None:
     from bot.content.placeholders import IN_ANSWERS
-    from bot.content.schema import Answer
     from bot.core import replies
 
-    answer = Answer(id="all", text="Here: " + " and ".join(IN_ANSWERS))
-    intent = content.intents["helpdesk_contact"].model_copy(update={"answer": "all"})
-    every = replace(
-        content,
-        answers={**content.answers, "all": answer},
-        intents={**content.intents, "helpdesk_contact": intent},
+    intents, knowledge = folders
+    (knowledge / "all.yaml").write_text(
+        "answers:\n  - id: all\n    text: 'Here: " + " and ".join(IN_ANSWERS) + "'\n"
     )
-    text = replies.answer(every, "helpdesk_contact", 1.0).text
+    edit(intents / "nhsmail.yaml", "answer: helpdesk_contact", "answer: all")
+    content = load_content(intents, knowledge)
+    text = replies.answer(content, "helpdesk_contact", 1.0).text
     assert not any(placeholder in text for placeholder in IN_ANSWERS)
-    assert "helpdesk@nhs.net" in text
+    assert "helpdesk@nhs.net" in text and "helpdesk@linca.org.uk" in text
+
+
+def test_a_deployment_names_its_own_team_by_changing_one_contact(folders) -> None:
+    intents, knowledge = folders
+    edit(knowledge / "contacts.yaml", "name: Care in Lincs Digital Team", "name: Acme Care IT")
+    edit(knowledge / "contacts.yaml", "email: helpdesk@linca.org.uk", "email: it@acme.example")
+    content = load_content(intents, knowledge)
+    steps = [s.text for f in content.flows.values() for s in f.steps]
+    texts = [a.text for a in content.answers.values()] + steps
+    assert any("**Acme Care IT** (it@acme.example)" in t for t in steps)
+    assert not any("{local_team}" in t for t in texts)
+
+
+def test_local_team_without_a_local_contact_is_an_error_naming_where(folders) -> None:
+    intents, knowledge = folders
+    edit(knowledge / "contacts.yaml", "    local: true\n", "")
+    found = problems(intents, knowledge)
+    assert any(
+        "flow 'get_nhsmail' says {local_team} but no contact is marked local: true" in p
+        and p.startswith(str(knowledge / "flows" / "get_nhsmail.yaml"))
+        for p in found
+    ), found
+
+
+def test_two_local_contacts_are_an_error(folders) -> None:
+    intents, knowledge = folders
+    edit(
+        knowledge / "contacts.yaml",
+        "    use_for: applying for NHSmail and problems with your account\n",
+        "    use_for: applying for NHSmail and problems with your account\n    local: true\n",
+    )
+    found = problems(intents, knowledge)
+    assert any("only one contact may be local: true" in p for p in found), found
 
 
 # A long answers file (61 lines); a test opens a quote on line 9 and never closes it.

@@ -144,11 +144,55 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
 
     content.synonyms = Synonyms(words=words, spellings=spellings)
     problems.extend(_cross_check(content, where, unloaded, all_loaded=not broken))
+    problems.extend(_fill_local_team(content, where, all_loaded=not broken))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ContentInvalid(problems)
     content.warnings = problems
     return content
+
+
+def _fill_local_team(
+    content: Content, where: dict[tuple[str, str], Where], *, all_loaded: bool
+) -> Iterator[Problem]:
+    """Put the deployment's own team (the contact marked ``local``) where texts name it.
+
+    Filled once, here, so every channel and the walk-throughs show the same words, and a
+    deployment for another area changes one contact entry, not every answer.
+    """
+    token = placeholders.LOCAL_TEAM
+    users = [("answer", a.id) for a in content.answers.values() if token in a.text] + [
+        ("flow", f.id) for f in content.flows.values() if any(token in s.text for s in f.steps)
+    ]
+    local = [c for c in content.contacts if c.local]
+    if len(local) > 1:
+        names = ", ".join(f"'{c.id}'" for c in local)
+        yield Problem(Path("knowledge"), 1, f"only one contact may be local: true (found {names})")
+        return
+    if not local:
+        if not all_loaded:
+            return  # the local contact may be in the file that did not load
+        for kind, item_id in users:
+            at = where[(kind, item_id)]
+            yield Problem(
+                at.path,
+                at.line,
+                f"{kind} '{item_id}' says {token} but no contact is marked local: true",
+            )
+        return
+    team = local[0]
+    reach = ", ".join(x for x in (team.email, team.phone) if x)
+    filled = f"**{team.name}** ({reach})" if reach else f"**{team.name}**"
+    for answer_id, answer in list(content.answers.items()):
+        if token in answer.text:
+            text = answer.text.replace(token, filled)
+            content.answers[answer_id] = answer.model_copy(update={"text": text})
+    for flow_id, flow in list(content.flows.items()):
+        steps = [
+            s.model_copy(update={"text": s.text.replace(token, filled)}) if token in s.text else s
+            for s in flow.steps
+        ]
+        content.flows[flow_id] = flow.model_copy(update={"steps": steps})
 
 
 def _parse(path: Path, problems: list[Problem]) -> tuple[LineDict, ContentFile] | None:

@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from bot.content.schema import ContentFile
 
 CONTACTS = "{contacts}"  # the helpdesk contacts, one per line
-IN_ANSWERS: tuple[str, ...] = (CONTACTS,)
+# The deployment's own team (the contact marked ``local: true``), filled in when the
+# content loads: "**Care in Lincs Digital Team** (helpdesk@linca.org.uk)".
+LOCAL_TEAM = "{local_team}"
+IN_ANSWERS: tuple[str, ...] = (CONTACTS, LOCAL_TEAM)
+IN_STEPS: tuple[str, ...] = (LOCAL_TEAM,)
 
 # Braces around something that reads like a name ("{contact}", "{ Contacts }"). Other
 # braces ("{ }", "{a, b}") are ordinary text and left alone.
@@ -44,9 +48,10 @@ def problems(model: ContentFile) -> Iterator[tuple[Loc, str, str]]:
 
 
 def _message(shown: Shown, written: str) -> str:
-    if written in IN_ANSWERS:
+    if written in IN_ANSWERS and written not in shown.known:
+        where = "answer and walk-through step text" if written in IN_STEPS else "answer text"
         return (
-            f"{shown.owner}: {written} is only filled in in answer text; "
+            f"{shown.owner}: {written} is only filled in in {where}; "
             "here people would see it as typed"
         )
     guess = difflib.get_close_matches(
@@ -78,7 +83,7 @@ def _texts(model: ContentFile) -> Iterator[Shown]:
         for j, step in enumerate(flow.steps):
             at = ("flows", i, "steps", j)
             owner = f"flow '{flow.id}', step '{step.id}'"
-            yield Shown((*at, "text"), owner, step.text)
+            yield Shown((*at, "text"), owner, step.text, IN_STEPS)
             for k, choice in enumerate(step.choices):
                 for name in ("label", "typed"):
                     value = getattr(choice, name)

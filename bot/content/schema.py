@@ -71,6 +71,11 @@ class Contact(_Model):
     email: str | None = Field(default=None, pattern=EMAIL_PATTERN)
     phone: str | None = None
     use_for: Text
+    local: bool = Field(
+        default=False,
+        description="This deployment's own team, named wherever answers and walk-throughs "
+        "say {local_team}; a deployment for another area replaces this one entry.",
+    )
 
 
 class Synonyms(_Model):
