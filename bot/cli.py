@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="for .jsonl files: what counts as right for each topic "
         "(default tests/data/staff_topics.yaml)",
     )
+    sw = sub.add_parser(
+        "sweep", parents=[common], help="choose answer thresholds from labelled YAML sets"
+    )
+    sw.add_argument("files", type=Path, nargs="+", metavar="file")
     sub.add_parser("bench", parents=[common], help="time the message path")
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
@@ -263,6 +267,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import EvalSetInvalid, load_cases
+    from bot.sweep import format_sweep, judge, sweep
+
+    knowledge = Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))
+    try:
+        cases = [case for f in args.files for case in load_cases(f)]
+    except EvalSetInvalid as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    current = judge(knowledge.matcher, cases)
+    print(format_sweep(sweep(knowledge.matcher, cases), current))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import bench
 
@@ -359,6 +378,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ask": cmd_ask,
     "validate": cmd_validate,
     "eval": cmd_eval,
+    "sweep": cmd_sweep,
     "bench": cmd_bench,
     "unanswered": cmd_unanswered,
     "flows": cmd_flows,

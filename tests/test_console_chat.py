@@ -121,7 +121,7 @@ def test_agent_news_shows_at_once_and_the_user_answers_the_agent(chat: Chat, hel
     # "bot" is the way out for one question; then messages go to the agent again.
     chat.say("bot")
     chat.expect("ask me your question")
-    chat.say("how do i reset my password")
+    chat.say("i forgot my password and im locked out")
     chat.expect("Local Administrator")
     chat.say("thanks, that's what I needed")
     chat.expect("Sent to ann on HD-000001.")

@@ -33,7 +33,7 @@ def open_keys(store: Store) -> list[str | None]:
 def test_a_question_after_the_offer_is_answered_and_no_ticket_is_made(engine: Engine) -> None:
     [offer] = say(engine, "talk to a person")
     assert offer.meta.handoff_offered and "Shall I create a ticket?" in offer.text
-    [answer] = say(engine, "how do i reset my password")
+    [answer] = say(engine, "i forgot my password and im locked out")
     assert answer.meta.intent == "locked_out" and "Local Administrator" in answer.text
     assert engine.tickets.list() == []
     # The offer has lapsed: a "yes" now is not taken as consent to an old offer.
@@ -74,7 +74,7 @@ def test_yesterday_is_not_a_yes(engine: Engine) -> None:
 
 def test_a_lapsed_create_button_offers_again_before_filing(engine: Engine) -> None:
     say(engine, "talk to a person")
-    say(engine, "how do i reset my password")
+    say(engine, "i forgot my password and im locked out")
     [again] = say(engine, "Yes, create a ticket", action=handoff.CREATE)
     assert "Shall I create a ticket?" in again.text and engine.tickets.list() == []
     say(engine, "yes")
@@ -87,7 +87,7 @@ def test_a_lapsed_create_button_offers_again_before_filing(engine: Engine) -> No
 
 
 def test_asking_on_another_topic_adds_to_the_open_ticket(engine: Engine, store: Store) -> None:
-    say(engine, "how do i reset my password")
+    say(engine, "i forgot my password and im locked out")
     say(engine, "talk to a person")
     say(engine, "yes")
     say(engine, "when is the account secret deadline")
@@ -141,7 +141,7 @@ def test_in_a_shared_thread_the_offer_does_not_show_the_open_tickets_summary(
 def test_people_keep_one_open_ticket_whatever_they_ask(engine: Engine) -> None:
     """The measured defect: 81 of 183 users held 2-4 open tickets, one per topic."""
     topics = [
-        "how do i reset my password",
+        "i forgot my password and im locked out",
         "when is the account secret deadline",
         "how do i apply for nhsmail",
         "my printer is broken",
@@ -180,7 +180,7 @@ def test_new_problem_race_makes_one_second_ticket(store: Store) -> None:
 
 
 def test_summaries_and_categories_use_the_contents_titles(engine: Engine) -> None:
-    say(engine, "how do i reset my password")
+    say(engine, "i forgot my password and im locked out")
     say(engine, "talk to a person")
     say(engine, "yes")
     view = engine.tickets.show("HD-000001")
@@ -212,7 +212,7 @@ def test_no_topic_reads_as_a_request_for_a_person(engine: Engine) -> None:
 
 
 def test_agents_read_the_category_title_in_the_cli(helpbot) -> None:
-    lines = "how do i reset my password\ntalk to a person\nyes\n"
+    lines = "i forgot my password and im locked out\ntalk to a person\nyes\n"
     assert helpbot("ask", "--user", "sam", stdin=lines).returncode == 0
     listed = helpbot("tickets", "list").stdout
     assert listed.startswith("HD-000001 open sam [I'm locked out or forgot my password]: Help")

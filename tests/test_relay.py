@@ -24,7 +24,7 @@ def user_events(engine: Engine, ref: str = "HD-000001") -> list[str]:
 @pytest.fixture
 def claimed(engine: Engine) -> Engine:
     """Sam has HD-000001, claimed by Ann, and has heard about the claim."""
-    say(engine, "how do i reset my password")
+    say(engine, "i forgot my password and im locked out")
     say(engine, "talk to a person")
     say(engine, "yes")
     engine.tickets.claim("HD-000001", "U0ANN", display="Ann")
@@ -36,7 +36,7 @@ def claimed(engine: Engine) -> Engine:
 
 def test_what_the_user_writes_goes_to_the_agent(claimed: Engine) -> None:
     # Numbers, control words and questions the bot knows are all for Ann now.
-    for text in ("2", "cancel", "talk to a person", "how do i reset my password"):
+    for text in ("2", "cancel", "talk to a person", "i forgot my password and im locked out"):
         [ack] = say(claimed, text)
         assert ack.text == "Sent to **Ann** on **HD-000001**."
     assert user_events(claimed) == [
@@ -44,7 +44,7 @@ def test_what_the_user_writes_goes_to_the_agent(claimed: Engine) -> None:
         "2",
         "cancel",
         "talk to a person",
-        "how do i reset my password",
+        "i forgot my password and im locked out",
     ]
     assert [t.status for t in claimed.tickets.list()] == ["claimed"]
 
@@ -63,7 +63,7 @@ def test_the_first_acknowledgement_says_how_to_reach_the_bot(engine: Engine) -> 
 def test_bot_is_the_way_out_for_one_question_and_its_choices(claimed: Engine) -> None:
     [listens] = say(claimed, "ask the bot")
     assert "Your next message comes to me, not to **Ann**" in listens.text
-    [answer] = say(claimed, "how do i reset my password")
+    [answer] = say(claimed, "i forgot my password and im locked out")
     assert answer.meta.intent == "locked_out" and answer.buttons
     # A typed choice of the bot's own buttons is for the bot...
     [picked] = say(claimed, "1")
@@ -107,14 +107,16 @@ def test_a_message_without_words_is_not_sent(claimed: Engine) -> None:
 
 
 def test_a_shared_thread_is_not_relayed(claimed: Engine) -> None:
-    [answer] = say(claimed, "how do i reset my password", conversation_id="C1:1.0", shared=True)
+    [answer] = say(
+        claimed, "i forgot my password and im locked out", conversation_id="C1:1.0", shared=True
+    )
     assert answer.meta.intent == "locked_out"
     assert user_events(claimed) == ["hello?"]
 
 
 def test_after_the_resolution_the_bot_answers_again(claimed: Engine) -> None:
     claimed.tickets.resolve("HD-000001", "U0ANN")
-    news, answer = say(claimed, "how do i reset my password")
+    news, answer = say(claimed, "i forgot my password and im locked out")
     assert "has been resolved" in news.text and answer.meta.intent == "locked_out"
 
 

@@ -1,0 +1,120 @@
+"""Choose the matcher's answer thresholds from a sweep over labelled sets, not by hand.
+
+Each message is scored once; only the banding (answer, suggest, fall back) depends on
+the thresholds, so every setting in the grid is judged on the same ranked candidates.
+A setting's value counts a wrong confident answer double: "I'm not sure" with the
+helpdesk's number costs the person a minute, a wrong answer can cost them their morning.
+A "did you mean" counts half when it is one tap from the right outcome: it offers the
+right answer, or (for a question that is not ours) "none of these" and the helpdesk.
+
+Sweep the team's own sets (``tests/data/eval*.yaml``) and check the result on the staff
+messages, which must stay out of the tuning to keep measuring anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import product
+
+from bot.core.matcher import Band, Match, Matcher, Thresholds
+from bot.core.redact import redact
+from bot.evaluation import Case
+
+WRONG_ANSWER_COST = 2.0
+ONE_TAP = 0.5
+ANSWER = [round(0.30 + 0.02 * i, 2) for i in range(16)]  # 0.30 .. 0.60
+SUGGEST = [round(0.24 + 0.03 * i, 2) for i in range(10)]  # 0.24 .. 0.51
+MARGIN = [round(0.02 * i, 2) for i in range(7)]  # 0.00 .. 0.12
+TIE = 0.005  # half a message in a hundred: differences below this are noise
+
+
+@dataclass(frozen=True)
+class Setting:
+    thresholds: Thresholds
+    right: float  # in-scope messages answered outright with the right intent
+    wrong: float  # in-scope messages answered outright with a wrong intent
+    fallback: float  # out-of-scope messages that fell back
+    leaked: float  # out-of-scope messages answered outright
+    offered: float = 0.0  # in-scope messages offered the right intent as "did you mean"
+    asked: float = 0.0  # out-of-scope messages given a "did you mean" ("none" falls back)
+
+    @property
+    def value(self) -> float:
+        # A "did you mean" that holds the right answer, or for a question not ours one
+        # whose "none of these" gives the helpdesk, is half: one more tap for the person.
+        gained = self.right + self.fallback + ONE_TAP * (self.offered + self.asked)
+        return gained - WRONG_ANSWER_COST * (self.wrong + self.leaked)
+
+
+def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
+    """Every setting of the grid, best first (near-ties: the most careful first)."""
+    matches = [(case, matcher.match(redact(case.text))) for case in cases]
+    base = matcher.thresholds
+    settings = []
+    for answer, suggest, margin in product(ANSWER, SUGGEST, MARGIN):
+        if suggest > answer:
+            continue
+        t = replace(base, answer=answer, suggest=suggest, margin=margin)
+        settings.append(_judge(matcher, t, matches))
+    # Settings within TIE of the best are as good as measured: of those, the one that
+    # asks for the clearest lead over the runner-up (widest margin) comes first.
+    best = max(s.value for s in settings)
+
+    def order(s: Setting) -> tuple[bool, float, float]:
+        tied = s.value >= best - TIE
+        return (not tied, -s.thresholds.margin if tied else 0.0, -s.value)
+
+    return sorted(settings, key=order)
+
+
+def judge(matcher: Matcher, cases: list[Case]) -> Setting:
+    """The matcher's own thresholds, judged the same way."""
+    matches = [(case, matcher.match(redact(case.text))) for case in cases]
+    return _judge(matcher, matcher.thresholds, matches)
+
+
+def _judge(matcher: Matcher, t: Thresholds, matches: list[tuple[Case, Match]]) -> Setting:
+    right = wrong = fallback = leaked = offered = asked = 0
+    in_scope = sum(1 for case, _ in matches if case.intent is not None) or 1
+    out_scope = (len(matches) - in_scope) or 1
+    for case, match in matches:
+        band = matcher.band(list(match.candidates), t)
+        best = match.best.intent if match.best else None
+        if case.intent is None:
+            fallback += band is Band.FALLBACK
+            leaked += band is Band.ANSWER
+            asked += band is Band.SUGGEST
+        elif band is Band.ANSWER:
+            right += best == case.intent
+            wrong += best != case.intent
+        elif band is Band.SUGGEST:
+            floor = max(t.suggest, match.confidence - t.suggest_window)
+            offered += any(
+                c.intent == case.intent and c.score >= floor for c in match.candidates[:3]
+            )
+    return Setting(
+        t,
+        right / in_scope,
+        wrong / in_scope,
+        fallback / out_scope,
+        leaked / out_scope,
+        offered / in_scope,
+        asked / out_scope,
+    )
+
+
+def format_sweep(settings: list[Setting], current: Setting, top: int = 8) -> str:
+    lines = [
+        f"value = right + fallback + {ONE_TAP:g} x (offered + asked)"
+        f" - {WRONG_ANSWER_COST:g} x (wrong + leaked)",
+        f"{'answer':>6} {'suggest':>7} {'margin':>6} {'right':>6} {'offerd':>6} {'wrong':>6} "
+        f"{'fallbk':>6} {'leaked':>6} {'value':>6}",
+    ]
+    for label, s in [("current", current)] + [("", s) for s in settings[:top]]:
+        t = s.thresholds
+        lines.append(
+            f"{t.answer:6.2f} {t.suggest:7.2f} {t.margin:6.2f} {s.right:6.1%} {s.offered:6.1%} "
+            f"{s.wrong:6.1%} "
+            f"{s.fallback:6.1%} {s.leaked:6.1%} {s.value:6.3f} {label}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""The trained model inside the matcher: it learns which words tell intents apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.classifier import IntentClassifier, features
+
+EXAMPLES = [
+    ("mfa_new_phone", "got a new phone how do i move the authenticator"),
+    ("mfa_new_phone", "changing my phone what happens to my codes"),
+    ("mfa_new_phone", "new mobile need the authenticator app on it"),
+    ("mfa_lost_phone", "lost my phone cant get the code"),
+    ("mfa_lost_phone", "phone stolen no way to get the authenticator code"),
+    ("mfa_lost_phone", "my phone is broken and i need a code to sign in"),
+    ("deadline", "when is the deadline"),
+    ("deadline", "what date do i have to do it by"),
+]
+
+
+@pytest.fixture(scope="module")
+def model() -> IntentClassifier:
+    return IntentClassifier((intent, text.split()) for intent, text in EXAMPLES)
+
+
+def _best(model: IntentClassifier, text: str) -> str:
+    found = model.probabilities(text.split())
+    return max(found, key=found.__getitem__)
+
+
+def test_probabilities_cover_every_intent_and_sum_to_one(model: IntentClassifier) -> None:
+    found = model.probabilities("lost my phone".split())
+    assert set(found) == {"mfa_new_phone", "mfa_lost_phone", "deadline"}
+    assert sum(found.values()) == pytest.approx(1.0)
+
+
+def test_the_word_that_tells_two_intents_apart_decides(model: IntentClassifier) -> None:
+    assert _best(model, "new phone authenticator") == "mfa_new_phone"
+    assert _best(model, "stolen phone authenticator") == "mfa_lost_phone"
+
+
+def test_letter_ngrams_carry_a_misspelling_typo_correction_missed(
+    model: IntentClassifier,
+) -> None:
+    assert _best(model, "wen is the dedline") == "deadline"
+
+
+def test_words_it_has_never_seen_give_no_probabilities(model: IntentClassifier) -> None:
+    assert model.probabilities("zzzz qqqq".split()) == {}
+    assert model.probabilities([]) == {}
+
+
+def test_training_is_deterministic() -> None:
+    first = IntentClassifier((i, t.split()) for i, t in EXAMPLES)
+    second = IntentClassifier((i, t.split()) for i, t in EXAMPLES)
+    message = "phone code please".split()
+    assert first.probabilities(message) == second.probabilities(message)
+
+
+def test_one_intent_alone_needs_no_training() -> None:
+    model = IntentClassifier([("only", ["hello"])])
+    assert model.probabilities(["hello"]) == {"only": 1.0}
+
+
+def test_features_are_words_pairs_and_letter_ngrams() -> None:
+    found = features(["new", "phone"])
+    assert found["w:new"] == 1 and found["b:new phone"] == 1
+    assert found["c: ph"] == 1 and found["c:one "] == 1

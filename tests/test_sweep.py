@@ -1,0 +1,54 @@
+"""Choosing the answer thresholds from a sweep (``helpbot sweep``)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT
+from bot.core.matcher import Matcher
+from bot.evaluation import Case, evaluate, load_cases
+from bot.sweep import TIE, judge, sweep
+
+EVAL_SET = PROJECT_ROOT / "tests" / "data" / "eval.yaml"
+
+
+def test_current_thresholds_are_judged_like_eval_does(knowledge) -> None:
+    cases = load_cases(EVAL_SET)
+    current = judge(knowledge.matcher, cases)
+    report = evaluate(knowledge.matcher, cases)
+    assert current.right == report.answer_accuracy
+    assert current.fallback == report.fallback_recall
+
+
+def test_the_best_setting_is_no_worse_than_the_current_one(knowledge) -> None:
+    cases = load_cases(EVAL_SET)
+    settings = sweep(knowledge.matcher, cases)
+    best = max(s.value for s in settings)
+    assert settings[0].value >= best - TIE
+    assert settings[0].value >= judge(knowledge.matcher, cases).value - TIE
+    tied = [s for s in settings if s.value >= best - TIE]
+    # Near-ties go to the most careful setting: the widest margin among them.
+    assert settings[0].thresholds.margin == max(s.thresholds.margin for s in tied)
+
+
+def test_wrong_answers_cost_more_than_not_answering(content) -> None:
+    cases = [
+        Case("when is the account secret deadline", "secret_deadline"),
+        Case("what is the deadline for my tax return", None),  # a near miss
+    ]
+    matcher = Matcher(content)
+    reckless = Matcher(content, replace(matcher.thresholds, answer=0.0, suggest=0.0, margin=0.0))
+    careful = Matcher(content, replace(matcher.thresholds, answer=0.99, suggest=0.99))
+    assert judge(reckless, cases).leaked == 1.0 and judge(careful, cases).leaked == 0.0
+    # Answering everything gets the first right and the second wrong; answering nothing
+    # gets neither right: the wrong answer costs more than the right one gains.
+    assert judge(reckless, cases).value < judge(careful, cases).value
+
+
+def test_cli_prints_the_current_and_the_best_settings(helpbot, tmp_path: Path) -> None:
+    result = helpbot("sweep", str(EVAL_SET))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("value = right + fallback + 0.5 x (offered + asked) - 2 x")
+    assert lines[2].endswith("current") and len(lines) >= 4
