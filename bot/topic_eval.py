@@ -107,6 +107,24 @@ class TopicReport:
     def count(self, group: str) -> int:
         return sum(1 for s in self.scored if s.expected.group == group)
 
+    def offered(self, group: str) -> float:
+        """Of a group's messages not answered right, the share whose "did you mean" held a
+        right answer: one more tap for the person."""
+        items = [s for s in self.scored if s.expected.group == group]
+        hits = sum(
+            1 for s in items if not s.right and set(s.got.suggestions) & set(s.expected.intents)
+        )
+        return hits / len(items) if items else 0.0
+
+    def answered_wrongly(self) -> int:
+        """Messages answered outright with an intent their topic does not accept (or any,
+        for a topic that should fall back): the costliest mistake."""
+        return sum(
+            1
+            for s in self.scored
+            if not s.right and s.got.intent is not None and s.expected.group != "typed_secret"
+        )
+
     def by_topic(self) -> dict[str, tuple[int, int]]:
         """topic -> (right, total)."""
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -212,6 +230,11 @@ def format_topic_report(report: TopicReport, *, show_misses: bool = False) -> st
             lines.append(
                 f"{names[group] + ':':<40}{report.share(group):7.1%}  (of {report.count(group)})"
             )
+    for group in ("seed", "beyond_seed"):
+        if report.count(group):
+            label = f"{group.replace('_', '-')} offered as 'did you mean':"
+            lines.append(f"{label:<40}{report.offered(group):7.1%}")
+    lines.append(f"{'answered with a wrong intent:':<40}{report.answered_wrongly():>4}")
     lines.append("by topic (right/total):")
     for topic, (right, total) in report.by_topic().items():
         lines.append(f"  {topic:<32}{right:>3}/{total}")

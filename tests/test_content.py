@@ -323,7 +323,9 @@ def test_a_deployment_names_its_own_team_by_changing_one_contact(folders) -> Non
     steps = [s.text for f in content.flows.values() for s in f.steps]
     texts = [a.text for a in content.answers.values()] + steps
     assert any("**Acme Care IT** (it@acme.example)" in t for t in steps)
+    assert "**Acme Care IT** (it@acme.example)" in content.answers["nhsmail_check_org"].text
     assert not any("{local_team}" in t for t in texts)
+    assert not any("Lincs" in t or "linca" in t for t in texts)
 
 
 def test_local_team_without_a_local_contact_is_an_error_naming_where(folders) -> None:
@@ -576,3 +578,26 @@ def test_reload_keeps_last_good_version_on_a_duplicate_key(engine, folders) -> N
     [reply] = live.handle(Message(user_id="u", text="how do i apply for nhsmail"))
     assert reply.meta.intent == "nhsmail_apply"
     assert reply.text.startswith("To apply for an NHSmail account")
+
+
+def test_answers_show_their_source_and_when_it_was_last_reviewed(content) -> None:
+    from bot.core import replies
+
+    dated = [
+        (intent.id, content.answers[intent.answer])
+        for intent in content.intents.values()
+        if intent.answer and content.answers[intent.answer].reviewed
+    ]
+    assert len(dated) >= 5
+    for intent_id, answer in dated:
+        text = replies.answer(content, intent_id, 1.0).text
+        when = answer.reviewed
+        assert f"Source: {answer.source} (reviewed {when.day} {when:%B %Y})" in text
+
+
+def test_every_answer_beyond_the_seed_names_an_official_source(content) -> None:
+    beyond = [a for a in content.answers.values() if a.id.startswith(("account_", "mfa_"))]
+    beyond += [content.answers[i] for i in ("password_rules", "first_login", "find_local_admin")]
+    assert len(beyond) >= 10
+    for answer in beyond:
+        assert answer.source and answer.source.startswith("https://support.nhs.net/"), answer.id
