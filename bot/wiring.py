@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.content.loader import Content, ContentInvalid
+from bot.content.loader import Content, ContentInvalid, load_content
 from bot.core.engine import Engine, Knowledge
 from bot.store import Store, StoreUnavailable
 from bot.tickets.mailer import TicketMailer
 from bot.tickets.service import Tickets, email_new_tickets
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def open_store(settings: Settings, clock: Clock = system_clock) -> Store | None:
@@ -47,12 +51,16 @@ def build_engine(
     One clock for everything: the store's when there is one, so rows, tickets and
     conversation turns agree on the time.
     """
+    folders = (settings.intents_dir, settings.knowledge_dir)
+    # Training the matcher takes about a second, and a database that does not answer
+    # takes its connect timeout: do both at once, so a bot started during an outage
+    # answers as soon as the timeout allows.
+    building = _in_thread(lambda: Knowledge.build(load_content(*folders)))
     store = store if store is not None else open_store(settings, clock)
     clock = store.clock if store is not None else clock
     tickets = Tickets(store, clock=clock) if store is not None else None
     if tickets is not None and settings.smtp is not None:
         email_new_tickets(tickets, TicketMailer(settings.smtp, clock=clock))
-    folders = (settings.intents_dir, settings.knowledge_dir)
     options: dict[str, Any] = {
         "flow_timeout": settings.flow_timeout,
         "tickets": tickets,
@@ -60,7 +68,7 @@ def build_engine(
         "clock": clock,
     }
     try:
-        return Engine.from_folders(*folders, store, **options)
+        knowledge = building.result()
     except ContentInvalid as exc:
         if fallback is None:
             raise
@@ -71,4 +79,18 @@ def build_engine(
             len(exc.problems),
             first,
         )
-        return Engine(Knowledge.build(fallback), store, source=folders, **options)
+        knowledge = Knowledge.build(fallback)
+    return Engine(knowledge, store, source=folders, **options)
+
+
+def _in_thread(work: Callable[[], T]) -> Future[T]:
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="helpbot-knowledge", daemon=True).start()
+    return future

@@ -18,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import bindparam, create_engine, event, func, insert, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -69,6 +69,27 @@ def _safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+# Built once: building a statement on every turn cost as much as running it.
+_CONVERSATION = (
+    select(Conversation)
+    .where(
+        Conversation.channel == bindparam("channel"),
+        Conversation.user_id == bindparam("user_id"),
+        Conversation.conversation_key == bindparam("key"),
+    )
+    .with_for_update()
+)
+_WAITING = (
+    select(Outbound)
+    .where(
+        Outbound.channel == bindparam("channel"),
+        Outbound.user_id == bindparam("user_id"),
+        Outbound.conversation_key == bindparam("key"),
+        Outbound.delivered_at.is_(None),
+    )
+    .order_by(Outbound.id)
+    .with_for_update()
+)
 _SHORT_WAIT = "helpbot.short_wait"  # marks a pooled SQLite connection whose wait was cut
 
 
@@ -167,6 +188,9 @@ class Turn:
     conversation: Conversation
     now: datetime
     state: dict[str, Any] = field(default_factory=dict)
+    # Written in one statement when the turn ends: the unit of work's bookkeeping for
+    # each row cost more than the rows themselves.
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     def add_message(
         self,
@@ -177,16 +201,22 @@ class Turn:
         confidence: float | None = None,
         band: str | None = None,
     ) -> None:
-        self.session.add(
-            MessageRecord(
-                conversation_id=self.conversation.id,
-                direction=direction,
-                text=text,
-                intent=intent,
-                confidence=confidence,
-                band=band,
-            )
+        self.messages.append(
+            {
+                "conversation_id": self.conversation.id,
+                "direction": direction,
+                "text": text,
+                "intent": intent,
+                "confidence": confidence,
+                "band": band,
+                "created_at": self.now,
+            }
         )
+
+    def write_messages(self) -> None:
+        if self.messages:
+            self.session.execute(insert(MessageRecord), self.messages)
+            self.messages = []
 
     def add_unanswered(self, text: str, best_intent: str | None, best_score: float) -> None:
         self.session.add(
@@ -206,15 +236,12 @@ class Turn:
         """
         conversation = self.conversation
         waiting = self.session.execute(
-            select(Outbound)
-            .where(
-                Outbound.channel == conversation.channel,
-                Outbound.user_id == conversation.user_id,
-                Outbound.conversation_key == conversation.conversation_key,
-                Outbound.delivered_at.is_(None),
-            )
-            .order_by(Outbound.id)
-            .with_for_update()
+            _WAITING,
+            {
+                "channel": conversation.channel,
+                "user_id": conversation.user_id,
+                "key": conversation.conversation_key,
+            },
         ).scalars()
         found = []
         for item in waiting:
@@ -326,21 +353,14 @@ class Store:
             yield turn
             conversation.state = turn.state
             conversation.updated_at = turn.now
+            turn.write_messages()
             session.flush()
             if abandon is not None and abandon():
                 raise TurnAbandoned("answered without the database; this turn is not kept")
 
     def _conversation(self, session: Session, channel: str, user_id: str, key: str) -> Conversation:
-        query = (
-            select(Conversation)
-            .where(
-                Conversation.channel == channel,
-                Conversation.user_id == user_id,
-                Conversation.conversation_key == key,
-            )
-            .with_for_update()
-        )
-        found = session.execute(query).scalar_one_or_none()
+        params = {"channel": channel, "user_id": user_id, "key": key}
+        found = session.execute(_CONVERSATION, params).scalar_one_or_none()
         if found is not None:
             return found
         # Create it in a transaction of its own: if another process wins the race, the
@@ -352,7 +372,7 @@ class Store:
                 )
         except IntegrityError:
             log.debug("conversation created concurrently; using the other one")
-        return session.execute(query).scalar_one()
+        return session.execute(_CONVERSATION, params).scalar_one()
 
 
 def recent_unanswered(store: Store, limit: int = 50) -> list[Unanswered]:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,18 @@ from bot.tickets.keys import open_key
 from bot.tickets.mailer import TicketMailer
 
 log = logging.getLogger(__name__)
+
+# Asked on every turn (is an agent talking with this person?): built once.
+_CLAIMED = (
+    select(Ticket)
+    .where(
+        Ticket.channel == bindparam("channel"),
+        Ticket.user_id == bindparam("user_id"),
+        Ticket.status == "claimed",
+    )
+    .order_by(Ticket.id.desc())
+    .limit(1)
+)
 
 REF_PREFIX = "HD-"
 FEEDBACK_PREFIX = "ticket:"
@@ -263,16 +275,8 @@ class Tickets:
     def live(self, channel: str, user_id: str) -> TicketView | None:
         """The requester's claimed ticket, if any: an agent is talking with them."""
         with self.store.session() as session:
-            ticket = session.execute(
-                select(Ticket)
-                .where(
-                    Ticket.channel == channel,
-                    Ticket.user_id == user_id,
-                    Ticket.status == "claimed",
-                )
-                .order_by(Ticket.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            found = session.execute(_CLAIMED, {"channel": channel, "user_id": user_id})
+            ticket = found.scalar_one_or_none()
             return self._view(session, ticket, events=False) if ticket is not None else None
 
     def user_says(self, ref: str, user_id: str, text: str) -> TicketView:
