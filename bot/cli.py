@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels import console
-from bot.config import ConfigError, Settings, load_settings, load_slack_settings
+from bot.config import (
+    PROJECT_ROOT,
+    ConfigError,
+    Settings,
+    load_settings,
+    load_slack_settings,
+)
 from bot.content.loader import ContentInvalid, load_content
 from bot.core.engine import Engine, Knowledge
 from bot.core.flows import start_value
@@ -71,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--topics",
         type=Path,
-        default=Path("tests/data/staff_topics.yaml"),
+        default=PROJECT_ROOT / "tests" / "data" / "staff_topics.yaml",
         help="for .jsonl files: what counts as right for each topic "
         "(default tests/data/staff_topics.yaml)",
     )
@@ -254,8 +260,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     try:
         cases = [case for f in args.files if f not in labelled for case in load_cases(f)]
         if labelled:
-            topics = load_topics(args.topics)
             messages = [m for f in labelled for m in load_messages(f)]
+            topics = load_topics(args.topics)
             report = evaluate_topics(knowledge, messages, topics)
     except EvalSetInvalid as exc:
         print(exc, file=sys.stderr)
@@ -274,11 +280,11 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     knowledge = Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))
     try:
         cases = [case for f in args.files for case in load_cases(f)]
+        settings_found = sweep(knowledge.matcher, cases)
     except EvalSetInvalid as exc:
         print(exc, file=sys.stderr)
         return 1
-    current = judge(knowledge.matcher, cases)
-    print(format_sweep(sweep(knowledge.matcher, cases), current))
+    print(format_sweep(settings_found, judge(knowledge.matcher, cases)))
     return 0
 
 

@@ -99,6 +99,8 @@ def load_cases(path: Path) -> list[Case]:
         raise EvalSetInvalid(f"{path}: file not found") from None
     except YamlSyntaxError as exc:
         raise EvalSetInvalid(str(exc)) from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise EvalSetInvalid(f"{path}: cannot be read ({exc.strerror})") from None
     cases = data.get("cases") if isinstance(data, dict) else None
     if not isinstance(cases, list):
         raise EvalSetInvalid(f"{path}:1: expected a top-level 'cases:' list")

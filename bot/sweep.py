@@ -18,7 +18,7 @@ from itertools import product
 
 from bot.core.matcher import Band, Match, Matcher, Thresholds
 from bot.core.redact import redact
-from bot.evaluation import Case
+from bot.evaluation import Case, EvalSetInvalid
 
 WRONG_ANSWER_COST = 2.0
 ONE_TAP = 0.5
@@ -47,7 +47,9 @@ class Setting:
 
 
 def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
-    """Every setting of the grid, best first (near-ties: the most careful first)."""
+    """Every setting of the grid, best first (near-ties: the widest margin first)."""
+    if not cases:
+        raise EvalSetInvalid("no cases to sweep over")
     matches = [(case, matcher.match(redact(case.text))) for case in cases]
     base = matcher.thresholds
     settings = []
@@ -75,8 +77,8 @@ def judge(matcher: Matcher, cases: list[Case]) -> Setting:
 
 def _judge(matcher: Matcher, t: Thresholds, matches: list[tuple[Case, Match]]) -> Setting:
     right = wrong = fallback = leaked = offered = asked = 0
-    in_scope = sum(1 for case, _ in matches if case.intent is not None) or 1
-    out_scope = (len(matches) - in_scope) or 1
+    ours = sum(1 for case, _ in matches if case.intent is not None)
+    in_scope, out_scope = max(ours, 1), max(len(matches) - ours, 1)
     for case, match in matches:
         band = matcher.band(list(match.candidates), t)
         best = match.best.intent if match.best else None
@@ -88,10 +90,7 @@ def _judge(matcher: Matcher, t: Thresholds, matches: list[tuple[Case, Match]]) -
             right += best == case.intent
             wrong += best != case.intent
         elif band is Band.SUGGEST:
-            floor = max(t.suggest, match.confidence - t.suggest_window)
-            offered += any(
-                c.intent == case.intent and c.score >= floor for c in match.candidates[:3]
-            )
+            offered += case.intent in {c.intent for c in matcher.suggestions(match, t)}
     return Setting(
         t,
         right / in_scope,

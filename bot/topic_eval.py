@@ -108,8 +108,8 @@ class TopicReport:
         return sum(1 for s in self.scored if s.expected.group == group)
 
     def offered(self, group: str) -> float:
-        """Of a group's messages not answered right, the share whose "did you mean" held a
-        right answer: one more tap for the person."""
+        """The share of a group's messages not answered right whose "did you mean" held a
+        right answer (one more tap for the person), out of all the group's messages."""
         items = [s for s in self.scored if s.expected.group == group]
         hits = sum(
             1 for s in items if not s.right and set(s.got.suggestions) & set(s.expected.intents)
@@ -118,7 +118,8 @@ class TopicReport:
 
     def answered_wrongly(self) -> int:
         """Messages answered outright with an intent their topic does not accept (or any,
-        for a topic that should fall back): the costliest mistake."""
+        for a topic that should fall back): the costliest mistake. A typed secret is
+        scored by its warning alone: answering its question as well is no mistake."""
         return sum(
             1
             for s in self.scored
@@ -144,6 +145,8 @@ def load_topics(path: Path) -> dict[str, Expectation]:
         raise EvalSetInvalid(f"{path}: file not found") from None
     except YamlSyntaxError as exc:
         raise EvalSetInvalid(str(exc)) from None
+    except OSError as exc:
+        raise EvalSetInvalid(f"{path}: cannot be read ({exc.strerror})") from None
     topics = data.get("topics") if isinstance(data, dict) else None
     if not isinstance(topics, dict):
         raise EvalSetInvalid(f"{path}:1: expected a top-level 'topics:' mapping")
@@ -183,14 +186,20 @@ def load_messages(path: Path) -> list[Labelled]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise EvalSetInvalid(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise EvalSetInvalid(f"{path}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise EvalSetInvalid(f"{path}: cannot be read ({exc.strerror})") from None
     out = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            out.append(Labelled(str(row["id"]), str(row["text"]), str(row["topic"])))
-        except (ValueError, KeyError, TypeError):
+            if not all(isinstance(row.get(k), str) for k in ("text", "topic")):
+                raise TypeError("text and topic must be strings")
+            out.append(Labelled(str(row["id"]), row["text"], row["topic"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise EvalSetInvalid(f'{path}:{number}: expected {{"id", "text", "topic"}}') from None
     return out
 

@@ -91,12 +91,6 @@ def test_clear_questions_are_answered(matcher, text: str, intent: str) -> None:
     assert (match.band, match.intent) == (Band.ANSWER, intent)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation since the thresholds come from a sweep (answer 0.48): the "
-    "right intent ranks first (0.42) and is offered as 'did you mean', but the chit-chat "
-    "dilutes the whole-message score below the answer bar",
-)
 def test_question_buried_in_chit_chat_is_found(matcher) -> None:
     text = (
         "Hi, sorry to bother you, I'm the new deputy manager at a care home and the manager "

@@ -52,3 +52,16 @@ def test_cli_prints_the_current_and_the_best_settings(helpbot, tmp_path: Path) -
     lines = result.stdout.splitlines()
     assert lines[0].startswith("value = right + fallback + 0.5 x (offered + asked) - 2 x")
     assert lines[2].endswith("current") and len(lines) >= 4
+
+
+def test_a_set_of_only_out_of_scope_cases_is_scored_within_bounds(knowledge) -> None:
+    cases = [Case("what is the nhs 111 phone number", None), Case("printer jammed", None)]
+    current = judge(knowledge.matcher, cases)
+    assert 0.0 <= current.fallback <= 1.0 and current.right == 0.0
+
+
+def test_an_empty_set_is_refused_with_a_message(helpbot, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("cases: []\n")
+    result = helpbot("sweep", str(empty))
+    assert result.returncode == 1 and "no cases to sweep over" in result.stderr

@@ -84,3 +84,24 @@ def test_a_topic_needs_a_group_and_exactly_one_expectation(tmp_path: Path, spec:
     topics.write_text(f"topics:\n  t: {spec}\n")
     with pytest.raises(EvalSetInvalid, match="topic 't'"):
         load_topics(topics)
+
+
+def test_unreadable_files_are_named_without_a_traceback(helpbot, tmp_path: Path) -> None:
+    binary = tmp_path / "latin1.jsonl"
+    binary.write_bytes(b'{"id": "1", "text": "caf\xe9", "topic": "x"}\n')
+    for target, message in [
+        (tmp_path, f"{tmp_path}: cannot be read"),
+        (binary, f"{binary}: not UTF-8 text"),
+        (tmp_path / "nowhere.jsonl", f"{tmp_path / 'nowhere.jsonl'}: file not found"),
+    ]:
+        result = helpbot("eval", str(target))
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_the_report_counts_wrong_answers_and_right_suggestions(helpbot, tmp_path) -> None:
+    topics, messages = _files(tmp_path)
+    result = helpbot("eval", str(messages), "--topics", str(topics))
+    lines = dict(line.split(":", 1) for line in result.stdout.splitlines() if ":" in line)
+    assert lines["answered with a wrong intent"].strip() == "0"
+    assert "seed offered as 'did you mean'" in lines

@@ -34,11 +34,12 @@ class _Workers:
     MAX_IDLE = 8
 
     def __init__(self) -> None:
-        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        # Each task returns whether its worker should wait for more.
+        self._tasks: queue.SimpleQueue[Callable[[], bool]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0
 
-    def run(self, task: Callable[[], None]) -> None:
+    def run(self, task: Callable[[], bool]) -> None:
         with self._lock:
             start = self._idle == 0
             if not start:
@@ -47,13 +48,19 @@ class _Workers:
         if start:
             threading.Thread(target=self._serve, name="helpbot-db", daemon=True).start()
 
+    def finishing(self) -> bool:
+        """Called by a task just before it hands back its result: this worker counts as
+        idle from now, so a caller that sends more work at once finds it. False: there
+        are enough idle workers, this one ends."""
+        with self._lock:
+            if self._idle >= self.MAX_IDLE:
+                return False
+            self._idle += 1
+            return True
+
     def _serve(self) -> None:
-        while True:
-            self._tasks.get()()
-            with self._lock:
-                if self._idle >= self.MAX_IDLE:
-                    return
-                self._idle += 1
+        while self._tasks.get()():
+            pass
 
 
 _workers = _Workers()
@@ -68,12 +75,17 @@ def within(seconds: float, work: Callable[[], T], what: str = "the database") ->
     """
     future: Future[T] = Future()
 
-    def run() -> None:
+    def run() -> bool:
         future.set_running_or_notify_cancel()
         try:
-            future.set_result(work())
+            value = work()
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+            stay = _workers.finishing()
             future.set_exception(exc)
+        else:
+            stay = _workers.finishing()
+            future.set_result(value)
+        return stay
 
     _workers.run(run)
     try:
