@@ -23,8 +23,8 @@ from bot.evaluation import Case, EvalSetInvalid
 WRONG_ANSWER_COST = 2.0
 ONE_TAP = 0.5
 ANSWER = [round(0.30 + 0.02 * i, 2) for i in range(16)]  # 0.30 .. 0.60
-SUGGEST = [round(0.24 + 0.03 * i, 2) for i in range(10)]  # 0.24 .. 0.51
-MARGIN = [round(0.02 * i, 2) for i in range(7)]  # 0.00 .. 0.12
+SUGGEST = [round(0.15 + 0.03 * i, 2) for i in range(13)]  # 0.15 .. 0.51
+MARGIN = [round(0.02 * i, 2) for i in range(11)]  # 0.00 .. 0.20
 TIE = 0.005  # half a message in a hundred: differences below this are noise
 
 
@@ -47,7 +47,7 @@ class Setting:
 
 
 def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
-    """Every setting of the grid, best first (near-ties: the widest margin first)."""
+    """Every setting of the grid, best first (near-ties: the most right answers first)."""
     if not cases:
         raise EvalSetInvalid("no cases to sweep over")
     matches = [(case, matcher.match(redact(case.text))) for case in cases]
@@ -59,12 +59,13 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
         t = replace(base, answer=answer, suggest=suggest, margin=margin)
         settings.append(_judge(matcher, t, matches))
     # Settings within TIE of the best are as good as measured: of those, the one that
-    # asks for the clearest lead over the runner-up (widest margin) comes first.
+    # answers most people right away comes first (its extra answers cost no more than
+    # they gain, and an answer is what someone locked out wants).
     best = max(s.value for s in settings)
 
     def order(s: Setting) -> tuple[bool, float, float]:
         tied = s.value >= best - TIE
-        return (not tied, -s.thresholds.margin if tied else 0.0, -s.value)
+        return (not tied, -s.right if tied else 0.0, -s.value)
 
     return sorted(settings, key=order)
 
