@@ -190,3 +190,28 @@ def test_it_is_a_secret_in_reply_to_talk_about_the_secret(engine, store) -> None
     replies = engine.handle(Message(user_id="sam", text="its Primrosy"))
     assert "don't share your Account Secret" in replies[0].text
     assert "Primrosy" not in dump_tables(store)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("made my secret my dogs name Rolothelabrador, thats fine isnt it?", "Rolothelabrador"),
+        ("I set my account secret to my first pets name Biscuitbarrel", "Biscuitbarrel"),
+        ("changed my password my sons name Oliverjames2019", "Oliverjames2019"),
+    ],
+)
+def test_a_value_after_a_description_of_it_is_found(text: str, value: str) -> None:
+    redacted, secret = redact_checked(text)
+    assert secret and value not in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "should i make my secret my dogs name?",
+        "set my secret my street name lol",
+        "i made my password my daughters name ok",
+    ],
+)
+def test_a_described_choice_without_a_value_is_not_a_share(text: str) -> None:
+    assert redact_checked(text) == (text, False)

@@ -51,7 +51,7 @@ def test_questions_that_are_not_ours_fall_back(report) -> None:
 
 
 def test_typed_secrets_are_warned_about(report) -> None:
-    assert report.share("typed_secret") >= 0.90  # (0.950: 19 of 20)
+    assert report.share("typed_secret") >= 0.95  # (1.000: 20 of 20)
 
 
 def test_wrong_confident_answers_stay_rare(report) -> None:

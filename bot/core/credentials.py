@@ -6,7 +6,8 @@ what gives it away is how it is introduced. Four shapes, each a regex that finds
 lead-in and takes the value (the lead-in itself is kept, so the message still reads):
 
 - a statement: "[my] secret|password [word] is|was|'s|=|:|- VALUE", "is now VALUE";
-- a change: "set|changed|reset|updated my secret|password to|as [be] VALUE";
+- a change: "set|changed|reset|updated my secret|password to|as [be] VALUE", or to "my
+  dog's name VALUE";
 - value first: "VALUE is|as my [new] secret|password", where the clause then ends
   ("I set X as my secret");
 - a pronoun: "it's VALUE" only counts when the message is about a secret or password
@@ -113,6 +114,9 @@ CREDENTIAL = re.compile(
     r"(?:"
     # 1. "my account secret is X", "secret: X", "password = X", "pwd X"
     rf"(?P<weak>\b{_NOUN}{_SEPARATOR}|\b(?:{_LABEL})\s++)"
+    # 2a. "made my secret my dog's name X": a description of the value, then the value
+    rf"|(?P<described>\b{_VERB}\s++{_QUALIFIERS}{_NOUN}\s++(?:to\s++|as\s++)?(?:my|our)\s++"
+    r"(?:[a-z'’]++\s++){0,3}?(?:name|nickname|word)\s++(?:(?:is|was|,|-|:)\s*+)?)"
     # 2. "set my secret to X", "changed my password to be X"
     rf"|\b{_VERB}\s++{_QUALIFIERS}{_NOUN}\s++(?:to|as)(?:\s++be)?\s++"
     # 3. "I set X as my secret", "X is my new password" (the tail checked by a lookahead)
@@ -240,6 +244,10 @@ def is_shared(match: re.Match[str], *, in_context: bool = False) -> bool:
             return False
     elif match.group("verb_it") is not None or match.group("pair") is not None:
         if not (_looks_like_credential(value) or (in_context and len(value) >= 8 and not common)):
+            return False
+    elif match.group("described") is not None:
+        # "my dog's name X": X must look like the value itself, not "lol" or "ok".
+        if not (_looks_like_credential(value) or (len(value) >= 6 and not common)):
             return False
     elif match.group("bare") is not None and (value.isalpha() or not _looks_like_credential(value)):
         return False  # "password correctly": after a bare label, only a password's shape
