@@ -601,3 +601,30 @@ def test_every_answer_beyond_the_seed_names_an_official_source(content) -> None:
     assert len(beyond) >= 10
     for answer in beyond:
         assert answer.source and answer.source.startswith("https://support.nhs.net/"), answer.id
+
+
+ABBREVIATIONS = {
+    "LA": "Local Administrator (LA)",
+    "MFA": "multi-factor authentication (MFA)",
+    "NAS": "National Administration Service (NAS)",
+    "CQC": "Care Quality Commission (CQC)",
+    "ICB": "Integrated Care Board (ICB)",
+    "CSU": "Commissioning Support Unit (CSU)",
+}
+
+
+def test_abbreviations_are_spelt_out_where_an_answer_first_uses_them(content) -> None:
+    import re
+
+    unexplained = []
+    for answer in content.answers.values():
+        text = answer.text.replace("**", "").replace("\n", " ")
+        text = re.sub(r"\s+", " ", text)
+        for short, long in ABBREVIATIONS.items():
+            first = re.search(rf"(?<![\w(]){short}\b", text)
+            if first is None:
+                continue
+            spelt = text.lower().find(long.lower())
+            if spelt == -1 or spelt > first.start():
+                unexplained.append(f"{answer.id}: {short}")
+    assert unexplained == []
