@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content.loader import Content, ContentInvalid, load_content
 from bot.core.engine import Engine, Knowledge
 from bot.store import Store, StoreUnavailable
+from bot.store.deadline import in_background
 from bot.tickets.mailer import TicketMailer
 from bot.tickets.service import Tickets, email_new_tickets
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def open_store(settings: Settings, clock: Clock = system_clock) -> Store | None:
@@ -55,7 +52,7 @@ def build_engine(
     # Training the matcher takes about a second, and a database that does not answer
     # takes its connect timeout: do both at once, so a bot started during an outage
     # answers as soon as the timeout allows.
-    building = _in_thread(lambda: Knowledge.build(load_content(*folders)))
+    building = in_background(lambda: Knowledge.build(load_content(*folders)))
     store = store if store is not None else open_store(settings, clock)
     clock = store.clock if store is not None else clock
     tickets = Tickets(store, clock=clock) if store is not None else None
@@ -81,16 +78,3 @@ def build_engine(
         )
         knowledge = Knowledge.build(fallback)
     return Engine(knowledge, store, source=folders, **options)
-
-
-def _in_thread(work: Callable[[], T]) -> Future[T]:
-    future: Future[T] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="helpbot-knowledge", daemon=True).start()
-    return future

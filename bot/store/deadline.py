@@ -66,8 +66,8 @@ class _Workers:
 _workers = _Workers()
 
 
-def within(seconds: float, work: Callable[[], T], what: str = "the database") -> T:
-    """``work()``, or ``StoreTimeout`` once it has taken ``seconds``.
+def in_background(work: Callable[[], T]) -> Future[T]:
+    """Start ``work()`` on a reused daemon thread; its result or exception in the future.
 
     Daemon threads, not a ``ThreadPoolExecutor``'s: a database that never answers would
     otherwise hold the process open at exit. Threads cannot pile up for long: new
@@ -79,7 +79,7 @@ def within(seconds: float, work: Callable[[], T], what: str = "the database") ->
         future.set_running_or_notify_cancel()
         try:
             value = work()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for it
             stay = _workers.finishing()
             future.set_exception(exc)
         else:
@@ -88,7 +88,12 @@ def within(seconds: float, work: Callable[[], T], what: str = "the database") ->
         return stay
 
     _workers.run(run)
+    return future
+
+
+def within(seconds: float, work: Callable[[], T], what: str = "the database") -> T:
+    """``work()``, or ``StoreTimeout`` once it has taken ``seconds``."""
     try:
-        return future.result(timeout=seconds)
+        return in_background(work).result(timeout=seconds)
     except FutureTimeout:
         raise StoreTimeout(f"{what} did not answer in {seconds:g} s") from None
