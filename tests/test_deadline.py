@@ -40,3 +40,17 @@ def test_errors_reach_the_caller() -> None:
 
     with pytest.raises(ValueError, match="refused"):
         within(5, fail)
+
+
+def test_a_forked_process_gets_workers_of_its_own() -> None:
+    import os
+
+    within(5, lambda: None)  # the parent has an idle worker now
+    child = os.fork()
+    if child == 0:  # the child: its work must run, not wait for the parent's thread
+        try:
+            os._exit(0 if within(5, lambda: 42) == 42 else 1)
+        except BaseException:  # noqa: BLE001 - any failure is the child's exit code
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

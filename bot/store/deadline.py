@@ -7,6 +7,7 @@ thread of its own and waiting for it at most ``seconds`` is the one bound that h
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -34,6 +35,9 @@ class _Workers:
     MAX_IDLE = 8
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         # Each task returns whether its worker should wait for more.
         self._tasks: queue.SimpleQueue[Callable[[], bool]] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -64,6 +68,9 @@ class _Workers:
 
 
 _workers = _Workers()
+# A forked worker process (gunicorn) inherits the idle count but not the threads: it
+# starts afresh, or its first piece of work would wait for a thread that is not there.
+os.register_at_fork(after_in_child=_workers._reset)
 
 
 def in_background(work: Callable[[], T]) -> Future[T]:
