@@ -127,6 +127,15 @@ def evaluate(matcher: Matcher, cases: list[Case]) -> Report:
     return report
 
 
+def format_confusions(confusions: Counter[tuple[str, str]], what: str) -> list[str]:
+    """Report lines for each (``what`` -> got) pair, most frequent first."""
+    if not confusions:
+        return []
+    lines = [f"confusions ({what} -> got: count):"]
+    lines += [f"  {wanted} -> {got}: {count}" for (wanted, got), count in confusions.most_common()]
+    return lines
+
+
 def format_report(report: Report, *, show_misses: bool = False) -> str:
     lines = [
         f"cases: {len(report.outcomes)} "
@@ -136,11 +145,7 @@ def format_report(report: Report, *, show_misses: bool = False) -> str:
         f"fallback recall (out of scope):    {report.fallback_recall:6.1%}",
         f"fallback precision:                {report.fallback_precision:6.1%}",
     ]
-    confusions = report.confusions()
-    if confusions:
-        lines.append("confusions (expected -> got: count):")
-        for (expected, got), count in confusions.most_common():
-            lines.append(f"  {expected} -> {got}: {count}")
+    lines += format_confusions(report.confusions(), "expected")
     if show_misses:
         lines.append("misses:")
         for o in report.outcomes:

@@ -18,7 +18,7 @@ from pathlib import Path
 from bot.content.yamlfile import YamlSyntaxError, read_yaml
 from bot.core.engine import Engine, Knowledge
 from bot.core.messages import Message, Reply
-from bot.evaluation import EvalSetInvalid
+from bot.evaluation import EvalSetInvalid, format_confusions
 
 GROUPS = ("seed", "beyond_seed", "walkthrough", "out_of_scope", "typed_secret")
 
@@ -247,11 +247,7 @@ def format_topic_report(report: TopicReport, *, show_misses: bool = False) -> st
     lines.append("by topic (right/total):")
     for topic, (right, total) in report.by_topic().items():
         lines.append(f"  {topic:<32}{right:>3}/{total}")
-    confusions = report.confusions()
-    if confusions:
-        lines.append("confusions (topic -> got: count):")
-        for (topic, got), count in confusions.most_common():
-            lines.append(f"  {topic} -> {got}: {count}")
+    lines += format_confusions(report.confusions(), "topic")
     if show_misses:
         lines.append("misses:")
         for s in report.scored:

@@ -36,13 +36,14 @@ from rapidfuzz.distance import OSA
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
 from bot.core.english import common_words
+from bot.core.redact import PLACEHOLDERS
 
 MAX_CHARS = 4000  # longer messages are matched on their opening this long
 MAX_SEGMENTS = 12
 MAX_SEGMENT_TOKENS = 60
 # What redaction leaves behind says nothing about the question: "[NHS NUMBER]" must not
 # pull a message towards examples that mention NHS numbers.
-_PLACEHOLDER = re.compile(r"\[(?:REDACTED|NHS NUMBER|PHONE|EMAIL|POSTCODE)\]")
+_PLACEHOLDER = re.compile("|".join(map(re.escape, sorted(PLACEHOLDERS))))
 _SENTENCE_END = re.compile(r"(?<=[.!?;:\n])\s+|\n+")
 # Rambling messages join clauses with commas and fillers; the question is often one clause.
 _CLAUSE = re.compile(r",\s*|\s+(?:but|so|anyway|because|cos|and then)\s+", re.IGNORECASE)

@@ -238,6 +238,8 @@ _PII_RULES: tuple[Rule, ...] = (
     Rule("POSTCODE", _POSTCODE, "[POSTCODE]"),
 )
 RULES: tuple[Rule, ...] = (_SECRET_RULE, *_PII_RULES)
+# What redaction can leave in a text, for code that must look past it (the matcher).
+PLACEHOLDERS: frozenset[str] = frozenset(rule.placeholder for rule in RULES)
 
 
 def redact(text: str) -> str:
