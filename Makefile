@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test lint validate eval bench clean
+.PHONY: chat web test lint validate eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 chat: $(STAMP)
 	$(BIN)/helpbot chat
 
-test: $(STAMP)
+# axe-core for the browser accessibility test, pinned in tests/browser/package-lock.json.
+# Without npm that one test skips and says why.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $(AXE); \
+	else echo "npm not found: the accessibility test will be skipped"; fi
+
+web: $(STAMP)
+	$(BIN)/helpbot web
+
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -35,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/helpbot bench
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache helpbot.db
+	rm -rf tests/browser/node_modules $(VENV) *.egg-info .pytest_cache .ruff_cache helpbot.db

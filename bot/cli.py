@@ -21,8 +21,10 @@ from bot.config import (
     PROJECT_ROOT,
     ConfigError,
     Settings,
+    WebSettings,
     load_settings,
     load_slack_settings,
+    load_web_settings,
 )
 from bot.content.loader import ContentInvalid, load_content
 from bot.core.engine import Engine, Knowledge
@@ -95,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     sl.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
     sl.add_argument("--workers", type=int, help="gunicorn workers (default WEB_CONCURRENCY or 2)")
     sl.add_argument("--socket", action="store_true", help="Socket Mode instead of HTTP")
+    web = sub.add_parser("web", parents=[common], help="run the public web chat")
+    web.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    web.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     db = sub.add_parser("db", parents=[common], help="database commands")
     db.add_argument("action", choices=["upgrade"])
     return parser
@@ -369,6 +375,51 @@ def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.channels.web import server  # starlette and uvicorn load only for this command
+
+    try:
+        web = load_web_settings(host=args.host, port=args.port)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.workers > 1 and web.generated_secret:
+        print(
+            "error: HELPBOT_WEB_SECRET is not set: with several workers they must share it "
+            "(32 or more random characters), or visitors lose their conversation",
+            file=sys.stderr,
+        )
+        return 2
+    engine = build_engine(settings)  # the YAML and the database, checked once
+    if web.generated_secret:
+        print(
+            "warning: HELPBOT_WEB_SECRET is not set; visitors start afresh after a restart",
+            file=sys.stderr,
+        )
+    if args.workers > 1:
+        if engine.store is not None:
+            engine.store.close()  # each worker opens its own
+        _say_serving(args, web)
+        server.serve_workers(host=args.host, port=args.port, workers=args.workers)
+        return 0
+    try:
+        sock = server.listen(args.host, args.port)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    _say_serving(args, web)
+    server.serve(server.create_app(engine, web), sock=sock)
+    return 0
+
+
+def _say_serving(args: argparse.Namespace, web: WebSettings) -> None:
+    print(
+        f"helpbot: web chat on http://{args.host}:{args.port}/ for {web.public_origin}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     try:
         Store(settings.database_url, migrate=False).upgrade()
@@ -390,5 +441,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "flows": cmd_flows,
     "tickets": tickets_cli.run,
     "slack": cmd_slack,
+    "web": cmd_web,
     "db": cmd_db,
 }

@@ -228,3 +228,55 @@ def load_slack_settings(
     admins = frozenset(u for u in re.split(r"[\s,]+", env.get("SLACK_ADMIN_USERS", "")) if u)
     workers = _whole(env, "WEB_CONCURRENCY", low=1, high=64) or 2
     return SlackSettings(bot_token, signing_secret, app_token, base_url, channel, admins, workers)
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """What the public web chat needs (``helpbot web``); the secret is kept out of repr."""
+
+    # The one origin the page is served from (scheme://host[:port]); requests that change
+    # something must come from it, which stops other sites posting as a visitor.
+    public_origin: str
+    # Signs the visitor cookie; every worker must share it or visitors lose their chat.
+    cookie_secret: bytes = field(repr=False)
+    # Browsers drop Secure cookies on plain http, so local http runs turn it off.
+    secure_cookie: bool = True
+    messages_per_minute_per_ip: int = 60
+    messages_per_minute_per_visitor: int = 20
+    workers: int = 2
+    generated_secret: bool = False  # no HELPBOT_WEB_SECRET: made up for this process
+
+
+def load_web_settings(
+    environ: Mapping[str, str] | None = None, *, host: str = "127.0.0.1", port: int = 8000
+) -> WebSettings:
+    """The web chat's settings; without HELPBOT_WEB_ORIGIN the page's own local address."""
+    env = os.environ if environ is None else environ
+    origin = env.get("HELPBOT_WEB_ORIGIN", "").strip().rstrip("/")
+    if not origin:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(
+                "HELPBOT_WEB_ORIGIN is not set: when serving beyond this machine it must be "
+                "the page's public address, e.g. https://help.example.org"
+            )
+        origin = f"http://{host}:{port}"
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+        raise ConfigError(
+            f"HELPBOT_WEB_ORIGIN must be scheme://host[:port] with no path, not {origin!r}"
+        )
+    workers = _whole(env, "WEB_CONCURRENCY", low=1, high=64) or 2
+    raw_secret = env.get("HELPBOT_WEB_SECRET", "")
+    if raw_secret and len(raw_secret) < 32:
+        raise ConfigError("HELPBOT_WEB_SECRET must be at least 32 characters of random text")
+    secure = _flag(env, "HELPBOT_WEB_SECURE_COOKIE")
+    return WebSettings(
+        public_origin=origin,
+        cookie_secret=raw_secret.encode() if raw_secret else os.urandom(32),
+        secure_cookie=origin.startswith("https://") if secure is None else secure,
+        messages_per_minute_per_ip=_whole(env, "HELPBOT_WEB_IP_PER_MINUTE", low=1) or 60,
+        messages_per_minute_per_visitor=(
+            _whole(env, "HELPBOT_WEB_VISITOR_PER_MINUTE", low=1) or 20
+        ),
+        workers=workers,
+        generated_secret=not raw_secret,
+    )

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -185,3 +186,58 @@ def dump_tables(store: Store) -> str:
             for row in session.execute(select(table)).mappings():
                 found.extend(str(value) for value in row.values() if value is not None)
     return "\n".join(found)
+
+
+class WebChatServer:
+    """``helpbot web``'s app served by uvicorn on loopback, in a thread of this process."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        # Listening before the thread starts: requests queue until uvicorn takes them,
+        # so nobody has to wait for it to be ready.
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def web_chat() -> Iterator[Callable[..., WebChatServer]]:
+    """Start the web chat on an engine: ``web_chat(engine, **settings)`` -> the server.
+
+    Its public origin is its own loopback address, known only once the port is, so the
+    settings are made here.
+    """
+    from bot.channels.web.app import create_app
+    from bot.config import WebSettings
+
+    servers: list[WebChatServer] = []
+
+    def start(engine: Engine, now: Callable[[], float] | None = None, **options: Any):
+        holder: dict[str, Any] = {}
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            await holder["app"](scope, receive, send)
+
+        server = WebChatServer(app)
+        settings = WebSettings(
+            public_origin=server.url, cookie_secret=b"k" * 32, secure_cookie=False, **options
+        )
+        holder["app"] = create_app(engine, settings, **({"now": now} if now else {}))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
