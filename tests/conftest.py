@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -23,6 +23,8 @@ from sqlalchemy import create_engine, select, text
 from bot.config import PROJECT_ROOT
 from bot.content.loader import Content, load_content
 from bot.core.engine import Engine, Knowledge
+from bot.core.messages import Reply
+from bot.runtime import Runtime
 from bot.store import Store
 from bot.store.models import Base
 
@@ -185,3 +187,36 @@ def dump_tables(store: Store) -> str:
             for row in session.execute(select(table)).mappings():
                 found.extend(str(value) for value in row.values() if value is not None)
     return "\n".join(found)
+
+
+class Recorder:
+    """A channel (``bot.runtime.Channel``) that keeps what it was given to deliver.
+
+    ``fail`` deliveries raise first, as a channel whose service is down would.
+    """
+
+    def __init__(self, name: str = "cli", *, fail: int = 0) -> None:
+        self.name = name
+        self.fail = fail
+        self.delivered: list[tuple[str, str]] = []
+        self.tidied = 0
+
+    def deliver(self, recipient: str, replies: Sequence[Reply]) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("the channel is down")
+        self.delivered.extend((recipient, r.text) for r in replies)
+
+    def tidy(self) -> None:
+        self.tidied += 1
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def runtime(engine: Engine, recorder: Recorder) -> Runtime:
+    """The terminal's runtime in a test: news for anyone on the ``cli`` channel."""
+    return Runtime(engine, recorder)

@@ -11,9 +11,8 @@ import functools
 import logging
 import queue
 import re
-import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -30,13 +29,11 @@ from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
 from bot.config import SlackSettings
-from bot.content.loader import ContentInvalid
 from bot.core import replies
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
-from bot.store import StoreError, StoreUnavailable, audit
-from bot.store.deadline import within
-from bot.store.outbox import claim_pending, release
+from bot.runtime import Runtime
+from bot.store import StoreUnavailable
 from bot.tickets.service import TicketError, TicketView
 
 log = logging.getLogger(__name__)
@@ -49,8 +46,6 @@ LINKS = re.compile(rf"^{re.escape(render.LINK_ACTION)}\.\d+$")
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ASK, ADMIN = "/nhsmail", "/nhsmail-admin"  # the slash commands in manifest.yaml
 RATE_LIMIT_RETRIES = 3
-SYNC_SECONDS = 2.0
-SYNC_DEADLINE = 30.0  # a round that takes longer is left behind and reported
 # The longest the event-id check may wait on the database before the ack: Slack allows 3 s.
 DEDUPE_WAIT_SECONDS = 1.0
 
@@ -123,7 +118,9 @@ def _user_of(body: dict[str, Any]) -> str | None:
 
 
 class SlackBot:
-    """The bolt ``App`` with helpbot's listeners, plus what pushes news to Slack."""
+    """The bolt ``App`` with helpbot's listeners, and Slack as a channel of the runtime."""
+
+    name = CHANNEL
 
     def __init__(
         self,
@@ -164,8 +161,7 @@ class SlackBot:
             self.tickets.on_user_message.append(
                 lambda view, text: self._to_agents.put((view.ref, text))
             )
-        self._reloads_seen = self._last_reload()
-        self._stop = threading.Event()
+        self.runtime = Runtime(engine, self, helpdesk=self.cards)
         self._register()
 
     # -- wiring -----------------------------------------------------------------------------
@@ -239,13 +235,13 @@ class SlackBot:
             conversation_id=f"{channel}:{thread}",
             shared=not channel.startswith("D"),
         )
-        self._post(channel, self.engine.handle(message), thread_ts=thread)
+        self._post(channel, self.runtime.handle(message), thread_ts=thread)
         self._after_turn(user)
 
     def _from_staff(self, user: str, channel: str, text: str) -> None:
         # While their ticket is claimed the engine passes this to the agent (the core's
         # rule, bot.core.relay) and acknowledges; ``_after_turn`` shows it in the thread.
-        self._post(channel, self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL)))
+        self._post(channel, self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL)))
         self._after_turn(user)
 
     @_guarded
@@ -255,7 +251,7 @@ class SlackBot:
         if not text:
             found = [replies.quick_actions(self.engine.knowledge.content)]
         else:
-            found = self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL))
+            found = self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL))
         respond(response_type="ephemeral", replace_original=False, **render.message(found))
         self._after_turn(user)
 
@@ -279,7 +275,7 @@ class SlackBot:
             action=action.get("value"),
             shared=key is not None,
         )
-        answer = self.engine.handle(message)
+        answer = self.runtime.handle(message)
         spent = {"blocks": render.chosen(clicked.get("blocks") or [], label)}
         spent["text"] = clicked.get("text") or label
         if where == "message" and ephemeral and not clicked.get("blocks"):
@@ -345,7 +341,7 @@ class SlackBot:
             except TicketError as exc:
                 why = f"Not sent to the user: {exc}."
             else:
-                self.deliver(view.requester["user_id"])
+                self.runtime.push(view.requester["user_id"])
                 return
         self.client.chat_postEphemeral(channel=channel, user=agent, thread_ts=thread, text=why)
 
@@ -374,7 +370,7 @@ class SlackBot:
             self.cards.refresh(ref)  # show who really has it
             return
         self.cards.refresh(view.ref)
-        self.deliver(view.requester["user_id"])
+        self.runtime.push(view.requester["user_id"])
 
     # -- pushing news -----------------------------------------------------------------------
 
@@ -406,77 +402,18 @@ class SlackBot:
                 except queue.Empty:
                     break
                 self._show_to_agent(ref, text)
-            self.deliver(user)
         except StoreUnavailable as exc:
             # The answer has gone; the sync round catches up once the database is back.
             log.warning("slack: after the turn: %s", exc)
+        self.runtime.after_turn(user)
 
-    def deliver(self, user: str | None = None) -> int:
-        """Send waiting outbox messages (agent replies, ticket news) to people's DMs."""
-        if self.store is None:
-            return 0
-        waiting = claim_pending(self.store, CHANNEL, user)
-        for sent, item in enumerate(waiting):
-            try:
-                self._post(item.user_id, [Reply.from_dict(item.reply)])
-            except Exception as exc:  # noqa: BLE001 - Slack or the network: retry later
-                log.error("slack: could not deliver to %s: %s", item.user_id, exc)
-                for unsent in waiting[sent:]:
-                    release(self.store, unsent.id)
-                return sent
-        return len(waiting)
+    def deliver(self, recipient: str, replies: Sequence[Reply]) -> None:
+        """News for a person (an agent's reply, ticket changes): to their DM with the app."""
+        self._post(recipient, list(replies))
 
-    # -- keeping up with other processes ------------------------------------------------------
-
-    def _last_reload(self) -> int:
-        if self.store is None:
-            return 0
-        try:
-            return audit.last_reload(self.store)
-        except StoreUnavailable:
-            return 0
-
-    def sync(self) -> None:
-        """One round of catching up: news, cards, and reloads done by another worker."""
-        self.deliver()
-        if self.cards is not None:
-            self.cards.sync()
-        latest = self._last_reload()
-        if latest > self._reloads_seen:
-            self._reloads_seen = latest
-            try:
-                self.engine.reload()
-            except ContentInvalid as exc:
-                log.error("slack: reload asked elsewhere failed here: %s", exc)
-
-    def sync_round(self, rounds: int = 1, deadline: float = SYNC_DEADLINE) -> None:
-        """One round of the sync thread: never raises, never hangs, says an outage once."""
-        try:
-            within(deadline, self.sync, "the sync round (database or Slack)")
-            if rounds % 1800 == 0 and self.store is not None:
-                records.forget_events(self.store)
-        except StoreError as exc:
-            # Said once when it goes and once when it is back, not every round.
-            self.engine.health.failed(str(exc))
-        except Exception:  # noqa: BLE001 - keep syncing after a bad round
-            log.exception("slack: sync round failed")
-        else:
-            if self.store is not None:
-                self.engine.health.worked()
-
-    def start_sync(self, every: float = SYNC_SECONDS) -> threading.Thread:
-        def loop() -> None:
-            rounds = 0
-            while not self._stop.wait(every):
-                rounds += 1
-                self.sync_round(rounds)
-
-        thread = threading.Thread(target=loop, name="slack-sync", daemon=True)
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        self._stop.set()
+    def tidy(self) -> None:
+        if self.store is not None:
+            records.forget_events(self.store)
 
     # -- admins -----------------------------------------------------------------------------
 
@@ -484,7 +421,7 @@ class SlackBot:
     def _on_admin(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
         result = self.admin.run(command["user_id"], CHANNEL, command.get("text") or "")
         if result.allowed and result.action == "reload":
-            self._reloads_seen = self._last_reload()  # this worker has it already
+            self.runtime.reloaded_here()
         respond(
             response_type="ephemeral",
             replace_original=False,
