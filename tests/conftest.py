@@ -211,6 +211,29 @@ class Recorder:
         self.tidied += 1
 
 
+class Desk:
+    """A helpdesk (``bot.runtime.Helpdesk``) that keeps what agents were shown."""
+
+    def __init__(self) -> None:
+        self.new: list[str] = []
+        self.heard: list[tuple[str, str]] = []
+        self.syncs = 0
+
+    def opened(self, ref: str) -> None:
+        self.new.append(ref)
+
+    def user_wrote(self, ref: str, text: str) -> None:
+        self.heard.append((ref, text))
+
+    def sync(self) -> None:
+        self.syncs += 1
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk()
+
+
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()

@@ -3,7 +3,7 @@ the channel fails, remembered for typed answers, and reloads from other processe
 
 from __future__ import annotations
 
-from conftest import Recorder
+from conftest import Desk, Recorder
 
 from bot.admin import AdminCommands
 from bot.core.engine import Engine
@@ -85,3 +85,29 @@ def test_the_channel_is_tidied_now_and_then(runtime: Runtime, recorder: Recorder
     assert recorder.tidied == 0
     runtime.sync_round(rounds=1800)
     assert recorder.tidied == 1
+
+
+def test_a_message_for_the_agent_reaches_the_helpdesk_from_any_channel(
+    engine: Engine, store: Store, desk: Desk
+) -> None:
+    terminal = Runtime(engine, Recorder("cli"), recipient="sam")
+    # Another process shows the tickets to the agents (Slack's helpdesk channel).
+    helpdesk = Runtime(Engine(engine.knowledge, store), Recorder("slack"), helpdesk=desk)
+    for text in ("talk to a person", "yes"):
+        terminal.turn(Message(user_id="sam", text=text), lambda _: None)
+    engine.tickets.claim("HD-000001", "ann")
+    terminal.turn(Message(user_id="sam", text="it still says locked"), lambda _: None)
+    helpdesk.sync_round()
+    helpdesk.sync_round()
+    assert desk.new == ["HD-000001"]
+    assert desk.heard == [("HD-000001", "it still says locked")]
+    assert desk.syncs == 2
+
+
+def test_a_new_ticket_reaches_the_helpdesk_after_the_turn_that_opened_it(
+    engine: Engine, recorder: Recorder, desk: Desk
+) -> None:
+    runtime = Runtime(engine, recorder, helpdesk=desk)
+    for text in ("talk to a person", "yes"):
+        runtime.turn(Message(user_id="sam", text=text), lambda _: None)
+    assert desk.new == ["HD-000001"] and desk.syncs == 0

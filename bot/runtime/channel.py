@@ -27,7 +27,19 @@ class Channel(Protocol):
 
 
 class Helpdesk(Protocol):
-    """Where agents see the tickets (the cards in Slack's helpdesk channel)."""
+    """Where agents see the tickets (the cards in Slack's helpdesk channel).
+
+    Its news comes from the outbox like a person's, whichever process (or channel: the
+    terminal, the web) the ticket was opened or written from, and reaches one process.
+    """
+
+    def opened(self, ref: str) -> None:
+        """Show the new ticket ``ref`` to the agents."""
+        ...
+
+    def user_wrote(self, ref: str, text: str) -> None:
+        """Show the agent on ``ref`` what its requester wrote to them (already redacted)."""
+        ...
 
     def sync(self) -> None:
         """Catch up with tickets opened or changed anywhere (another process, the CLI)."""

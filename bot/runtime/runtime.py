@@ -24,7 +24,7 @@ from bot.core.messages import Message, Reply
 from bot.runtime.channel import Channel, Helpdesk
 from bot.store import StoreError, StoreUnavailable, audit
 from bot.store.deadline import within
-from bot.store.outbox import Pending, claim_pending, release
+from bot.store.outbox import HELPDESK, Pending, claim_pending, release
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,10 @@ class Runtime:
         self.after_turn(message.user_id)
 
     def after_turn(self, user: str) -> None:
-        """Push anything waiting for ``user`` (news that came while they were typing)."""
+        """Push what the turn left for the agents (a new ticket, a message for them), then
+        anything waiting for ``user`` (news that came while they were typing)."""
         try:
+            self.push_helpdesk()
             self.push(user)
         except StoreUnavailable as exc:
             # The answer has gone; the sync round catches up once the database is back.
@@ -92,22 +94,43 @@ class Runtime:
         with self._person(user):
             return self._deliver(claim_pending(self.store, self.channel.name, user))
 
+    def push_helpdesk(self) -> int:
+        """Show the agents new tickets and what requesters wrote to them; how many."""
+        if self.store is None or self.helpdesk is None:
+            return 0
+        return self._hand_out(claim_pending(self.store, HELPDESK), self._to_helpdesk)
+
     def _deliver(self, waiting: list[Pending]) -> int:
+        return self._hand_out(waiting, self._to_person)
+
+    def _to_person(self, item: Pending) -> None:
+        reply = Reply.from_dict(item.reply)
+        self.channel.deliver(item.user_id, [reply])
+        try:
+            with self._person(item.user_id):
+                self.engine.noted(self.channel.name, item.user_id, item.conversation_key, reply)
+        except StoreError as exc:  # shown already; only typed answers to it are lost
+            log.warning("%s: news shown but not recorded: %s", self.channel.name, exc)
+
+    def _to_helpdesk(self, item: Pending) -> None:
+        assert self.helpdesk is not None
+        ref, news = item.user_id, item.reply
+        if news.get("kind") == "opened":
+            self.helpdesk.opened(ref)
+        else:
+            self.helpdesk.user_wrote(ref, str(news.get("text", "")))
+
+    def _hand_out(self, waiting: list[Pending], show: Callable[[Pending], None]) -> int:
+        """``show`` each claimed item in order; on a failure, put it and the rest back."""
         assert self.store is not None
         for sent, item in enumerate(waiting):
-            reply = Reply.from_dict(item.reply)
             try:
-                self.channel.deliver(item.user_id, [reply])
+                show(item)
             except Exception as exc:  # noqa: BLE001 - the channel or the network: retry later
                 log.error("%s: could not deliver to %s: %s", self.channel.name, item.user_id, exc)
                 for unsent in waiting[sent:]:
                     release(self.store, unsent.id)
                 return sent
-            try:
-                with self._person(item.user_id):
-                    self.engine.noted(self.channel.name, item.user_id, item.conversation_key, reply)
-            except StoreError as exc:  # shown already; only typed answers to it are lost
-                log.warning("%s: news shown but not recorded: %s", self.channel.name, exc)
         return len(waiting)
 
     # -- keeping up with other processes ----------------------------------------------------
@@ -137,6 +160,7 @@ class Runtime:
         """One round of catching up: news, the helpdesk, and reloads done elsewhere."""
         self.push()
         if self.helpdesk is not None:
+            self.push_helpdesk()
             self.helpdesk.sync()
         self.follow_reloads()
 

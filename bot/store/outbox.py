@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 from bot.store.db import Store
 from bot.store.models import Outbound
 
+HELPDESK = "helpdesk"  # the agents' side: news about a ticket for whoever shows it to them
+
 
 @dataclass(frozen=True)
 class Pending:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import queue
 import re
 import traceback
 from collections.abc import Callable, Sequence
@@ -29,7 +28,7 @@ from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
 from bot.config import SlackSettings
-from bot.core import replies
+from bot.core import relay, replies
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
 from bot.runtime import Runtime
@@ -149,17 +148,9 @@ class SlackBot:
         )
         self.admin = AdminCommands(engine, slack.admin_users)
         self.cards: HelpdeskCards | None = None
-        self._new_tickets: queue.SimpleQueue[str] = queue.SimpleQueue()
-        # What users wrote to their agent (the engine relays it onto the ticket): shown
-        # in the card's thread after the turn, like new tickets' cards.
-        self._to_agents: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         if self.store is not None and self.tickets is not None:
             self.cards = HelpdeskCards(
                 self.client, self.store, self.tickets, slack.helpdesk_channel
-            )
-            self.tickets.on_created.append(lambda view: self._new_tickets.put(view.ref))
-            self.tickets.on_user_message.append(
-                lambda view, text: self._to_agents.put((view.ref, text))
             )
         self.runtime = Runtime(engine, self, helpdesk=self.cards)
         self._register()
@@ -235,14 +226,13 @@ class SlackBot:
             conversation_id=f"{channel}:{thread}",
             shared=not channel.startswith("D"),
         )
-        self._post(channel, self.runtime.handle(message), thread_ts=thread)
-        self._after_turn(user)
+        self.runtime.turn(message, lambda found: self._post(channel, found, thread_ts=thread))
 
     def _from_staff(self, user: str, channel: str, text: str) -> None:
         # While their ticket is claimed the engine passes this to the agent (the core's
-        # rule, bot.core.relay) and acknowledges; ``_after_turn`` shows it in the thread.
-        self._post(channel, self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL)))
-        self._after_turn(user)
+        # rule, bot.core.relay) and the runtime shows it in the card's thread.
+        message = Message(user_id=user, text=text, channel=CHANNEL)
+        self.runtime.turn(message, lambda found: self._post(channel, found))
 
     @_guarded
     def _on_command(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
@@ -253,7 +243,7 @@ class SlackBot:
         else:
             found = self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL))
         respond(response_type="ephemeral", replace_original=False, **render.message(found))
-        self._after_turn(user)
+        self.runtime.after_turn(user)
 
     @_guarded
     def _on_click(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
@@ -292,7 +282,7 @@ class SlackBot:
             self._post(channel, answer, thread_ts=thread)
         else:  # the App Home: answer in the person's DM with the app
             self._post(user, answer)
-        self._after_turn(user)
+        self.runtime.after_turn(user)
 
     @_guarded
     def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -312,38 +302,15 @@ class SlackBot:
 
     # -- agents -----------------------------------------------------------------------------
 
-    def _show_to_agent(self, ref: str, text: str) -> None:
-        """A user's message to their agent (already on the ticket) in the card's thread."""
-        assert self.store is not None
-        place = records.card_for(self.store, ref)
-        if place is None or place.ts is None:
-            log.error("slack: no card for %s; the user's message is on the ticket only", ref)
-            return
-        blocks = render.user_text(text, heading=f"The user wrote ({ref}):")
-        self.client.chat_postMessage(
-            channel=place.channel, thread_ts=place.ts, text=render.escape(text), blocks=blocks
-        )
-
     def _from_agent(self, ref: str, agent: str, channel: str, thread: str, text: str) -> None:
         assert self.tickets is not None
-        view = self.tickets.show(ref)
-        if view.status == "claimed" and view.assignee != agent:
-            return  # another agent's note to colleagues: it stays in the thread
-        if view.status == "open":
-            why = f"Not sent to the user: claim {ref} first, then reply here."
-        elif view.status != "claimed":
-            why = f"Not sent to the user: {ref} is {view.status}."
-        elif not text.strip():
-            why = "Not sent to the user: only text is relayed, so please write it in words."
-        else:
-            try:
-                self.tickets.reply(ref, agent, text)
-            except TicketError as exc:
-                why = f"Not sent to the user: {exc}."
-            else:
-                self.runtime.push(view.requester["user_id"])
-                return
-        self.client.chat_postEphemeral(channel=channel, user=agent, thread_ts=thread, text=why)
+        outcome = relay.from_agent(self.tickets, ref, agent, text)
+        if outcome.requester is not None:
+            self.runtime.push(outcome.requester)
+        elif outcome.why_not is not None:
+            self.client.chat_postEphemeral(
+                channel=channel, user=agent, thread_ts=thread, text=outcome.why_not
+            )
 
     @_guarded
     def _on_claim(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -385,27 +352,6 @@ class SlackBot:
             self._post(channel, found)
         except Exception:  # noqa: BLE001 - the last resort must not raise in turn
             log.exception("slack: could not tell %s that something went wrong", channel)
-
-    def _after_turn(self, user: str) -> None:
-        """Post cards for tickets this turn opened, what users wrote to their agents, then
-        anything waiting for the user."""
-        try:
-            while self.cards is not None:
-                try:
-                    ref = self._new_tickets.get_nowait()
-                except queue.Empty:
-                    break
-                self.cards.post(ref)
-            while True:
-                try:
-                    ref, text = self._to_agents.get_nowait()
-                except queue.Empty:
-                    break
-                self._show_to_agent(ref, text)
-        except StoreUnavailable as exc:
-            # The answer has gone; the sync round catches up once the database is back.
-            log.warning("slack: after the turn: %s", exc)
-        self.runtime.after_turn(user)
 
     def deliver(self, recipient: str, replies: Sequence[Reply]) -> None:
         """News for a person (an agent's reply, ticket changes): to their DM with the app."""
