@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
@@ -31,6 +30,7 @@ from bot.core.engine import Engine, Knowledge
 from bot.core.flows import start_value
 from bot.core.messages import Message, Reply
 from bot.core.text import terminal_safe
+from bot.runtime import Runtime
 from bot.store import Store, StoreUnavailable
 from bot.tickets import cli as tickets_cli
 from bot.wiring import build_engine
@@ -158,16 +158,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     screen.out.write("helpbot: ask me about NHSmail or the Account Secret. Type 'quit' to leave.\n")
     screen.replies(opening)
-    # One turn at a time for this person: the news thread and the prompt never take the
-    # same waiting message, and the state they write never crosses.
-    turns = threading.Lock()
-
-    def news() -> list[Reply]:
-        with turns:
-            return engine.news("cli", CHAT_USER)
-
-    stop = threading.Event()
-    console.watch_news(news, screen, stop)
+    runtime = Runtime(engine, console.Terminal(screen), recipient=CHAT_USER)
+    runtime.start(every=console.NEWS_EVERY)
     try:
         while True:
             try:
@@ -177,11 +169,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                 return 0
             if text.strip().lower() in ("quit", "exit"):
                 return 0
-            with turns:
-                found = engine.handle(Message(user_id=CHAT_USER, text=text, channel="cli"))
-            screen.replies(found)
+            runtime.turn(Message(user_id=CHAT_USER, text=text, channel="cli"), screen.replies)
     finally:
-        stop.set()
+        runtime.stop()
 
 
 def _jsonl_messages(lines: Iterable[str], out: TextIO) -> Iterable[Message]:

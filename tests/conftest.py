@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -24,6 +24,8 @@ from sqlalchemy import create_engine, select, text
 from bot.config import PROJECT_ROOT
 from bot.content.loader import Content, load_content
 from bot.core.engine import Engine, Knowledge
+from bot.core.messages import Reply
+from bot.runtime import Runtime
 from bot.store import Store
 from bot.store.models import Base
 
@@ -241,3 +243,59 @@ def web_chat() -> Iterator[Callable[..., WebChatServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+class Recorder:
+    """A channel (``bot.runtime.Channel``) that keeps what it was given to deliver.
+
+    ``fail`` deliveries raise first, as a channel whose service is down would.
+    """
+
+    def __init__(self, name: str = "cli", *, fail: int = 0) -> None:
+        self.name = name
+        self.fail = fail
+        self.delivered: list[tuple[str, str]] = []
+        self.tidied = 0
+
+    def deliver(self, recipient: str, replies: Sequence[Reply]) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("the channel is down")
+        self.delivered.extend((recipient, r.text) for r in replies)
+
+    def tidy(self) -> None:
+        self.tidied += 1
+
+
+class Desk:
+    """A helpdesk (``bot.runtime.Helpdesk``) that keeps what agents were shown."""
+
+    def __init__(self) -> None:
+        self.new: list[str] = []
+        self.heard: list[tuple[str, str]] = []
+        self.syncs = 0
+
+    def opened(self, ref: str) -> None:
+        self.new.append(ref)
+
+    def user_wrote(self, ref: str, text: str) -> None:
+        self.heard.append((ref, text))
+
+    def sync(self) -> None:
+        self.syncs += 1
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return Desk()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def runtime(engine: Engine, recorder: Recorder) -> Runtime:
+    """The terminal's runtime in a test: news for anyone on the ``cli`` channel."""
+    return Runtime(engine, recorder)

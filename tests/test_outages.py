@@ -165,10 +165,10 @@ def test_the_slack_sync_says_an_outage_once_not_every_round(
         caplog.set_level(logging.INFO)
         proxy.frozen.set()
         for _ in range(4):
-            bot.sync_round(deadline=2.0)
+            bot.runtime.sync_round(deadline=2.0)
         proxy.frozen.clear()
-        bot.sync_round(deadline=2.0)
-        bot.sync_round(deadline=2.0)
+        bot.runtime.sync_round(deadline=2.0)
+        bot.runtime.sync_round(deadline=2.0)
     finally:
         proxy.close()
     assert "Traceback" not in caplog.text and "sync round failed" not in caplog.text

@@ -4,11 +4,12 @@ the same in every channel); "bot" asks the bot instead, and clicks are for the b
 from __future__ import annotations
 
 import pytest
-from conftest import dump_tables
+from conftest import Desk, Recorder, dump_tables
 
 from bot.core import relay
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
+from bot.runtime import Runtime
 
 SECRET = "Bluebellwoodland"
 
@@ -134,8 +135,29 @@ def test_a_walk_through_waits_while_the_user_talks_to_the_agent(engine: Engine) 
     assert step.meta.step == "can_login_existing"
 
 
-def test_channels_hear_of_each_message_for_the_agent(claimed: Engine) -> None:
-    heard: list[tuple[str, str]] = []
-    claimed.tickets.on_user_message.append(lambda view, text: heard.append((view.ref, text)))
-    say(claimed, "my mobile is 07700 900123")
+def test_channels_hear_of_each_message_for_the_agent(claimed: Engine, desk: Desk) -> None:
+    runtime = Runtime(claimed, Recorder(), helpdesk=desk)
+    runtime.turn(Message(user_id="sam", text="my mobile is 07700 900123"), lambda _: None)
+    heard = desk.heard[1:]  # after "hello?", which the claimed fixture wrote
     assert heard == [("HD-000001", "my mobile is [PHONE]")]
+
+
+def test_an_agent_reaches_the_user_only_on_a_ticket_they_claimed(claimed: Engine) -> None:
+    tickets = claimed.tickets
+    assert relay.from_agent(tickets, "HD-000001", "U0BOB", "note for Ann") == relay.FromAgent()
+    empty = relay.from_agent(tickets, "HD-000001", "U0ANN", "  ")
+    assert empty.why_not and "in words" in empty.why_not
+    sent = relay.from_agent(tickets, "HD-000001", "U0ANN", "call me on 07700 900123")
+    assert sent == relay.FromAgent(requester="sam")
+    [news] = say(claimed, "thanks")[:1]
+    assert news.text == "**Helpdesk (HD-000001)**: call me on [PHONE]"
+    tickets.resolve("HD-000001", "U0ANN")
+    done = relay.from_agent(tickets, "HD-000001", "U0ANN", "one more thing")
+    assert done.why_not == "Not sent to the user: HD-000001 is resolved."
+
+
+def test_an_agent_must_claim_before_replying(engine: Engine) -> None:
+    say(engine, "talk to a person")
+    say(engine, "yes")
+    found = relay.from_agent(engine.tickets, "HD-000001", "U0ANN", "hi")
+    assert found.why_not == "Not sent to the user: claim HD-000001 first, then reply here."

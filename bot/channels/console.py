@@ -1,25 +1,21 @@
 """The terminal channel: render replies as plain text, buttons as numbered choices.
 
-``Screen`` keeps the prompt tidy while ticket news arrives from another thread, and
-``watch_news`` is that thread: it asks the engine for news every so often, so an agent's
-claim, reply or resolution shows without waiting for the person's next message.
+``Screen`` keeps the prompt tidy while ticket news arrives from another thread: the
+runtime's sync thread (``bot.runtime``) pushes it to ``Terminal.deliver`` every second,
+so an agent's claim, reply or resolution shows without waiting for the next message.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Sequence
 from types import ModuleType
 from typing import TextIO
 
 from bot.core.messages import Reply
-from bot.store import StoreError
-from bot.store.health import Health
 
-log = logging.getLogger(__name__)
 PROMPT = "you> "
 NEWS_EVERY = 1.0  # seconds between looks at the outbox: one indexed read each
 
@@ -114,24 +110,16 @@ def _line_editing() -> ModuleType | None:
     return readline
 
 
-def watch_news(
-    fetch: Callable[[], list[Reply]], screen: Screen, stop: threading.Event
-) -> threading.Thread:
-    """Show news from ``fetch`` as it comes, until ``stop`` is set; a daemon thread."""
+class Terminal:
+    """The terminal as a channel (``bot.runtime``): news is drawn above the prompt."""
 
-    health = Health(log)
+    name = "cli"
 
-    def loop() -> None:
-        while not stop.wait(NEWS_EVERY):
-            try:
-                screen.news(fetch())
-            except StoreError as exc:
-                health.failed(f"no ticket news: {exc}")  # once, not every second
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the chat
-                log.exception("could not look for ticket news")
-            else:
-                health.worked()
+    def __init__(self, screen: Screen) -> None:
+        self.screen = screen
 
-    thread = threading.Thread(target=loop, name="console-news", daemon=True)
-    thread.start()
-    return thread
+    def deliver(self, recipient: str, replies: Sequence[Reply]) -> None:
+        self.screen.news(list(replies))
+
+    def tidy(self) -> None:
+        """Nothing kept for a while."""

@@ -25,8 +25,7 @@ from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply, storable
 from bot.core.normalise import fold
 from bot.core.redact import redact_checked, redact_credentials_in_context
-from bot.core.text import safe_id
-from bot.store import Store, StoreRejected, StoreUnavailable, outbox
+from bot.store import Store, StoreRejected, StoreUnavailable
 from bot.store.db import Turn
 from bot.store.deadline import StoreTimeout, within
 from bot.store.health import Health
@@ -234,30 +233,23 @@ class Engine:
         self._record(turn, text, decision)
         return decision
 
-    def news(self, channel: str, user_id: str, conversation_key: str | None = None) -> list[Reply]:
-        """Ticket news waiting for a person, taken outside their own turn (a channel that
-        shows it as it comes, such as the terminal). Like news taken in a turn, it goes
-        into the conversation's record and its buttons stay answerable by typed words.
+    def noted(self, channel: str, user_id: str, conversation_key: str, news: Reply) -> None:
+        """News delivered outside the person's turn (by ``bot.runtime``), written into their
+        conversation like news taken in a turn: on the record, and its buttons answerable
+        by typed words next turn.
         """
         store = self.store
         if store is None:
-            return []
-        user_id, key = safe_id(user_id), safe_id(conversation_key or user_id)
+            return
 
-        def take() -> list[Reply]:
-            if not outbox.waiting(store, channel, user_id, key):
-                return []  # the usual case: a read, and no write, per poll
-            with store.turn(channel, user_id, key) as turn:
-                news = [Reply.from_dict(r) for r in turn.take_outbox()]
-                for reply in news:
-                    turn.add_message("out", reply.text)
-                buttons = [b for reply in news for b in reply.buttons]
-                if buttons:  # the newest choices on screen: "yes" and "2" answer these now
-                    turn.state = {**turn.state, "buttons": [asdict(b) for b in buttons]}
-            return news
+        def note() -> None:
+            with store.turn(channel, user_id, conversation_key) as turn:
+                turn.add_message("out", news.text)
+                if news.buttons:  # the newest choices on screen: "yes" and "2" answer these
+                    turn.state = {**turn.state, "buttons": [asdict(b) for b in news.buttons]}
 
-        # Bounded like a turn: a poller stuck on the database would hold up the prompt.
-        return within(store.timeout + 0.5, take, f"database {store.name}")
+        # Bounded like a turn: a delivery stuck on the database would hold up the others.
+        within(store.timeout + 0.5, note, f"database {store.name}")
 
     def _context(
         self,

@@ -14,13 +14,18 @@ Everything else is relayed, including "cancel", "talk to a person", numbers and
 questions the bot could answer: the person is in a conversation with someone, and the
 defect this fixes was the bot answering what was meant for the agent. An agent can
 also answer "cancel" ("I don't need help any more") by resolving the ticket.
+
+The other way, ``from_agent`` decides whether what an agent wrote where they see the
+ticket (a card's thread) reaches the person: only from the agent who claimed it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.core.messages import Button, Reply, ReplyMeta
 from bot.core.normalise import fold
-from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets, TicketView
+from bot.tickets.service import FEEDBACK_PREFIX, Requester, TicketError, Tickets, TicketView
 
 ASK_BOT = FEEDBACK_PREFIX + "askbot"
 STATE = "relay"  # conversation state: how the last turn left the relay
@@ -79,3 +84,31 @@ def bot_listens(ticket: TicketView) -> Reply:
 def bot_listens_anyway() -> Reply:
     """ "Ask the bot" clicked when no agent is talking with them (any more)."""
     return Reply("Go ahead: ask me your question.", meta=ReplyMeta(confidence=1.0))
+
+
+@dataclass(frozen=True)
+class FromAgent:
+    """What became of an agent's message: sent to ``requester``, refused (``why_not``, for
+    the agent's eyes only), or neither: a note to colleagues, left where it was written."""
+
+    requester: str | None = None
+    why_not: str | None = None
+
+
+def from_agent(tickets: Tickets, ref: str, agent: str, text: str) -> FromAgent:
+    """Send ``text`` to ``ref``'s requester (through the outbox) if ``agent`` may."""
+    view = tickets.show(ref)
+    if view.status == "claimed" and view.assignee != agent:
+        return FromAgent()  # another agent's note to colleagues: it stays in the thread
+    if view.status == "open":
+        return FromAgent(why_not=f"Not sent to the user: claim {ref} first, then reply here.")
+    if view.status != "claimed":
+        return FromAgent(why_not=f"Not sent to the user: {ref} is {view.status}.")
+    if not text.strip():
+        why = "Not sent to the user: only text is relayed, so please write it in words."
+        return FromAgent(why_not=why)
+    try:
+        tickets.reply(ref, agent, text)
+    except TicketError as exc:
+        return FromAgent(why_not=f"Not sent to the user: {exc}.")
+    return FromAgent(requester=view.requester["user_id"])

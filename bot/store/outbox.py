@@ -1,9 +1,9 @@
-"""Delivering the outbox from outside a conversation turn (a channel that can push).
+"""Delivering the outbox from outside a conversation turn (``bot.runtime``).
 
-The terminal shows waiting news as it comes (``Engine.news``, polled) or with its next
-reply (``Turn.take_outbox``); a channel such as Slack pushes it at once. Several
-processes may push at the same time, so each message is first claimed with a
-conditional UPDATE: exactly one process sends it.
+News waits here until the person's next turn takes it (``Turn.take_outbox``) or the
+runtime pushes it to their channel, whichever comes first. Several processes may push
+at the same time, so each message is first claimed with a conditional UPDATE: exactly
+one process sends it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 from bot.store.db import Store
 from bot.store.models import Outbound
 
+HELPDESK = "helpdesk"  # the agents' side: news about a ticket for whoever shows it to them
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -23,22 +25,6 @@ class Pending:
     user_id: str
     conversation_key: str
     reply: dict[str, Any]
-
-
-def waiting(store: Store, channel: str, user_id: str, conversation_key: str) -> bool:
-    """Whether anything waits for this conversation: a cheap read for pollers."""
-    query = (
-        select(Outbound.id)
-        .where(
-            Outbound.channel == channel,
-            Outbound.user_id == user_id,
-            Outbound.conversation_key == conversation_key,
-            Outbound.delivered_at.is_(None),
-        )
-        .limit(1)
-    )
-    with store.session() as session:
-        return session.execute(query).first() is not None
 
 
 def claim_pending(

@@ -30,6 +30,7 @@ from bot.store.models import (
     Ticket,
     TicketEvent,
 )
+from bot.store.outbox import HELPDESK
 from bot.tickets.keys import open_key
 from bot.tickets.mailer import TicketMailer
 
@@ -120,10 +121,9 @@ class Tickets:
         self.store = store
         self.sla = sla
         self._clock = clock or store.clock
+        # Called with each new ticket, after its commit: the email route. Channels hear of
+        # it from the outbox instead (``bot.runtime``), whichever process opened it.
         self.on_created: list[Callable[[TicketView], None]] = []
-        # Called with the ticket and the (redacted) text after a user's message to the
-        # agent is recorded: channels that show it elsewhere (a Slack card's thread).
-        self.on_user_message: list[Callable[[TicketView, str], None]] = []
 
     # -- users ------------------------------------------------------------------------------
 
@@ -240,6 +240,7 @@ class Tickets:
             session.flush()
             ticket.ref = ref_for(ticket.id)
             self._event(session, ticket, "created", requester.user_id, None)
+            self._tell_helpdesk(session, ticket, "opened")
             if note:
                 self._event(session, ticket, "note", requester.user_id, redact(note))
             return self._view(session, ticket)
@@ -287,10 +288,8 @@ class Tickets:
             if ticket.user_id != user_id:
                 raise TicketConflict(f"{ref} belongs to someone else")
             self._event(session, ticket, "user", user_id, text)
-            view = self._view(session, ticket, events=False)
-        for hook in self.on_user_message:
-            hook(view, text)
-        return view
+            self._tell_helpdesk(session, ticket, "user", text)
+            return self._view(session, ticket, events=False)
 
     def feedback(self, ref: str, solved: bool | None = None, score: int | None = None) -> None:
         with self.store.session() as session:
@@ -479,6 +478,22 @@ class Tickets:
                 user_id=ticket.user_id,
                 conversation_key=ticket.conversation_key,
                 reply={"text": reply.text, "buttons": [asdict(b) for b in reply.buttons]},
+                created_at=self._clock(),
+            )
+        )
+
+    def _tell_helpdesk(
+        self, session: Session, ticket: Ticket, kind: str, text: str | None = None
+    ) -> None:
+        """News for the agents' side, in the same transaction as the change: the runtime
+        of whichever process shows tickets to agents picks it up (``bot.runtime``)."""
+        assert ticket.ref is not None
+        session.add(
+            Outbound(
+                channel=HELPDESK,
+                user_id=ticket.ref,
+                conversation_key=ticket.ref,
+                reply={"kind": kind, "text": text or ""},
                 created_at=self._clock(),
             )
         )

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import functools
 import logging
-import queue
 import re
-import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -30,13 +28,11 @@ from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
 from bot.config import SlackSettings
-from bot.content.loader import ContentInvalid
-from bot.core import replies
+from bot.core import relay, replies
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
-from bot.store import StoreError, StoreUnavailable, audit
-from bot.store.deadline import within
-from bot.store.outbox import claim_pending, release
+from bot.runtime import Runtime
+from bot.store import StoreUnavailable
 from bot.tickets.service import TicketError, TicketView
 
 log = logging.getLogger(__name__)
@@ -49,8 +45,6 @@ LINKS = re.compile(rf"^{re.escape(render.LINK_ACTION)}\.\d+$")
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ASK, ADMIN = "/nhsmail", "/nhsmail-admin"  # the slash commands in manifest.yaml
 RATE_LIMIT_RETRIES = 3
-SYNC_SECONDS = 2.0
-SYNC_DEADLINE = 30.0  # a round that takes longer is left behind and reported
 # The longest the event-id check may wait on the database before the ack: Slack allows 3 s.
 DEDUPE_WAIT_SECONDS = 1.0
 
@@ -123,7 +117,9 @@ def _user_of(body: dict[str, Any]) -> str | None:
 
 
 class SlackBot:
-    """The bolt ``App`` with helpbot's listeners, plus what pushes news to Slack."""
+    """The bolt ``App`` with helpbot's listeners, and Slack as a channel of the runtime."""
+
+    name = CHANNEL
 
     def __init__(
         self,
@@ -152,20 +148,11 @@ class SlackBot:
         )
         self.admin = AdminCommands(engine, slack.admin_users)
         self.cards: HelpdeskCards | None = None
-        self._new_tickets: queue.SimpleQueue[str] = queue.SimpleQueue()
-        # What users wrote to their agent (the engine relays it onto the ticket): shown
-        # in the card's thread after the turn, like new tickets' cards.
-        self._to_agents: queue.SimpleQueue[tuple[str, str]] = queue.SimpleQueue()
         if self.store is not None and self.tickets is not None:
             self.cards = HelpdeskCards(
                 self.client, self.store, self.tickets, slack.helpdesk_channel
             )
-            self.tickets.on_created.append(lambda view: self._new_tickets.put(view.ref))
-            self.tickets.on_user_message.append(
-                lambda view, text: self._to_agents.put((view.ref, text))
-            )
-        self._reloads_seen = self._last_reload()
-        self._stop = threading.Event()
+        self.runtime = Runtime(engine, self, helpdesk=self.cards)
         self._register()
 
     # -- wiring -----------------------------------------------------------------------------
@@ -239,14 +226,13 @@ class SlackBot:
             conversation_id=f"{channel}:{thread}",
             shared=not channel.startswith("D"),
         )
-        self._post(channel, self.engine.handle(message), thread_ts=thread)
-        self._after_turn(user)
+        self.runtime.turn(message, lambda found: self._post(channel, found, thread_ts=thread))
 
     def _from_staff(self, user: str, channel: str, text: str) -> None:
         # While their ticket is claimed the engine passes this to the agent (the core's
-        # rule, bot.core.relay) and acknowledges; ``_after_turn`` shows it in the thread.
-        self._post(channel, self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL)))
-        self._after_turn(user)
+        # rule, bot.core.relay) and the runtime shows it in the card's thread.
+        message = Message(user_id=user, text=text, channel=CHANNEL)
+        self.runtime.turn(message, lambda found: self._post(channel, found))
 
     @_guarded
     def _on_command(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
@@ -255,9 +241,9 @@ class SlackBot:
         if not text:
             found = [replies.quick_actions(self.engine.knowledge.content)]
         else:
-            found = self.engine.handle(Message(user_id=user, text=text, channel=CHANNEL))
+            found = self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL))
         respond(response_type="ephemeral", replace_original=False, **render.message(found))
-        self._after_turn(user)
+        self.runtime.after_turn(user)
 
     @_guarded
     def _on_click(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
@@ -279,7 +265,7 @@ class SlackBot:
             action=action.get("value"),
             shared=key is not None,
         )
-        answer = self.engine.handle(message)
+        answer = self.runtime.handle(message)
         spent = {"blocks": render.chosen(clicked.get("blocks") or [], label)}
         spent["text"] = clicked.get("text") or label
         if where == "message" and ephemeral and not clicked.get("blocks"):
@@ -296,7 +282,7 @@ class SlackBot:
             self._post(channel, answer, thread_ts=thread)
         else:  # the App Home: answer in the person's DM with the app
             self._post(user, answer)
-        self._after_turn(user)
+        self.runtime.after_turn(user)
 
     @_guarded
     def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -316,38 +302,15 @@ class SlackBot:
 
     # -- agents -----------------------------------------------------------------------------
 
-    def _show_to_agent(self, ref: str, text: str) -> None:
-        """A user's message to their agent (already on the ticket) in the card's thread."""
-        assert self.store is not None
-        place = records.card_for(self.store, ref)
-        if place is None or place.ts is None:
-            log.error("slack: no card for %s; the user's message is on the ticket only", ref)
-            return
-        blocks = render.user_text(text, heading=f"The user wrote ({ref}):")
-        self.client.chat_postMessage(
-            channel=place.channel, thread_ts=place.ts, text=render.escape(text), blocks=blocks
-        )
-
     def _from_agent(self, ref: str, agent: str, channel: str, thread: str, text: str) -> None:
         assert self.tickets is not None
-        view = self.tickets.show(ref)
-        if view.status == "claimed" and view.assignee != agent:
-            return  # another agent's note to colleagues: it stays in the thread
-        if view.status == "open":
-            why = f"Not sent to the user: claim {ref} first, then reply here."
-        elif view.status != "claimed":
-            why = f"Not sent to the user: {ref} is {view.status}."
-        elif not text.strip():
-            why = "Not sent to the user: only text is relayed, so please write it in words."
-        else:
-            try:
-                self.tickets.reply(ref, agent, text)
-            except TicketError as exc:
-                why = f"Not sent to the user: {exc}."
-            else:
-                self.deliver(view.requester["user_id"])
-                return
-        self.client.chat_postEphemeral(channel=channel, user=agent, thread_ts=thread, text=why)
+        outcome = relay.from_agent(self.tickets, ref, agent, text)
+        if outcome.requester is not None:
+            self.runtime.push(outcome.requester)
+        elif outcome.why_not is not None:
+            self.client.chat_postEphemeral(
+                channel=channel, user=agent, thread_ts=thread, text=outcome.why_not
+            )
 
     @_guarded
     def _on_claim(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -374,7 +337,7 @@ class SlackBot:
             self.cards.refresh(ref)  # show who really has it
             return
         self.cards.refresh(view.ref)
-        self.deliver(view.requester["user_id"])
+        self.runtime.push(view.requester["user_id"])
 
     # -- pushing news -----------------------------------------------------------------------
 
@@ -390,93 +353,13 @@ class SlackBot:
         except Exception:  # noqa: BLE001 - the last resort must not raise in turn
             log.exception("slack: could not tell %s that something went wrong", channel)
 
-    def _after_turn(self, user: str) -> None:
-        """Post cards for tickets this turn opened, what users wrote to their agents, then
-        anything waiting for the user."""
-        try:
-            while self.cards is not None:
-                try:
-                    ref = self._new_tickets.get_nowait()
-                except queue.Empty:
-                    break
-                self.cards.post(ref)
-            while True:
-                try:
-                    ref, text = self._to_agents.get_nowait()
-                except queue.Empty:
-                    break
-                self._show_to_agent(ref, text)
-            self.deliver(user)
-        except StoreUnavailable as exc:
-            # The answer has gone; the sync round catches up once the database is back.
-            log.warning("slack: after the turn: %s", exc)
+    def deliver(self, recipient: str, replies: Sequence[Reply]) -> None:
+        """News for a person (an agent's reply, ticket changes): to their DM with the app."""
+        self._post(recipient, list(replies))
 
-    def deliver(self, user: str | None = None) -> int:
-        """Send waiting outbox messages (agent replies, ticket news) to people's DMs."""
-        if self.store is None:
-            return 0
-        waiting = claim_pending(self.store, CHANNEL, user)
-        for sent, item in enumerate(waiting):
-            try:
-                self._post(item.user_id, [Reply.from_dict(item.reply)])
-            except Exception as exc:  # noqa: BLE001 - Slack or the network: retry later
-                log.error("slack: could not deliver to %s: %s", item.user_id, exc)
-                for unsent in waiting[sent:]:
-                    release(self.store, unsent.id)
-                return sent
-        return len(waiting)
-
-    # -- keeping up with other processes ------------------------------------------------------
-
-    def _last_reload(self) -> int:
-        if self.store is None:
-            return 0
-        try:
-            return audit.last_reload(self.store)
-        except StoreUnavailable:
-            return 0
-
-    def sync(self) -> None:
-        """One round of catching up: news, cards, and reloads done by another worker."""
-        self.deliver()
-        if self.cards is not None:
-            self.cards.sync()
-        latest = self._last_reload()
-        if latest > self._reloads_seen:
-            self._reloads_seen = latest
-            try:
-                self.engine.reload()
-            except ContentInvalid as exc:
-                log.error("slack: reload asked elsewhere failed here: %s", exc)
-
-    def sync_round(self, rounds: int = 1, deadline: float = SYNC_DEADLINE) -> None:
-        """One round of the sync thread: never raises, never hangs, says an outage once."""
-        try:
-            within(deadline, self.sync, "the sync round (database or Slack)")
-            if rounds % 1800 == 0 and self.store is not None:
-                records.forget_events(self.store)
-        except StoreError as exc:
-            # Said once when it goes and once when it is back, not every round.
-            self.engine.health.failed(str(exc))
-        except Exception:  # noqa: BLE001 - keep syncing after a bad round
-            log.exception("slack: sync round failed")
-        else:
-            if self.store is not None:
-                self.engine.health.worked()
-
-    def start_sync(self, every: float = SYNC_SECONDS) -> threading.Thread:
-        def loop() -> None:
-            rounds = 0
-            while not self._stop.wait(every):
-                rounds += 1
-                self.sync_round(rounds)
-
-        thread = threading.Thread(target=loop, name="slack-sync", daemon=True)
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        self._stop.set()
+    def tidy(self) -> None:
+        if self.store is not None:
+            records.forget_events(self.store)
 
     # -- admins -----------------------------------------------------------------------------
 
@@ -484,7 +367,7 @@ class SlackBot:
     def _on_admin(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
         result = self.admin.run(command["user_id"], CHANNEL, command.get("text") or "")
         if result.allowed and result.action == "reload":
-            self._reloads_seen = self._last_reload()  # this worker has it already
+            self.runtime.reloaded_here()
         respond(
             response_type="ephemeral",
             replace_original=False,

@@ -146,6 +146,21 @@ class HelpdeskCards:
             except SlackApiError as exc:
                 log.error("could not update the card for %s: %s", place.ref, exc)
 
+    def opened(self, ref: str) -> None:
+        """A new ticket (``bot.runtime.Helpdesk``): its card, unless another process has it."""
+        self.post(ref)
+
+    def user_wrote(self, ref: str, text: str) -> None:
+        """A requester's message to their agent (on the ticket already), in the card's thread."""
+        place = records.card_for(self.store, ref)
+        if place is None or place.ts is None:
+            log.error("no card for %s; the user's message is on the ticket only", ref)
+            return
+        blocks = user_text(text, heading=f"The user wrote ({ref}):")
+        self.client.chat_postMessage(
+            channel=place.channel, thread_ts=place.ts, text=escape(text), blocks=blocks
+        )
+
     def ticket_in_thread(self, channel: str, thread_ts: str) -> str | None:
         """The ticket whose card heads this thread in the helpdesk channel, if any."""
         if channel != self.channel:

@@ -48,7 +48,7 @@ def build_bot(
     fallback: Content | None = None,
 ) -> SlackBot:
     bot = SlackBot(build_engine(settings, fallback=fallback), slack, socket_mode=socket_mode)
-    bot.start_sync()
+    bot.runtime.start()
     return bot
 
 
