@@ -201,7 +201,10 @@ class WebChatServer:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off")
+        # A stream a test left open must not hold up the server's stop for long.
+        config = uvicorn.Config(
+            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
@@ -226,7 +229,12 @@ def web_chat() -> Iterator[Callable[..., WebChatServer]]:
 
     servers: list[WebChatServer] = []
 
-    def start(engine: Engine, now: Callable[[], float] | None = None, **options: Any):
+    def start(
+        engine: Engine,
+        now: Callable[[], float] | None = None,
+        news_every: float = 0.02,
+        **options: Any,
+    ) -> WebChatServer:
         holder: dict[str, Any] = {}
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -236,7 +244,10 @@ def web_chat() -> Iterator[Callable[..., WebChatServer]]:
         settings = WebSettings(
             public_origin=server.url, cookie_secret=b"k" * 32, secure_cookie=False, **options
         )
-        holder["app"] = create_app(engine, settings, **({"now": now} if now else {}))
+        extra: dict[str, Any] = {"news_every": news_every}
+        if now is not None:
+            extra["now"] = now
+        holder["app"] = create_app(engine, settings, **extra)
         servers.append(server)
         return server
 

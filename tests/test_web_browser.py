@@ -167,3 +167,22 @@ def test_axe_finds_no_wcag_22_aa_violations(browser, site) -> None:
     problems = [(v["id"], v["help"], len(v["nodes"])) for v in result["violations"]]
     assert problems == []
     assert len(result["passes"]) > 10  # it really ran
+
+
+def test_an_agents_reply_from_the_shell_appears_without_the_person_doing_anything(
+    page, helpbot
+) -> None:
+    send(page, "talk to a person")
+    click(page, "Yes, create a ticket")
+    ref = re.search(r"HD-\d{6}", page.locator(".from-bot").last.inner_text()).group(0)
+    before = page.locator(".from-bot").count()
+    for args in (
+        ("tickets", "claim", ref, "--agent", "sam"),
+        ("tickets", "reply", ref, "Hello, I'm Sam from the helpdesk.", "--agent", "sam"),
+    ):
+        done = helpbot(*args)
+        assert done.returncode == 0, done.stderr
+    page.locator(".from-bot").nth(before + 1).wait_for()  # the claim, then the reply
+    assert "Hello, I'm Sam from the helpdesk." in page.locator(".from-bot").last.inner_text()
+    page.reload()  # and it stays in the transcript
+    page.get_by_text("Hello, I'm Sam from the helpdesk.").wait_for()

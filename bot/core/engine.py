@@ -218,7 +218,7 @@ class Engine:
             # Already talking about the secret: "it's Bluebellwood" shares it.
             text, secret = redact_credentials_in_context(text)
         # News is private: it waits for the person's own conversation.
-        news = [] if message.shared else turn.take_outbox()
+        news = [] if message.shared or not message.takes_news else turn.take_outbox()
         waiting = [Reply.from_dict(r) for r in news]
         ctx = self._context(text, message.action, turn.state, turn, requester, self.tickets)
         ctx.shared = message.shared

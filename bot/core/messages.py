@@ -26,6 +26,9 @@ class Message:
     # Others can read this conversation (a thread in a channel): nothing private, such
     # as ticket news or the person's tickets, may be said in it.
     shared: bool = False
+    # A channel that streams news (the web page) takes it only from its stream, where each
+    # piece has an id to resume from; others get waiting news with their next reply.
+    takes_news: bool = True
 
     @property
     def conversation_key(self) -> str:

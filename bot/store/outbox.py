@@ -60,3 +60,29 @@ def release(store: Store, outbound_id: int) -> None:
         session.execute(
             update(Outbound).where(Outbound.id == outbound_id).values(delivered_at=None)
         )
+
+
+def delivered_after(
+    store: Store, channel: str, user_id: str, after_id: int, limit: int = 50
+) -> list[Pending]:
+    """What was already handed to ``user_id``'s stream after ``after_id``, oldest first.
+
+    A stream that dropped may have lost what it was sending; the browser says the last
+    piece it got (``Last-Event-ID``) and the rest is sent again from here.
+    """
+    query = (
+        select(Outbound)
+        .where(
+            Outbound.channel == channel,
+            Outbound.user_id == user_id,
+            Outbound.id > after_id,
+            Outbound.delivered_at.is_not(None),
+        )
+        .order_by(Outbound.id)
+        .limit(limit)
+    )
+    with store.session() as session:
+        return [
+            Pending(o.id, o.user_id, o.conversation_key, o.reply)
+            for o in session.execute(query).scalars()
+        ]

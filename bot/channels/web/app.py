@@ -19,11 +19,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import visitor
+from bot.channels.web.events import NewsFeed
 from bot.channels.web.guard import BodyTooLarge, WebGuard
 from bot.channels.web.limits import RateLimiter
 from bot.config import WebSettings
@@ -49,9 +50,14 @@ class WebChat:
     """The handlers, with what they share: the engine, settings and rate limits."""
 
     def __init__(
-        self, engine: Engine, settings: WebSettings, now: Callable[[], float] = time.monotonic
+        self,
+        engine: Engine,
+        settings: WebSettings,
+        now: Callable[[], float] = time.monotonic,
+        news_every: float = 1.0,
     ) -> None:
         self.engine = engine
+        self.news = NewsFeed(engine, CHANNEL, every=news_every)
         self.settings = settings
         self.per_ip = RateLimiter(settings.messages_per_minute_per_ip, 60.0, now)
         self.per_visitor = RateLimiter(settings.messages_per_minute_per_visitor, 60.0, now)
@@ -82,7 +88,8 @@ class WebChat:
                     "try again.",
                     headers={"retry-after": str(seconds)},
                 )
-        message = Message(user_id=who, text=text, channel=CHANNEL, action=action)
+        # News comes only through the event stream, where it has ids to resume from.
+        message = Message(user_id=who, text=text, channel=CHANNEL, action=action, takes_news=False)
         replies = await run_in_threadpool(self.engine.handle, message)
         body = {"you": _shown(text, replies), "replies": [r.to_dict() for r in replies]}
         return self._with_cookie(JSONResponse(body, headers=_NO_STORE), who, is_new)
@@ -102,6 +109,18 @@ class WebChat:
                 found = []
             lines = [{"id": x.id, "from": _speaker(x.direction), "text": x.text} for x in found]
         return self._with_cookie(JSONResponse({"lines": lines}, headers=_NO_STORE), who, is_new)
+
+    async def events(self, request: Request) -> Response:
+        who, is_new = self._visitor(request)
+        if is_new:  # no conversation yet, so no news: the page opens this after a reply
+            return _error(403, "Send a message first.")
+        last = request.headers.get("last-event-id", "")
+        after = int(last) if last.isdigit() and len(last) < 19 else None
+        return StreamingResponse(
+            self.news.stream(who, after, request.is_disconnected),
+            media_type="text/event-stream",
+            headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+        )
 
     def _visitor(self, request: Request) -> tuple[str, bool]:
         found = visitor.verified(request.cookies.get(visitor.COOKIE), self.settings.cookie_secret)
@@ -127,6 +146,7 @@ def create_app(engine: Engine, settings: WebSettings, **options: Any) -> WebGuar
             Route("/", chat.index),
             Route("/api/messages", chat.messages, methods=["POST"]),
             Route("/api/history", chat.history),
+            Route("/api/events", chat.events),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
     )

@@ -152,6 +152,17 @@
     }
   }
 
+  // News between turns (an agent's reply, a ticket update). The browser reconnects by
+  // itself after a drop and says the last piece it got, so nothing is lost or repeated.
+  function listen() {
+    const news = new EventSource("/api/events");
+    news.addEventListener("news", (event) => {
+      disableOldChoices();
+      showReply(JSON.parse(event.data));
+      scrollDown();
+    });
+  }
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
@@ -163,5 +174,6 @@
     send({ text: text });
   });
 
-  restore();
+  // History first: it also gives a new visitor the cookie the news stream needs.
+  restore().then(listen);
 })();

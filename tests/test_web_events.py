@@ -1,0 +1,174 @@
+"""News reaches a web visitor as it happens, through the event stream, exactly once."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from http.client import HTTPConnection, HTTPException
+
+import httpx
+import pytest
+
+from bot.core.engine import Engine
+from bot.store import Store
+from bot.tickets.service import Tickets
+from tests.conftest import INTENTS, KNOWLEDGE
+
+
+@pytest.fixture
+def helpdesk_engine(knowledge, store: Store, clock) -> Engine:
+    return Engine(
+        knowledge, store, tickets=Tickets(store, clock=clock), source=(INTENTS, KNOWLEDGE)
+    )
+
+
+def open_ticket(http: httpx.Client) -> str:
+    http.post("/api/messages", json={"text": "talk to a person"}).raise_for_status()
+    done = http.post("/api/messages", json={"action": "ticket:create", "label": "Yes"}).json()
+    return re.search(r"HD-\d{6}", done["replies"][0]["text"]).group(0)
+
+
+class Stream:
+    """One EventSource as a browser keeps it: events read in a thread as they come.
+
+    Plain ``http.client`` on a socket the test can shut: a dropped connection is a real
+    one, seen by the server at once.
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        last_event_id: int | None = None,
+        arrived: threading.Condition | None = None,
+    ) -> None:
+        url = httpx.URL(str(http.base_url))
+        self.connection = HTTPConnection(url.host, url.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in http.cookies.items())}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        self.connection.request("GET", "/api/events", headers=headers)
+        self.response = self.connection.getresponse()
+        assert self.response.status == 200
+        self.events: list[tuple[int, dict]] = []
+        self.arrived = arrived or threading.Condition()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        event_id = None
+        try:
+            for raw in self.response:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("id: "):
+                    event_id = int(line[4:])
+                elif line.startswith("data: ") and event_id is not None:
+                    with self.arrived:
+                        self.events.append((event_id, json.loads(line[6:])))
+                        self.arrived.notify_all()
+        except (OSError, ValueError, HTTPException):
+            return  # closed by the test
+
+    def wait_for(self, count: int, timeout: float = 15) -> list[tuple[int, dict]]:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: len(self.events) >= count, timeout=timeout), (
+                f"{len(self.events)} of {count} events: {self.events}"
+            )
+            return list(self.events)
+
+    def close(self) -> None:
+        sock = self.connection.sock
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=5)  # the reader sees the end first, then it is closed
+        self.connection.close()
+
+
+def texts(events: list[tuple[int, dict]]) -> list[str]:
+    """The agents' words, without the "**Helpdesk (HD-…)**:" the bot puts before them."""
+    return [re.sub(r"^\*\*[^*]+\*\*: ", "", data["text"]) for _, data in events]
+
+
+@pytest.fixture
+def visitor(web_chat, helpdesk_engine) -> Iterator[tuple[httpx.Client, str]]:
+    server = web_chat(helpdesk_engine)
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url}, timeout=10) as http:
+        yield http, open_ticket(http)
+
+
+def test_an_agents_reply_appears_in_the_open_stream(visitor, helpdesk_engine) -> None:
+    http, ref = visitor
+    stream = Stream(http)
+    tickets = helpdesk_engine.tickets
+    tickets.claim(ref, "agent-1", "Sam")
+    tickets.reply(ref, "agent-1", "Hello, I can reset that for you.")
+    events = stream.wait_for(2)
+    stream.close()
+    assert "Sam" in events[0][1]["text"]  # the claim, then the reply
+    assert "Hello, I can reset that for you." in events[1][1]["text"]
+    # On the record: a reload shows both, and the next turn does not show them again.
+    history = http.get("/api/history").json()["lines"]
+    assert "Hello, I can reset that for you." in history[-1]["text"]
+    later = http.post("/api/messages", json={"text": "thanks"}).json()
+    assert not any("reset that for you" in r["text"] for r in later["replies"])
+
+
+def test_a_dropped_stream_resumes_losing_nothing_and_repeating_nothing(
+    visitor, helpdesk_engine
+) -> None:
+    http, ref = visitor
+    tickets = helpdesk_engine.tickets
+    first = Stream(http)
+    tickets.claim(ref, "agent-1", "Sam")
+    tickets.reply(ref, "agent-1", "first reply")
+    (claim_id, _), (first_id, _) = first.wait_for(2)
+    first.close()  # dropped; suppose "first reply" never reached the page
+
+    tickets.reply(ref, "agent-1", "sent while disconnected")
+    again = Stream(http, last_event_id=claim_id)  # the last piece the page saw
+    events = again.wait_for(2)
+    again.close()
+    assert texts(events) == ["first reply", "sent while disconnected"]
+    assert events[0][0] == first_id
+
+    tickets.reply(ref, "agent-1", "after the second drop")
+    third = Stream(http, last_event_id=events[-1][0])
+    found = third.wait_for(1)
+    third.close()
+    assert texts(found) == ["after the second drop"]  # nothing before it came again
+
+
+def test_two_workers_deliver_an_agent_reply_once(web_chat, knowledge, db_url, clock) -> None:
+    # Two processes' worth: two engines and servers on one database, one visitor (the
+    # same cookie works on both, as behind a load balancer), a stream open on each.
+    stores = [Store(db_url, clock=clock) for _ in range(2)]
+    engines = [Engine(knowledge, s, tickets=Tickets(s, clock=clock)) for s in stores]
+    servers = [web_chat(e) for e in engines]
+    origin = servers[0].url
+    with httpx.Client(base_url=origin, headers={"Origin": origin}, timeout=10) as http:
+        ref = open_ticket(http)
+        cookies = dict(http.cookies)
+        other = httpx.Client(
+            base_url=servers[1].url, headers={"Origin": servers[1].url}, cookies=cookies
+        )
+        arrived = threading.Condition()  # one for both streams: either may get a reply
+        streams = [Stream(http, arrived=arrived), Stream(other, arrived=arrived)]
+        tickets = engines[0].tickets
+        tickets.claim(ref, "agent-1", "Sam")
+        for n in range(5):
+            tickets.reply(ref, "agent-1", f"reply {n}")
+
+        def replies_seen() -> list[str]:
+            return [t for s in streams for t in texts(s.events) if t.startswith("reply ")]
+
+        with arrived:
+            arrived.wait_for(lambda: len(replies_seen()) >= 5, timeout=15)
+            seen = replies_seen()
+        for stream in streams:
+            stream.close()
+        other.close()
+    for store in stores:
+        store.close()
+    assert sorted(seen) == [f"reply {n}" for n in range(5)]  # each once, none lost
