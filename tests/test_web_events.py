@@ -12,9 +12,12 @@ from http.client import HTTPConnection, HTTPException
 import httpx
 import pytest
 
+from bot.channels.slack import cards
 from bot.core.engine import Engine
+from bot.core.messages import Message
 from bot.store import Store
-from bot.tickets.service import Tickets
+from bot.tickets import cli as tickets_cli
+from bot.tickets.service import UNVERIFIED, Tickets, email_body
 from tests.conftest import INTENTS, KNOWLEDGE
 
 
@@ -172,3 +175,22 @@ def test_two_workers_deliver_an_agent_reply_once(web_chat, knowledge, db_url, cl
     for store in stores:
         store.close()
     assert sorted(seen) == [f"reply {n}" for n in range(5)]  # each once, none lost
+
+
+def test_agents_see_that_a_web_ticket_is_unverified(visitor, helpdesk_engine) -> None:
+    _, ref = visitor
+    view = helpdesk_engine.tickets.show(ref)
+    assert view.unverified and view.to_dict()["unverified"] is True
+    assert UNVERIFIED in email_body(view)
+    assert UNVERIFIED in tickets_cli._details(view)
+    assert UNVERIFIED in json.dumps(cards.card(view))
+    assert "Do not reset" in UNVERIFIED
+
+
+def test_a_ticket_from_a_signed_in_channel_is_not_marked(helpdesk_engine) -> None:
+    engine = helpdesk_engine
+    engine.handle(Message(user_id="U1", text="talk to a person", channel="slack"))
+    engine.handle(Message(user_id="U1", text="yes", channel="slack", action="ticket:create"))
+    (view,) = engine.tickets.list()
+    assert not view.unverified
+    assert UNVERIFIED not in email_body(view)

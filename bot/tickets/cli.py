@@ -9,7 +9,7 @@ import sys
 from bot.config import Settings
 from bot.core.text import terminal_safe
 from bot.store import Store, StoreUnavailable
-from bot.tickets.service import AlreadyResolved, TicketError, Tickets, TicketView
+from bot.tickets.service import UNVERIFIED, AlreadyResolved, TicketError, Tickets, TicketView
 
 STATUSES = ("open", "claimed", "resolved", "closed")
 
@@ -105,6 +105,7 @@ def _details(view: TicketView) -> str:
         _line(view),
         f"category: {view.category_title}   priority: {view.priority}   due: {view.sla_due}",
         f"email: {view.email}",
+        *([UNVERIFIED] if view.unverified else []),
         "transcript:",
         *(f"  {line}" for line in view.transcript.splitlines()),
         "events:",

@@ -101,7 +101,21 @@ class TicketView:
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "unverified": self.unverified}
+
+    @property
+    def unverified(self) -> bool:
+        """Opened where nobody signs in (the public web chat): anyone could have typed it."""
+        return self.requester["channel"] in UNVERIFIED_CHANNELS
+
+
+# Channels whose people are not signed in to anything we trust: tickets from them say so.
+UNVERIFIED_CHANNELS = frozenset({"web"})
+UNVERIFIED = (
+    "Unverified: opened from the public web chat, with no sign-in. Do not reset or change "
+    "anything on this ticket alone: confirm who the person is first (for example through "
+    "their Local Administrator)."
+)
 
 
 def ref_for(ticket_id: int) -> str:
@@ -568,7 +582,8 @@ def email_body(view: TicketView) -> str:
         f"Topic: {view.category_title}\n"
         f"Summary: {view.summary}\n"
         f"Reply due by: {view.sla_due}\n\n"
-        f"Conversation (personal details removed):\n{view.transcript or '(none)'}\n\n"
+        + (f"{UNVERIFIED}\n\n" if view.unverified else "")
+        + f"Conversation (personal details removed):\n{view.transcript or '(none)'}\n\n"
         f"Claim it with: helpbot tickets claim {view.ref} --agent YOUR-ID\n"
     )
 

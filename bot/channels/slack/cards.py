@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.channels.slack import records
 from bot.channels.slack.render import escape, user_text
 from bot.store import Store
-from bot.tickets.service import Tickets, TicketView
+from bot.tickets.service import UNVERIFIED, Tickets, TicketView
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ def card(view: TicketView) -> dict:
         },
         *user_text(view.summary, heading="Summary"),
     ]
+    if view.unverified:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": UNVERIFIED}]})
     transcript = view.transcript or "(no conversation before the request)"
     if len(transcript) > MAX_TRANSCRIPT:
         transcript = "[...]\n" + transcript[-MAX_TRANSCRIPT:]
