@@ -233,3 +233,17 @@ def test_with_the_database_down_the_web_chat_still_answers_with_contacts(
         process.terminate()
         process.wait(timeout=10)
         silent.close()
+
+
+def test_a_web_ticket_tells_the_person_to_come_back_in_the_same_browser(
+    web_chat, knowledge, store, clock
+) -> None:
+    from bot.tickets.service import Tickets
+
+    engine = Engine(knowledge, store, tickets=Tickets(store, clock=clock))
+    server = web_chat(engine)
+    with client(server) as http:
+        ask(http, "talk to a person")
+        done = http.post("/api/messages", json={"action": "ticket:create", "label": "Yes"})
+    text = done.json()["replies"][0]["text"]
+    assert "HD-" in text and "same browser" in text and HELPDESK in text

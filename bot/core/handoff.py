@@ -240,10 +240,17 @@ def decide(
         return unavailable()
     if not created:
         return _added(ticket)
+    here = (
+        # Nobody signs in on the web page: the cookie is all that finds them again.
+        "here. Keep this page open, or come back to it later in this same browser (not "
+        "another one or a private window), and you'll see their reply.\n\n"
+        if ticket.unverified
+        else "here; I'll tell you when they do.\n\n"
+    )
     text = (
         f"Done: your ticket is **{ticket.ref}**. A helpdesk agent will pick it up and reply "
-        "here; I'll tell you when they do.\n\n"
-        f"{hours.expectation(now)} If it is urgent, phone the NHSmail Helpdesk on "
+        + here
+        + f"{hours.expectation(now)} If it is urgent, phone the NHSmail Helpdesk on "
         f'**{URGENT_PHONE}**.\n\nYou can ask me "status of my ticket" at any time.'
     )
     return Reply(text, meta=ReplyMeta(confidence=1.0, handoff_offered=True))
