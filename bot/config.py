@@ -14,19 +14,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.tickets.hours import BusinessHours, HoursInvalid
+from bot.errors import HelpbotError
+from bot.hours import DEFAULT_HELPDESK_HOURS, BusinessHours, HoursInvalid
 
 # The shipped content sits beside the package in a checkout (and in an editable install).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///helpbot.db"
 DEFAULT_FLOW_TIMEOUT_MINUTES = 24 * 60
-DEFAULT_HELPDESK_HOURS = "Mon-Fri 09:00-17:00"
 DEFAULT_DB_TIMEOUT_SECONDS = 3.0
 # Slack's largest payloads (a modal's state, a long message) are tens of kilobytes.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
-class ConfigError(Exception):
+class ConfigError(HelpbotError):
     """A setting has a value helpbot cannot use; the message names the variable."""
 
 

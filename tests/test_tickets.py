@@ -13,9 +13,9 @@ from sqlalchemy import select
 from bot.config import SmtpSettings
 from bot.core.engine import Engine
 from bot.core.messages import Message
+from bot.hours import BusinessHours
 from bot.store import Store
 from bot.store.models import Outbound, Ticket
-from bot.tickets.hours import BusinessHours
 from bot.tickets.mailer import TicketMailer
 from bot.tickets.service import (
     AlreadyResolved,

@@ -18,6 +18,7 @@ from bot.content.schema import Answer, Contact, ContentFile, Flow, Intent, Synon
 from bot.content.schemaerrors import describe
 from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, line_within, read_yaml
 from bot.core.normalise import Normaliser
+from bot.errors import HelpbotError
 
 MIN_EXAMPLES = 8
 
@@ -34,7 +35,7 @@ class Problem:
         return f"{self.path}:{self.line}: {prefix}{self.message}"
 
 
-class ContentInvalid(Exception):
+class ContentInvalid(HelpbotError):
     """The YAML has errors; ``problems`` lists each one with its file and line."""
 
     def __init__(self, problems: list[Problem]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from bot.content.yamlerrors import DuplicateKey, explain
+from bot.errors import HelpbotError
 
 
 class LineDict(dict):
@@ -78,7 +79,7 @@ _LineLoader.add_constructor(
 )
 
 
-class YamlSyntaxError(Exception):
+class YamlSyntaxError(HelpbotError):
     """A file that is not valid YAML; ``line`` is the line to fix, ``problem`` says how."""
 
     def __init__(self, path: Path, line: int, problem: str) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import Clock, system_clock
-from bot.config import DEFAULT_HELPDESK_HOURS
 from bot.content.flowgraph import CONTROL_WORDS
 from bot.content.loader import Content, load_content
 from bot.core import flows, handoff, relay, replies
@@ -25,11 +24,11 @@ from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply, storable
 from bot.core.normalise import fold
 from bot.core.redact import redact_checked, redact_credentials_in_context
+from bot.hours import DEFAULT_HELPDESK_HOURS, BusinessHours
 from bot.store import Store, StoreRejected, StoreUnavailable
 from bot.store.db import Turn
 from bot.store.deadline import StoreTimeout, within
 from bot.store.health import Health
-from bot.tickets.hours import BusinessHours
 from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets, TicketView
 
 log = logging.getLogger(__name__)

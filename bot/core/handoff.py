@@ -18,7 +18,7 @@ from bot.content.loader import Content
 from bot.core import replies
 from bot.core.messages import Button, Reply, ReplyMeta
 from bot.core.normalise import fold
-from bot.tickets.hours import BusinessHours
+from bot.hours import BusinessHours
 from bot.tickets.service import FEEDBACK_PREFIX, Requester, TicketError, Tickets, TicketView
 
 CREATE = FEEDBACK_PREFIX + "create"

@@ -26,6 +26,7 @@ from sqlalchemy.pool import StaticPool
 
 from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
+from bot.errors import HelpbotError
 from bot.store.models import (
     Conversation,
     FlowRun,
@@ -41,7 +42,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _STAMPED = ("created_at", "updated_at", "started_at", "received_at")
 
 
-class StoreError(Exception):
+class StoreError(HelpbotError):
     """Something went wrong with the database; the message says what."""
 
 

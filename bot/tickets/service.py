@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.core.messages import Button, Reply
 from bot.core.redact import redact
+from bot.errors import HelpbotError
 from bot.store import Store
 from bot.store.models import (
     Conversation,
@@ -54,7 +55,7 @@ OPEN_STATUSES = ("open", "claimed")
 TRANSCRIPT_MESSAGES = 12
 
 
-class TicketError(Exception):
+class TicketError(HelpbotError):
     """Something an agent asked for cannot be done; the message says why, in one line."""
 
 

@@ -12,6 +12,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from bot.errors import HelpbotError
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -90,7 +92,7 @@ class WebGuard:
         return capped
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(HelpbotError):
     """A request body went past the cap while it was being read."""
 
 

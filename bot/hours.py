@@ -1,4 +1,7 @@
-"""Helpdesk opening hours, so a user is told honestly when to expect a reply."""
+"""Helpdesk opening hours, so a user is told honestly when to expect a reply.
+
+A leaf: it imports nothing of the bot's, so settings, tickets and the core can all use it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.errors import HelpbotError
+
+DEFAULT_HELPDESK_HOURS = "Mon-Fri 09:00-17:00"
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _SPEC = re.compile(
     r"^\s*(?P<first>[a-z]{3})(?:\s*-\s*(?P<last>[a-z]{3}))?\s+"
@@ -15,7 +21,7 @@ _SPEC = re.compile(
 )
 
 
-class HoursInvalid(ValueError):
+class HoursInvalid(HelpbotError, ValueError):
     """The opening hours setting cannot be read; the message shows the expected form."""
 
 
