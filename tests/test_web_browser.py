@@ -158,6 +158,7 @@ def test_axe_finds_no_wcag_22_aa_violations(browser, site) -> None:
     page.goto(site + "/")
     send(page, "help me set up my account secret")
     click(page, "Existing account")
+    send(page, "talk to a person")  # the offer of a ticket, with its contact field
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         """() => axe.run(document, {runOnly: {type: 'tag', values:
@@ -186,3 +187,15 @@ def test_an_agents_reply_from_the_shell_appears_without_the_person_doing_anythin
     assert "Hello, I'm Sam from the helpdesk." in page.locator(".from-bot").last.inner_text()
     page.reload()  # and it stays in the transcript
     page.get_by_text("Hello, I'm Sam from the helpdesk.").wait_for()
+
+
+def test_someone_locked_out_can_leave_a_phone_number_with_their_ticket(page, helpbot) -> None:
+    send(page, "talk to a person")
+    page.get_by_label(re.compile("phone number or personal email")).fill("07700 900123")
+    click(page, "Yes, create a ticket")
+    ref = re.search(r"HD-\d{6}", page.locator(".from-bot").last.inner_text()).group(0)
+    assert "07700 900123" not in page.locator("#log").inner_text()
+    assert helpbot("tickets", "claim", ref, "--agent", "sam").returncode == 0
+    shown = helpbot("tickets", "show", ref, "--agent", "sam").stdout
+    assert "reach them at: 07700 900123" in shown
+    assert "07700 900123" not in helpbot("tickets", "show", ref, "--agent", "alex").stdout

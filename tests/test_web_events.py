@@ -194,3 +194,40 @@ def test_a_ticket_from_a_signed_in_channel_is_not_marked(helpdesk_engine) -> Non
     (view,) = engine.tickets.list()
     assert not view.unverified
     assert UNVERIFIED not in email_body(view)
+
+
+def test_a_way_to_reach_them_is_kept_on_the_ticket_only(web_chat, helpdesk_engine, store) -> None:
+    from tests.conftest import dump_tables
+
+    phone = "07700 900123"
+    server = web_chat(helpdesk_engine)
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url}, timeout=10) as http:
+        http.post("/api/messages", json={"text": "talk to a person"}).raise_for_status()
+        done = http.post(
+            "/api/messages",
+            json={"action": "ticket:create", "label": "Yes, create a ticket", "contact": phone},
+        ).json()
+        history = http.get("/api/history").text
+    ref = re.search(r"HD-\d{6}", done["replies"][0]["text"]).group(0)
+    view = helpdesk_engine.tickets.show(ref)
+    assert view.reach == phone
+    # Not in the chat, the transcript, the email, the card or the JSON any agent can list.
+    assert phone not in history and phone not in str(done) and phone not in view.transcript
+    assert phone not in email_body(view) and phone not in json.dumps(cards.card(view))
+    assert phone not in json.dumps(view.to_dict()) and phone not in repr(view)
+    assert dump_tables(store).count(phone) == 1  # the ticket's own column, nowhere else
+    # Only the agent who has claimed it is given it.
+    assert view.reach_for("sam") is None
+    claimed = helpdesk_engine.tickets.claim(ref, "sam", "Sam")
+    assert claimed.reach_for("sam") == phone and claimed.reach_for("alex") is None
+
+
+def test_a_contact_that_is_not_short_text_is_refused(web_chat, helpdesk_engine) -> None:
+    server = web_chat(helpdesk_engine)
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url}, timeout=10) as http:
+        long = http.post(
+            "/api/messages", json={"action": "ticket:create", "label": "Yes", "contact": "9" * 201}
+        )
+        odd = http.post("/api/messages", json={"action": "ticket:create", "contact": ["x"]})
+    assert long.status_code == 400 and "under 200" in long.json()["error"]
+    assert odd.status_code == 400

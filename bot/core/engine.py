@@ -156,7 +156,11 @@ class Engine:
         text, secret = redact_checked(message.text)
         message = replace(message, text="")
         requester = Requester(
-            message.channel, message.user_id, message.conversation_key, message.display_name
+            message.channel,
+            message.user_id,
+            message.conversation_key,
+            message.display_name,
+            reach=message.contact,
         )
         decision = self._stored_turn(message, text, secret, requester)
         if decision is None:

@@ -29,6 +29,10 @@ class Message:
     # A channel that streams news (the web page) takes it only from its stream, where each
     # piece has an id to resume from; others get waiting news with their next reply.
     takes_news: bool = True
+    # A way to reach the person (a phone number, a personal email) given in a field of its
+    # own when asking for a person, for someone who may be locked out of NHSmail. Kept on
+    # a ticket only, never in the conversation, so it is not redacted.
+    contact: str | None = None
 
     @property
     def conversation_key(self) -> str:
@@ -37,6 +41,7 @@ class Message:
 
 
 MAX_NAME_CHARS = 128
+MAX_CONTACT_CHARS = 200
 MAX_TEXT_CHARS = 100_000  # longer text is cut before anything (cleaning included) reads it
 
 
@@ -51,6 +56,8 @@ def storable(message: Message) -> Message:
     action = clean(message.action) if isinstance(message.action, str) else None
     name = message.display_name
     name = clean(name)[:MAX_NAME_CHARS] if isinstance(name, str) else None
+    contact = message.contact
+    contact = clean(contact)[:MAX_CONTACT_CHARS].strip() if isinstance(contact, str) else None
     key = message.conversation_id or None  # an empty id means the person's own DM
     return replace(
         message,
@@ -60,6 +67,7 @@ def storable(message: Message) -> Message:
         conversation_id=safe_id(key) if key is not None else None,
         display_name=name or None,
         action=action or None,
+        contact=contact or None,
     )
 
 

@@ -110,6 +110,9 @@ class Ticket(Base):
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
     solved: Mapped[bool | None] = mapped_column()
     score: Mapped[int | None] = mapped_column(Integer)
+    # A phone number or personal email left in a field of its own (the web page), for
+    # someone who may be locked out of NHSmail: on the ticket only, for its agent.
+    reach: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sla_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -23,6 +23,9 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     show = actions.add_parser("show", parents=[common], help="one ticket with its transcript")
     show.add_argument("ref")
     show.add_argument("--json", action="store_true")
+    show.add_argument(
+        "--agent", help="your agent id: the assigned agent also sees how to reach them"
+    )
     for name, text in (
         ("claim", "take a ticket"),
         ("resolve", "mark a ticket resolved"),
@@ -80,16 +83,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except StoreUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    # How to reach someone who may be locked out: for the agent who claimed it, only.
+    agent = getattr(args, "agent", None)
+    reach = view.reach_for(agent) if agent and command in ("show", "claim") else None
+    if args.json:
+        print(_json(view, reach=reach))
+        return 0
+    shown = _details(view) if command == "show" else _line(view)
+    if reach:
+        shown += f"\nreach them at: {reach} (for you, the assigned agent; not in the chat)"
     # Stored text is what people typed: never let it act on the agent's terminal.
-    shown = _json(view) if args.json else _details(view) if command == "show" else _line(view)
-    print(shown if args.json else terminal_safe(shown))
+    print(terminal_safe(shown))
     return 0
 
 
-def _json(view: TicketView, *, events: bool = True) -> str:
+def _json(view: TicketView, *, events: bool = True, reach: str | None = None) -> str:
     data = view.to_dict()
     if not events:
         data.pop("events", None)
+    if reach:
+        data["reach"] = reach
     # ASCII escapes: a control character in the data is shown as \u001b, never sent raw.
     return json.dumps(data)
 

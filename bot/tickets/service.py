@@ -77,6 +77,7 @@ class Requester:
     user_id: str
     conversation_key: str
     display_name: str | None = None
+    reach: str | None = field(default=None, repr=False)  # see ``Message.contact``
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,18 @@ class TicketView:
     score: int | None
     events: list[dict[str, Any]] = field(default_factory=list)
 
+    # Kept out of repr and to_dict (lists, JSON, cards, emails): only ``reach_for`` the
+    # agent who has claimed the ticket gives it.
+    reach: str | None = field(default=None, repr=False)
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "unverified": self.unverified}
+        found = asdict(self)
+        del found["reach"]
+        return {**found, "unverified": self.unverified}
+
+    def reach_for(self, agent: str) -> str | None:
+        """How to reach the person, for the agent who has claimed the ticket only."""
+        return self.reach if self.status == "claimed" and self.assignee == agent else None
 
     @property
     def unverified(self) -> bool:
@@ -219,6 +230,8 @@ class Tickets:
                 ).scalar_one_or_none()
             if ticket is None:
                 return None
+            if requester.reach:  # a newer way to reach them wins
+                ticket.reach = requester.reach
             self._event(session, ticket, "note", requester.user_id, redact(note))
             return self._view(session, ticket)
 
@@ -247,6 +260,7 @@ class Tickets:
                 open_key=key,
                 email_status="off",
                 email_attempts=0,
+                reach=requester.reach,
                 created_at=now,
                 updated_at=now,
                 sla_due=now + self.sla,
@@ -543,6 +557,7 @@ class Tickets:
             updated_at=_iso(ticket.updated_at),
             sla_due=_iso(ticket.sla_due),
             transcript=ticket.transcript,
+            reach=ticket.reach,
             email=ticket.email_status,
             solved=ticket.solved,
             score=ticket.score,

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "web"
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
-MAX_TEXT = 4000  # about a page of typing; longer is refused with a clear message
+MAX_TEXT = 4000
+MAX_CONTACT = 200  # about a page of typing; longer is refused with a clear message
 HIDDEN = "(hidden: it looked like a password or Account Secret)"
 
 
@@ -77,7 +78,7 @@ class WebChat:
         parsed = _parse(data)
         if isinstance(parsed, str):
             return _error(400, parsed)
-        text, action = parsed
+        text, action, contact = parsed
         for limiter, key in ((self.per_ip, _client_ip(request)), (self.per_visitor, who)):
             wait = limiter.retry_after(key)
             if wait is not None:
@@ -89,7 +90,14 @@ class WebChat:
                     headers={"retry-after": str(seconds)},
                 )
         # News comes only through the event stream, where it has ids to resume from.
-        message = Message(user_id=who, text=text, channel=CHANNEL, action=action, takes_news=False)
+        message = Message(
+            user_id=who,
+            text=text,
+            channel=CHANNEL,
+            action=action,
+            takes_news=False,
+            contact=contact,
+        )
         replies = await run_in_threadpool(self.engine.handle, message)
         body = {"you": _shown(text, replies), "replies": [r.to_dict() for r in replies]}
         return self._with_cookie(JSONResponse(body, headers=_NO_STORE), who, is_new)
@@ -161,20 +169,23 @@ def create_app(engine: Engine, settings: WebSettings, **options: Any) -> WebGuar
 _NO_STORE = {"cache-control": "no-store"}
 
 
-def _parse(data: object) -> tuple[str, str | None] | str:
-    """(text, button value) from the request, or what is wrong with it."""
+def _parse(data: object) -> tuple[str, str | None, str | None] | str:
+    """(text, button value, contact) from the request, or what is wrong with it."""
     if not isinstance(data, dict):
         return "Send a JSON object with 'text', or 'action' and 'label'."
     action, label, text = data.get("action"), data.get("label"), data.get("text")
+    contact = data.get("contact")
     if action is not None:
         if not isinstance(action, str) or not isinstance(label, str | None):
             return "'action' and 'label' must be strings."
-        return (label or "")[:MAX_TEXT], action[:MAX_TEXT]
+        if not isinstance(contact, str | None) or len(contact or "") > MAX_CONTACT:
+            return f"The phone number or email must be text under {MAX_CONTACT} characters."
+        return (label or "")[:MAX_TEXT], action[:MAX_TEXT], (contact or "").strip() or None
     if not isinstance(text, str) or not text.strip():
         return "Type a message first."
     if len(text) > MAX_TEXT:
         return f"That message is too long: please keep it under {MAX_TEXT} characters."
-    return text, None
+    return text, None, None
 
 
 def _shown(text: str, replies: list[Reply]) -> str:

@@ -80,11 +80,33 @@
   }
 
   function disableOldChoices() {
-    for (const b of log.querySelectorAll(".choices button")) b.disabled = true;
+    for (const b of log.querySelectorAll(".choices button, input.contact")) b.disabled = true;
+  }
+
+  // Asked whether to open a ticket: someone locked out of NHSmail needs another way to
+  // hear back, so the offer gets a field of its own (sent with the "yes" click only).
+  const CREATE = "ticket:create";
+
+  function contactField(div) {
+    const id = "contact-" + log.children.length;
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = "If you can't get into NHSmail: a phone number or personal " +
+      "email the helpdesk can reach you on (optional, only the helpdesk sees it)";
+    const field = document.createElement("input");
+    field.id = id;
+    field.type = "text";
+    field.maxLength = 200;
+    field.autocomplete = "off";
+    field.className = "contact";
+    div.append(label, field);
+    return field;
   }
 
   function showReply(reply) {
     const div = bubble("bot", reply.text, false);
+    const creates = (reply.buttons || []).some((b) => b.value === CREATE);
+    const contact = creates ? contactField(div) : null;
     if (reply.buttons && reply.buttons.length) {
       const group = document.createElement("div");
       group.className = "choices";
@@ -94,7 +116,13 @@
         const b = document.createElement("button");
         b.type = "button";
         b.textContent = choice.label;
-        b.addEventListener("click", () => send({ action: choice.value, label: choice.label }));
+        b.addEventListener("click", () => {
+          const body = { action: choice.value, label: choice.label };
+          if (contact && choice.value === CREATE && contact.value.trim()) {
+            body.contact = contact.value.trim();
+          }
+          send(body);
+        });
         group.append(b);
       }
       div.append(group);
