@@ -243,6 +243,7 @@ class WebSettings:
     secure_cookie: bool = True
     messages_per_minute_per_ip: int = 60
     messages_per_minute_per_visitor: int = 20
+    tickets_per_hour_per_ip: int = 3
     workers: int = 2
     generated_secret: bool = False  # no HELPBOT_WEB_SECRET: made up for this process
 
@@ -277,6 +278,7 @@ def load_web_settings(
         messages_per_minute_per_visitor=(
             _whole(env, "HELPBOT_WEB_VISITOR_PER_MINUTE", low=1) or 20
         ),
+        tickets_per_hour_per_ip=_whole(env, "HELPBOT_WEB_TICKETS_PER_HOUR", low=1) or 3,
         workers=workers,
         generated_secret=not raw_secret,
     )

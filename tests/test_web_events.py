@@ -231,3 +231,31 @@ def test_a_contact_that_is_not_short_text_is_refused(web_chat, helpdesk_engine) 
         odd = http.post("/api/messages", json={"action": "ticket:create", "contact": ["x"]})
     assert long.status_code == 400 and "under 200" in long.json()["error"]
     assert odd.status_code == 400
+
+
+class Ticker:
+    def __init__(self) -> None:
+        self.now = 5000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_new_tickets_from_one_address_are_capped_well_below_messages(
+    web_chat, helpdesk_engine
+) -> None:
+    ticker = Ticker()
+    server = web_chat(helpdesk_engine, now=ticker, tickets_per_hour_per_ip=1)
+
+    def ask_for_a_person() -> str:
+        with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as http:
+            http.post("/api/messages", json={"text": "talk to a person"}).raise_for_status()
+            done = http.post("/api/messages", json={"action": "ticket:create", "label": "Yes"})
+            return done.json()["replies"][0]["text"]
+
+    assert "Done: your ticket is" in ask_for_a_person()
+    refused = ask_for_a_person()  # a new visitor (no cookie) from the same address
+    assert "can't create a ticket right now" in refused and "0333 200 1133" in refused
+    assert len(helpdesk_engine.tickets.list()) == 1
+    ticker.now += 3601
+    assert "Done: your ticket is" in ask_for_a_person()

@@ -161,6 +161,7 @@ class Engine:
             message.conversation_key,
             message.display_name,
             reach=message.contact,
+            may_open=message.may_open_ticket,
         )
         decision = self._stored_turn(message, text, secret, requester)
         if decision is None:

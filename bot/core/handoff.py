@@ -253,7 +253,7 @@ def decide(
         + f"{hours.expectation(now)} If it is urgent, phone the NHSmail Helpdesk on "
         f'**{URGENT_PHONE}**.\n\nYou can ask me "status of my ticket" at any time.'
     )
-    return Reply(text, meta=ReplyMeta(confidence=1.0, handoff_offered=True))
+    return Reply(text, meta=ReplyMeta(confidence=1.0, handoff_offered=True, ticket=ticket.ref))
 
 
 def _added(ticket: TicketView) -> Reply:

@@ -33,6 +33,9 @@ class Message:
     # own when asking for a person, for someone who may be locked out of NHSmail. Kept on
     # a ticket only, never in the conversation, so it is not redacted.
     contact: str | None = None
+    # False when the channel has let this sender open as many tickets as it allows for a
+    # while (the public web page, per address): a new ticket is refused, with contacts.
+    may_open_ticket: bool = True
 
     @property
     def conversation_key(self) -> str:
@@ -97,6 +100,7 @@ class ReplyMeta:
     flow: str | None = None  # the guided flow this reply belongs to, and its step
     step: str | None = None
     secret_warning: bool = False  # the message looked like a secret or password: warned
+    ticket: str | None = None  # the reference of a ticket this reply opened
 
 
 @dataclass(frozen=True)

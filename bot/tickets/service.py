@@ -59,6 +59,10 @@ class TicketError(HelpbotError):
     """Something an agent asked for cannot be done; the message says why, in one line."""
 
 
+class TicketLimited(TicketError):
+    """The channel allows this sender no new ticket for now (see ``Requester.may_open``)."""
+
+
 class UnknownTicket(TicketError):
     pass
 
@@ -78,6 +82,7 @@ class Requester:
     conversation_key: str
     display_name: str | None = None
     reach: str | None = field(default=None, repr=False)  # see ``Message.contact``
+    may_open: bool = True  # see ``Message.may_open_ticket``
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,8 @@ class Tickets:
             existing = self._add_note_to_open(key, requester, note or summary, any_open=not after)
             if existing is not None:
                 return existing, False
+            if not requester.may_open:
+                raise TicketLimited("too many new tickets from this sender for now")
             try:
                 view = self._create(key, requester, category, title, summary, note)
             except IntegrityError:

@@ -62,6 +62,8 @@ class WebChat:
         self.settings = settings
         self.per_ip = RateLimiter(settings.messages_per_minute_per_ip, 60.0, now)
         self.per_visitor = RateLimiter(settings.messages_per_minute_per_visitor, 60.0, now)
+        # Tickets cost a person's time at the helpdesk: far fewer per address than messages.
+        self.new_tickets = RateLimiter(settings.tickets_per_hour_per_ip, 3600.0, now)
         self.page = _page(engine.knowledge.content.contacts)
 
     async def index(self, request: Request) -> Response:
@@ -79,7 +81,8 @@ class WebChat:
         if isinstance(parsed, str):
             return _error(400, parsed)
         text, action, contact = parsed
-        for limiter, key in ((self.per_ip, _client_ip(request)), (self.per_visitor, who)):
+        address = _client_ip(request)
+        for limiter, key in ((self.per_ip, address), (self.per_visitor, who)):
             wait = limiter.retry_after(key)
             if wait is not None:
                 seconds = max(1, round(wait + 0.5))
@@ -97,8 +100,11 @@ class WebChat:
             action=action,
             takes_news=False,
             contact=contact,
+            may_open_ticket=self.new_tickets.blocked(address) is None,
         )
         replies = await run_in_threadpool(self.engine.handle, message)
+        if any(r.meta.ticket for r in replies):
+            self.new_tickets.record(address)
         body = {"you": _shown(text, replies), "replies": [r.to_dict() for r in replies]}
         return self._with_cookie(JSONResponse(body, headers=_NO_STORE), who, is_new)
 

@@ -22,14 +22,27 @@ class RateLimiter:
 
     def retry_after(self, key: str) -> float | None:
         """Record a request from ``key``; None if allowed, else seconds until it would be."""
+        wait = self.blocked(key)
+        if wait is None:
+            self.record(key)
+        return wait
+
+    def blocked(self, key: str) -> float | None:
+        """Seconds until ``key`` may go again, or None if it may now; records nothing."""
+        times = self._recent(key)
+        if len(times) >= self.limit:
+            return max(times[0] + self.window - self._now(), 0.0)
+        return None
+
+    def record(self, key: str) -> None:
+        self._recent(key).append(self._now())
+        if len(self._seen) > MAX_KEYS:
+            del self._seen[next(iter(self._seen))]
+
+    def _recent(self, key: str) -> deque[float]:
         now = self._now()
         times = self._seen.pop(key, None) or deque()
         while times and times[0] <= now - self.window:
             times.popleft()
         self._seen[key] = times  # re-inserted: the dict stays in order of last use
-        if len(times) >= self.limit:
-            return max(times[0] + self.window - now, 0.0)
-        times.append(now)
-        if len(self._seen) > MAX_KEYS:
-            del self._seen[next(iter(self._seen))]
-        return None
+        return times
