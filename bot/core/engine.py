@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply, storable
 from bot.core.normalise import fold
 from bot.core.redact import redact_checked, redact_credentials_in_context
+from bot.core.state import State
 from bot.hours import DEFAULT_HELPDESK_HOURS, BusinessHours
 from bot.store import Store, StoreRejected, StoreUnavailable
 from bot.store.db import Turn
@@ -53,7 +54,7 @@ class Knowledge:
 @dataclass
 class Decision:
     replies: list[Reply]
-    state: dict[str, Any] = field(default_factory=dict)
+    state: State = field(default_factory=State)
     unanswered: tuple[str | None, float] | None = None  # (best guess, score) if unanswered
     conceal: bool = False  # store the user's message as [REDACTED]: it may hold a secret
 
@@ -65,7 +66,7 @@ class _Context:
     knowledge: Knowledge
     text: str
     action: str | None
-    state: dict[str, Any]
+    state: State
     runs: RunLog
     requester: Requester
     now: datetime
@@ -88,7 +89,7 @@ class _Context:
     def chosen(self) -> str | None:
         """The button this turn picks: clicked, or typed as its number, label or word."""
         if "_chosen" not in self.__dict__:
-            offered = [Button(**b) for b in self.state.get("buttons", [])]
+            offered = list(self.state.buttons)
             self.__dict__["_chosen"] = self.action or _typed_choice(self.text, offered)
         return self.__dict__["_chosen"]
 
@@ -166,7 +167,7 @@ class Engine:
         decision = self._stored_turn(message, text, secret, requester)
         if decision is None:
             # Without the database there is no memory, and no tickets either.
-            ctx = self._context(text, message.action, {}, flows.NoRuns(), requester, None)
+            ctx = self._context(text, message.action, State(), flows.NoRuns(), requester, None)
             ctx.shared = message.shared
             decision = self._decide(ctx, secret)
         for reply in decision.replies:
@@ -218,13 +219,14 @@ class Engine:
     def _decide_stored(
         self, turn: Turn, message: Message, text: str, secret: bool, requester: Requester
     ) -> Decision:
-        if not secret and turn.state.get("credential_talk"):
+        state = State.load(turn.state)
+        if not secret and state.credential_talk:
             # Already talking about the secret: "it's Bluebellwood" shares it.
             text, secret = redact_credentials_in_context(text)
         # News is private: it waits for the person's own conversation.
         news = [] if message.shared or not message.takes_news else turn.take_outbox()
         waiting = [Reply.from_dict(r) for r in news]
-        ctx = self._context(text, message.action, turn.state, turn, requester, self.tickets)
+        ctx = self._context(text, message.action, state, turn, requester, self.tickets)
         ctx.shared = message.shared
         decision = self._decide(ctx, secret)
         if waiting:
@@ -233,7 +235,7 @@ class Engine:
             decision.replies[:0] = waiting
             _remember(decision)
         if mentions_credential(text) or any(mentions_credential(r.text) for r in decision.replies):
-            decision.state["credential_talk"] = True
+            decision.state.credential_talk = True
         self._record(turn, text, decision)
         return decision
 
@@ -250,7 +252,7 @@ class Engine:
             with store.turn(channel, user_id, conversation_key) as turn:
                 turn.add_message("out", news.text)
                 if news.buttons:  # the newest choices on screen: "yes" and "2" answer these
-                    turn.state = {**turn.state, "buttons": [asdict(b) for b in news.buttons]}
+                    turn.state = replace(State.load(turn.state), buttons=news.buttons).dump()
 
         # Bounded like a turn: a delivery stuck on the database would hold up the others.
         within(store.timeout + 0.5, note, f"database {store.name}")
@@ -259,7 +261,7 @@ class Engine:
         self,
         text: str,
         action: str | None,
-        state: dict[str, Any],
+        state: State,
         runs: RunLog,
         requester: Requester,
         tickets: Tickets | None,
@@ -269,14 +271,14 @@ class Engine:
         )
 
     def _decide(self, ctx: _Context, secret: bool) -> Decision:
-        walk, notice = self._current_walk(ctx, FlowState.load(ctx.state.get("flow")))
+        walk, notice = self._current_walk(ctx, ctx.state.flow)
         ctx.walk = walk
         decision = self._decide_in(ctx, secret)
-        answered = relay.STATE not in decision.state and any(r.buttons for r in decision.replies)
+        answered = decision.state.relay is None and any(r.buttons for r in decision.replies)
         if ctx.talking is not None and answered:
             # The bot answered someone who is talking with an agent: a typed choice of
             # its buttons ("2") is for the bot; anything else goes to the agent again.
-            decision.state[relay.STATE] = relay.CHOICES
+            decision.state.relay = relay.CHOICES
         if notice is not None:
             value = ctx.chosen or ""
             stale = value.startswith(flows.PREFIX) and not value.startswith(flows.START)
@@ -321,7 +323,7 @@ class Engine:
             if relayed is not None:
                 return relayed
         chosen = ctx.chosen
-        pending = handoff.Pending.load(ctx.state.get("handoff"))
+        pending = ctx.state.handoff
         if pending is not None and chosen is None:
             # Only a clear yes (or no, or "new problem") answers the offer; anything else
             # is a question of its own, answered below, and the offer lapses.
@@ -361,7 +363,7 @@ class Engine:
         if match.band is Band.SUGGEST:
             options = [(c.intent, c.score) for c in ctx.knowledge.matcher.suggestions(match)]
             decision = Decision([replies.did_you_mean(content, options)])
-            decision.state["question"] = text[:MAX_STORED_CHARS]
+            decision.state.question = text[:MAX_STORED_CHARS]
             return self._aside(ctx, decision)
         if walk is not None and len(fold(text).split()) <= flows.MAX_LOOSE_WORDS:
             # A short reply that fits no option is a mistyped answer, not a new question.
@@ -370,11 +372,11 @@ class Engine:
             walk.aside = False  # the step is on screen again, so its words work again
             reply = flows.render(content.flows[walk.flow], walk, preface=preface)
             return _walked(flows.Outcome([reply], walk))
-        misses = int(ctx.state.get("misses", 0)) + 1
+        misses = ctx.state.misses + 1
         reply = replies.fallback(content, confidence=match.confidence, again=misses >= 2)
         decision = Decision([reply], unanswered=(best.intent if best else None, match.confidence))
-        decision.state["misses"] = misses
-        decision.state["question"] = text[:MAX_STORED_CHARS]
+        decision.state.misses = misses
+        decision.state.question = text[:MAX_STORED_CHARS]
         return self._aside(ctx, decision)
 
     def _sensitive(self, ctx: _Context) -> Decision:
@@ -405,7 +407,7 @@ class Engine:
             ]
             return _walked(outcome)
         decision = Decision([replies.answer(content, intent_id, confidence)])
-        decision.state["topic"] = intent_id
+        decision.state.topic = intent_id
         return self._aside(ctx, decision)
 
     def _does(self, ctx: _Context, does: str) -> Decision:
@@ -447,19 +449,19 @@ class Engine:
                 pending = handoff.request(
                     content,
                     flow=ctx.walk.flow if ctx.walk else None,
-                    intent=ctx.state.get("topic"),
-                    question=ctx.state.get("question"),
+                    intent=ctx.state.topic,
+                    question=ctx.state.question,
                     existing=existing,
                 )
-                decision.state["handoff"] = pending.dump()
+                decision.state.handoff = pending
         elif value == replies.NONE_OF_THESE:
             # The suggestions missed: that question is one admins should see.
             decision = Decision(
                 [replies.fallback(content)],
                 unanswered=(None, 0.0),
-                state={"unanswered_text": ctx.state.get("question", "")},
+                state=State(unanswered_text=ctx.state.question or ""),
             )
-            decision.state["question"] = ctx.state.get("question", "")
+            decision.state.question = ctx.state.question or ""
         else:
             return None
         return self._aside(ctx, decision)
@@ -475,9 +477,9 @@ class Engine:
     def _relay(self, ctx: _Context, ticket: TicketView) -> Decision | None:
         """Pass the message to the agent on ``ticket``; None when it is for the bot."""
         assert ctx.tickets is not None, "only a person with tickets is talking with an agent"
-        mode = ctx.state.get(relay.STATE)
+        mode = ctx.state.relay
         if ctx.action == relay.ASK_BOT or (ctx.action is None and relay.wants_bot(ctx.text)):
-            decision = Decision([relay.bot_listens(ticket)], state={relay.STATE: relay.NEXT})
+            decision = Decision([relay.bot_listens(ticket)], state=State(relay=relay.NEXT))
         elif ctx.action is not None or mode == relay.NEXT:
             return None  # a click, or the message after "bot": for the bot
         elif mode == relay.CHOICES and ctx.chosen is not None:
@@ -487,9 +489,9 @@ class Engine:
         else:
             again = mode == relay.SENT
             reply = relay.forward(ctx.tickets, ctx.requester, ticket, ctx.text, again=again)
-            decision = Decision([reply], state={relay.STATE: relay.SENT})
+            decision = Decision([reply], state=State(relay=relay.SENT))
         if ctx.walk is not None:  # a walk-through waits; "continue" once the chat is over
-            decision.state["flow"] = ctx.walk.dump()
+            decision.state.flow = ctx.walk
         return decision
 
     @staticmethod
@@ -503,7 +505,7 @@ class Engine:
         last = decision.replies[-1]
         resume = flows.resume_button(ctx.content.flows[walk.flow], walk)
         decision.replies[-1] = replace(last, buttons=(*last.buttons, resume))
-        decision.state["flow"] = walk.dump()
+        decision.state.flow = walk
         return decision
 
     @staticmethod
@@ -522,22 +524,19 @@ class Engine:
                 band=band,
             )
         if decision.unanswered is not None:
-            question = decision.state.pop("unanswered_text", None) or stored
+            question = decision.state.unanswered_text or stored
             turn.add_unanswered(question, *decision.unanswered)
-        turn.state = decision.state
+        turn.state = decision.state.dump()
 
 
 def _walked(outcome: flows.Outcome) -> Decision:
-    state = {"flow": outcome.state.dump()} if outcome.state is not None else {}
-    return Decision(outcome.replies, state)
+    return Decision(outcome.replies, State(flow=outcome.state))
 
 
 def _remember(decision: Decision) -> Decision:
     """Keep the buttons on offer so that a typed '2' or 'none' can pick one next turn."""
     buttons = [b for reply in decision.replies for b in reply.buttons]
-    decision.state["buttons"] = [
-        {"label": b.label, "value": b.value, "typed": b.typed} for b in buttons
-    ]
+    decision.state.buttons = tuple(buttons)
     return decision
 
 

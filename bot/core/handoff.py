@@ -16,6 +16,7 @@ from datetime import datetime
 
 from bot.content.loader import Content
 from bot.core import replies
+from bot.core.buttons import Feedback
 from bot.core.messages import Button, Reply, ReplyMeta
 from bot.core.normalise import fold
 from bot.hours import BusinessHours
@@ -287,15 +288,15 @@ def status(tickets: Tickets, requester: Requester) -> Reply:
 
 def feedback(tickets: Tickets, value: str) -> Reply | None:
     """Handle a feedback button (``ticket:solved:REF:yes`` or ``ticket:score:REF:4``)."""
-    parts = value.removeprefix(FEEDBACK_PREFIX).split(":")
-    if len(parts) != 3 or parts[0] not in ("solved", "score"):
+    found = Feedback.parse(value)
+    if found is None:
         return None
-    kind, ref, answer = parts
+    ref, answer = found.ref, found.answer
     try:
-        if kind == "solved":
+        if found.kind == "solved":
             tickets.feedback(ref, solved=answer == "yes")
             buttons = tuple(
-                Button(str(n), f"{FEEDBACK_PREFIX}score:{ref}:{n}", str(n)) for n in range(1, 6)
+                Button(str(n), Feedback("score", ref, str(n)).value(), str(n)) for n in range(1, 6)
             )
             text = "Thank you. How would you rate the help, from 1 (poor) to 5 (great)?"
             return Reply(text + " (Optional.)", buttons)

@@ -28,7 +28,6 @@ from bot.core.normalise import fold
 from bot.tickets.service import FEEDBACK_PREFIX, Requester, TicketError, Tickets, TicketView
 
 ASK_BOT = FEEDBACK_PREFIX + "askbot"
-STATE = "relay"  # conversation state: how the last turn left the relay
 SENT = "sent"  # the last message went to the agent (the next acknowledgement is short)
 NEXT = "next"  # the person asked for the bot: their next message is for it
 CHOICES = "choices"  # the bot answered with buttons: a typed choice of them is for it

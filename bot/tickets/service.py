@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.core.buttons import TICKET, Feedback
 from bot.core.messages import Button, Reply
 from bot.core.redact import redact
 from bot.errors import HelpbotError
@@ -50,7 +51,7 @@ _CLAIMED = (
 )
 
 REF_PREFIX = "HD-"
-FEEDBACK_PREFIX = "ticket:"
+FEEDBACK_PREFIX = TICKET
 OPEN_STATUSES = ("open", "claimed")
 TRANSCRIPT_MESSAGES = 12
 
@@ -435,8 +436,8 @@ class Tickets:
                 text += f" The agent's note: {redact(note)}"
             text += "\n\nDid this solve your problem?"
             buttons = (
-                Button("Yes", f"{FEEDBACK_PREFIX}solved:{ticket.ref}:yes", "yes"),
-                Button("No", f"{FEEDBACK_PREFIX}solved:{ticket.ref}:no", "no"),
+                Button("Yes", Feedback("solved", ticket.ref, "yes").value(), "yes"),
+                Button("No", Feedback("solved", ticket.ref, "no").value(), "no"),
             )
             self._notify(session, ticket, text, buttons)
             return self._view(session, ticket)
