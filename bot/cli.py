@@ -398,7 +398,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
     _say_serving(args, web)
-    server.serve(server.create_app(engine, web), sock=sock)
+    server.serve(server.create_app(engine, web, sync=True), sock=sock)
     return 0
 
 

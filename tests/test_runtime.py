@@ -55,6 +55,39 @@ def test_a_terminal_runtime_takes_only_its_own_persons_news(
     assert {who for who, _ in recorder.delivered} == {"kim"}
 
 
+def test_a_pulled_channel_gets_news_only_for_whom_it_asks(
+    engine: Engine, recorder: Recorder
+) -> None:
+    # The web page: a worker reaches only the visitors whose stream is open on it, so its
+    # sync round must not claim everyone's news (it would only have to put it back).
+    resolved_ticket(engine, "sam")
+    pulled = Runtime(engine, recorder, pulled=True)
+    assert pulled.push() == 0 and not recorder.delivered
+    pulled.sync_round()
+    assert not recorder.delivered
+    assert pulled.push("sam") == 2
+
+
+def test_delivered_news_knows_its_outbox_id_to_resume_after(engine: Engine) -> None:
+    class Keeper:
+        name = "cli"
+
+        def __init__(self) -> None:
+            self.replies = []
+
+        def deliver(self, recipient, replies) -> None:
+            self.replies.extend(replies)
+
+        def tidy(self) -> None:
+            pass
+
+    keeper = Keeper()
+    resolved_ticket(engine)
+    Runtime(engine, keeper).push()
+    ids = [r.meta.news_id for r in keeper.replies]
+    assert len(ids) == 2 and all(isinstance(i, int) for i in ids) and ids == sorted(ids)
+
+
 def test_pushed_news_buttons_answer_typed_words_next_turn(
     engine: Engine, runtime: Runtime, recorder: Recorder
 ) -> None:

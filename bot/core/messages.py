@@ -101,6 +101,7 @@ class ReplyMeta:
     step: str | None = None
     secret_warning: bool = False  # the message looked like a secret or password: warned
     ticket: str | None = None  # the reference of a ticket this reply opened
+    news_id: int | None = None  # news delivered between turns: its outbox id, to resume after
 
 
 @dataclass(frozen=True)

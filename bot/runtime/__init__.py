@@ -6,6 +6,6 @@ news reaches exactly one process's ``deliver`` once.
 """
 
 from bot.runtime.channel import Channel, Helpdesk
-from bot.runtime.runtime import Runtime
+from bot.runtime.runtime import Runtime, as_news
 
-__all__ = ["Channel", "Helpdesk", "Runtime"]
+__all__ = ["Channel", "Helpdesk", "Runtime", "as_news"]

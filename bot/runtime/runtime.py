@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from bot.content.loader import ContentInvalid
 from bot.core.engine import Engine
-from bot.core.messages import Message, Reply
+from bot.core.messages import Message, Reply, ReplyMeta
 from bot.runtime.channel import Channel, Helpdesk
 from bot.store import StoreError, StoreUnavailable, audit
 from bot.store.deadline import within
@@ -33,11 +33,19 @@ SYNC_DEADLINE = 30.0  # a round that takes longer is left behind and reported
 TIDY_ROUNDS = 1800  # channel.tidy() once in this many rounds: hourly at two seconds a round
 
 
+def as_news(item: Pending) -> Reply:
+    """A piece of news from the outbox as a reply that knows its outbox id."""
+    stored = Reply.from_dict(item.reply)
+    return Reply(stored.text, stored.buttons, ReplyMeta(news_id=item.id))
+
+
 class Runtime:
     """One channel's side of the core: ``handle`` turns, ``push`` news, ``start`` syncing.
 
     ``recipient`` is for a channel that serves one person (the terminal): it never
     takes anyone else's news. ``helpdesk`` is where this process shows tickets to agents.
+    ``pulled``: the channel asks for one person's news when it can show it (the web page's
+    open stream), so the sync round never pushes everyone's; it still follows reloads.
     """
 
     def __init__(
@@ -47,8 +55,10 @@ class Runtime:
         *,
         recipient: str | None = None,
         helpdesk: Helpdesk | None = None,
+        pulled: bool = False,
     ) -> None:
         self.engine = engine
+        self.pulled = pulled
         self.channel = channel
         self.helpdesk = helpdesk
         self.store = engine.store
@@ -89,6 +99,8 @@ class Runtime:
         if self.store is None:
             return 0
         user = self.recipient or user
+        if user is None and self.pulled:
+            return 0
         if user is None:
             return self._deliver(claim_pending(self.store, self.channel.name))
         with self._person(user):
@@ -104,7 +116,7 @@ class Runtime:
         return self._hand_out(waiting, self._to_person)
 
     def _to_person(self, item: Pending) -> None:
-        reply = Reply.from_dict(item.reply)
+        reply = as_news(item)
         self.channel.deliver(item.user_id, [reply])
         try:
             with self._person(item.user_id):

@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import visitor
-from bot.channels.web.events import NewsFeed
+from bot.channels.web.events import NewsFeed, Streams
 from bot.channels.web.guard import BodyTooLarge, WebGuard
 from bot.channels.web.limits import RateLimiter
 from bot.config import WebSettings
@@ -33,13 +33,14 @@ from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
 from bot.core.redact import redact_checked
 from bot.core.text import clean
+from bot.runtime import Runtime
 from bot.store import StoreError
 from bot.store.deadline import within
 from bot.store.history import transcript
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "web"
+CHANNEL = Streams.name
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 16 * 1024
 MAX_TEXT = 4000
@@ -58,7 +59,11 @@ class WebChat:
         news_every: float = 1.0,
     ) -> None:
         self.engine = engine
-        self.news = NewsFeed(engine, CHANNEL, every=news_every)
+        self.streams = Streams()
+        # The web's news is pulled by each open stream, never pushed to everyone: a worker
+        # only reaches the visitors whose page is connected to it.
+        self.runtime = Runtime(engine, self.streams, pulled=True)
+        self.news = NewsFeed(self.runtime, self.streams, every=news_every)
         self.settings = settings
         self.per_ip = RateLimiter(settings.messages_per_minute_per_ip, 60.0, now)
         self.per_visitor = RateLimiter(settings.messages_per_minute_per_visitor, 60.0, now)
@@ -102,7 +107,7 @@ class WebChat:
             contact=contact,
             may_open_ticket=self.new_tickets.blocked(address) is None,
         )
-        replies = await run_in_threadpool(self.engine.handle, message)
+        replies = await run_in_threadpool(self.runtime.handle, message)
         if any(r.meta.ticket for r in replies):
             self.new_tickets.record(address)
         body = {"you": _shown(text, replies), "replies": [r.to_dict() for r in replies]}
@@ -153,8 +158,14 @@ class WebChat:
         return response
 
 
-def create_app(engine: Engine, settings: WebSettings, **options: Any) -> WebGuard:
+def create_app(
+    engine: Engine, settings: WebSettings, *, sync: bool = False, **options: Any
+) -> WebGuard:
+    """The web chat's ASGI app. ``sync``: also start the runtime's thread (a server does),
+    which follows content reloads made by other processes."""
     chat = WebChat(engine, settings, **options)
+    if sync:
+        chat.runtime.start()
     app = Starlette(
         routes=[
             Route("/", chat.index),

@@ -23,7 +23,7 @@ _OPTIONS: dict[str, Any] = {
 
 def worker_app() -> Any:
     """The app of one uvicorn worker (``--workers`` above 1), from the environment."""
-    return create_app(build_engine(load_settings()), load_web_settings())
+    return create_app(build_engine(load_settings()), load_web_settings(), sync=True)
 
 
 def listen(host: str, port: int) -> socket.socket:
