@@ -14,9 +14,10 @@ from pathlib import Path
 from bot.content.yamlfile import YamlSyntaxError, read_yaml
 from bot.core.matcher import Band, Matcher
 from bot.core.redact import redact
+from bot.errors import HelpbotError
 
 
-class EvalSetInvalid(Exception):
+class EvalSetInvalid(HelpbotError):
     """The labelled set cannot be read; the message names the file and line."""
 
 

@@ -233,6 +233,7 @@ def web_chat() -> Iterator[Callable[..., WebChatServer]]:
         engine: Engine,
         now: Callable[[], float] | None = None,
         news_every: float = 0.02,
+        stream_lifetime: float | None = None,
         **options: Any,
     ) -> WebChatServer:
         holder: dict[str, Any] = {}
@@ -245,6 +246,8 @@ def web_chat() -> Iterator[Callable[..., WebChatServer]]:
             public_origin=server.url, cookie_secret=b"k" * 32, secure_cookie=False, **options
         )
         extra: dict[str, Any] = {"news_every": news_every}
+        if stream_lifetime is not None:
+            extra["stream_lifetime"] = stream_lifetime
         if now is not None:
             extra["now"] = now
         holder["app"] = create_app(engine, settings, **extra)

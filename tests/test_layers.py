@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import ast
 
+from bot.channels.web.events import NotListening
+from bot.channels.web.guard import BodyTooLarge
 from bot.config import PROJECT_ROOT, ConfigError
 from bot.content.loader import ContentInvalid
 from bot.content.yamlfile import YamlSyntaxError
 from bot.errors import HelpbotError
+from bot.evaluation import EvalSetInvalid
 from bot.hours import HoursInvalid
 from bot.store import StoreError
 from bot.tickets.service import TicketError
@@ -33,6 +36,16 @@ def test_settings_import_only_leaves() -> None:
 
 
 def test_every_error_a_person_can_act_on_shares_one_base() -> None:
-    errors = (ConfigError, ContentInvalid, YamlSyntaxError, HoursInvalid, StoreError, TicketError)
+    errors = (
+        ConfigError,
+        ContentInvalid,
+        YamlSyntaxError,
+        HoursInvalid,
+        StoreError,
+        TicketError,
+        EvalSetInvalid,
+        BodyTooLarge,
+        NotListening,
+    )
     assert all(issubclass(error, HelpbotError) for error in errors)
     assert issubclass(HoursInvalid, ValueError)  # still what a parser of settings expects

@@ -199,3 +199,35 @@ def test_someone_locked_out_can_leave_a_phone_number_with_their_ticket(page, hel
     shown = helpbot("tickets", "show", ref, "--agent", "sam").stdout
     assert "reach them at: 07700 900123" in shown
     assert "07700 900123" not in helpbot("tickets", "show", ref, "--agent", "alex").stdout
+
+
+def test_news_is_neither_lost_nor_repeated_as_streams_end_and_reconnect(
+    browser, web_chat, knowledge, sqlite_url, clock
+) -> None:
+    from bot.store import Store
+    from bot.tickets.service import Tickets
+
+    store = Store(sqlite_url, clock=clock)
+    engine = Engine(knowledge, store, tickets=Tickets(store, clock=clock))
+    # Streams end after a second here (five minutes in production), so the page goes
+    # through several reconnects, each resuming after the last news it saw.
+    url = web_chat(engine, stream_lifetime=1.0).url
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    page.goto(url + "/")
+    send(page, "talk to a person")
+    click(page, "Yes, create a ticket")
+    ref = re.search(r"HD-\d{6}", page.locator(".from-bot").last.inner_text()).group(0)
+    engine.tickets.claim(ref, "sam", "Sam")
+    for n in range(4):
+        engine.tickets.reply(ref, "sam", f"agent message {n}")
+        page.get_by_text(f"agent message {n}").wait_for(timeout=15_000)
+    shown = page.locator("#log").inner_text()
+    page.reload()
+    page.get_by_text("agent message 3").wait_for()
+    after_reload = page.locator("#log").inner_text()
+    context.close()
+    store.close()
+    for n in range(4):
+        assert shown.count(f"agent message {n}") == 1
+        assert after_reload.count(f"agent message {n}") == 1

@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels.web import visitor
-from bot.channels.web.events import NewsFeed, Streams
+from bot.channels.web.events import LIFETIME, NewsFeed, Streams
 from bot.channels.web.guard import BodyTooLarge, WebGuard
 from bot.channels.web.limits import RateLimiter
 from bot.config import WebSettings
@@ -57,13 +57,14 @@ class WebChat:
         settings: WebSettings,
         now: Callable[[], float] = time.monotonic,
         news_every: float = 1.0,
+        stream_lifetime: float = LIFETIME,
     ) -> None:
         self.engine = engine
         self.streams = Streams()
         # The web's news is pulled by each open stream, never pushed to everyone: a worker
         # only reaches the visitors whose page is connected to it.
         self.runtime = Runtime(engine, self.streams, pulled=True)
-        self.news = NewsFeed(self.runtime, self.streams, every=news_every)
+        self.news = NewsFeed(self.runtime, self.streams, every=news_every, lifetime=stream_lifetime)
         self.settings = settings
         self.per_ip = RateLimiter(settings.messages_per_minute_per_ip, 60.0, now)
         self.per_visitor = RateLimiter(settings.messages_per_minute_per_visitor, 60.0, now)

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 RETRY_MS = 3000  # how soon the browser reconnects after a drop
 KEEP_ALIVE = 15.0  # seconds: a comment line now and then keeps proxies from closing it
+# A stream ends after this long and the browser opens a new one (resuming after the last
+# id it saw): visitors spread over the workers again after a deploy or a restart.
+LIFETIME = 300.0
 
 
 class NotListening(HelpbotError):
@@ -78,10 +81,13 @@ class Streams:
 class NewsFeed:
     """The event stream of one visitor, on the web channel's runtime."""
 
-    def __init__(self, runtime: Runtime, streams: Streams, every: float = 1.0) -> None:
+    def __init__(
+        self, runtime: Runtime, streams: Streams, every: float = 1.0, lifetime: float = LIFETIME
+    ) -> None:
         self.runtime = runtime
         self.streams = streams
         self.every = every
+        self.lifetime = lifetime
 
     async def stream(
         self, visitor: str, after: int | None, gone: Callable[[], object]
@@ -94,7 +100,8 @@ class NewsFeed:
                 for reply in await run_in_threadpool(self._again, visitor, after):
                     yield encode(reply)
             quiet = 0.0
-            while not await gone():
+            ends = asyncio.get_running_loop().time() + self.lifetime
+            while asyncio.get_running_loop().time() < ends and not await gone():
                 await run_in_threadpool(self._pull, visitor)
                 try:
                     reply = await asyncio.wait_for(queue.get(), timeout=self.every)
