@@ -313,3 +313,18 @@ def recorder() -> Recorder:
 def runtime(engine: Engine, recorder: Recorder) -> Runtime:
     """The terminal's runtime in a test: news for anyone on the ``cli`` channel."""
     return Runtime(engine, recorder)
+
+
+class Ticker:
+    """A monotonic clock (seconds) the test moves: for rate limits, not dates."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def ticker() -> Ticker:
+    return Ticker()

@@ -165,18 +165,9 @@ def test_a_body_over_the_cap_is_refused_unread(chat) -> None:
     assert chunked.status_code == 413
 
 
-class Ticker:
-    """A monotonic clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_too_many_messages_get_429_with_retry_after_then_pass_again(web_chat, engine) -> None:
-    ticker = Ticker()
+def test_too_many_messages_get_429_with_retry_after_then_pass_again(
+    web_chat, engine, ticker
+) -> None:
     server = web_chat(engine, now=ticker, messages_per_minute_per_visitor=3)
     with client(server) as http:
         for _ in range(3):
@@ -189,8 +180,9 @@ def test_too_many_messages_get_429_with_retry_after_then_pass_again(web_chat, en
         assert http.post("/api/messages", json={"text": "hello"}).status_code == 200
 
 
-def test_the_per_address_limit_covers_visitors_who_drop_their_cookie(web_chat, engine) -> None:
-    ticker = Ticker()
+def test_the_per_address_limit_covers_visitors_who_drop_their_cookie(
+    web_chat, engine, ticker
+) -> None:
     server = web_chat(engine, now=ticker, messages_per_minute_per_ip=2)
     codes = []
     for _ in range(3):

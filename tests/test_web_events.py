@@ -233,18 +233,9 @@ def test_a_contact_that_is_not_short_text_is_refused(web_chat, helpdesk_engine) 
     assert odd.status_code == 400
 
 
-class Ticker:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_new_tickets_from_one_address_are_capped_well_below_messages(
-    web_chat, helpdesk_engine
+    web_chat, helpdesk_engine, ticker
 ) -> None:
-    ticker = Ticker()
     server = web_chat(helpdesk_engine, now=ticker, tickets_per_hour_per_ip=1)
 
     def ask_for_a_person() -> str:
