@@ -22,9 +22,12 @@ from bot.evaluation import Case, EvalSetInvalid
 
 WRONG_ANSWER_COST = 2.0
 ONE_TAP = 0.5
-ANSWER = [round(0.30 + 0.02 * i, 2) for i in range(16)]  # 0.30 .. 0.60
-SUGGEST = [round(0.15 + 0.03 * i, 2) for i in range(13)]  # 0.15 .. 0.51
-MARGIN = [round(0.02 * i, 2) for i in range(11)]  # 0.00 .. 0.20
+ANSWER = [round(0.20 + 0.02 * i, 2) for i in range(21)]  # 0.20 .. 0.60
+SUGGEST = [round(0.09 + 0.03 * i, 2) for i in range(15)]  # 0.09 .. 0.51
+MARGIN = [round(0.02 * i, 2) for i in range(13)]  # 0.00 .. 0.24
+# How much of a score comes from the trained model, the rest from word overlap: it
+# changes the ranking itself, so each share is scored anew.
+SHARE = [0.4, 0.5, 0.6, 0.7, 0.8]
 TIE = 0.005  # half a message in a hundred: differences below this are noise
 
 
@@ -50,14 +53,16 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
     """Every setting of the grid, best first (near-ties: the most right answers first)."""
     if not cases:
         raise EvalSetInvalid("no cases to sweep over")
-    matches = [(case, matcher.match(redact(case.text))) for case in cases]
-    base = matcher.thresholds
+    texts = [redact(case.text) for case in cases]
     settings = []
-    for answer, suggest, margin in product(ANSWER, SUGGEST, MARGIN):
-        if suggest > answer:
-            continue
-        t = replace(base, answer=answer, suggest=suggest, margin=margin)
-        settings.append(_judge(matcher, t, matches))
+    for share in SHARE:
+        scorer = matcher.with_thresholds(replace(matcher.thresholds, classifier_share=share))
+        matches = [(case, scorer.match(text)) for case, text in zip(cases, texts, strict=True)]
+        for answer, suggest, margin in product(ANSWER, SUGGEST, MARGIN):
+            if suggest > answer:
+                continue
+            t = replace(scorer.thresholds, answer=answer, suggest=suggest, margin=margin)
+            settings.append(_judge(scorer, t, matches))
     # Settings within TIE of the best are as good as measured: of those, the one that
     # answers most people right away comes first (its extra answers cost no more than
     # they gain, and an answer is what someone locked out wants).
@@ -81,7 +86,7 @@ def _judge(matcher: Matcher, t: Thresholds, matches: list[tuple[Case, Match]]) -
     ours = sum(1 for case, _ in matches if case.intent is not None)
     in_scope, out_scope = max(ours, 1), max(len(matches) - ours, 1)
     for case, match in matches:
-        band = matcher.band(list(match.candidates), t)
+        band = matcher.band(list(match.candidates), t, disputed=match.disputed)
         best = match.best.intent if match.best else None
         if case.intent is None:
             fallback += band is Band.FALLBACK
@@ -107,13 +112,14 @@ def format_sweep(settings: list[Setting], current: Setting, top: int = 8) -> str
     lines = [
         f"value = right + fallback + {ONE_TAP:g} x (offered + asked)"
         f" - {WRONG_ANSWER_COST:g} x (wrong + leaked)",
-        f"{'answer':>6} {'suggest':>7} {'margin':>6} {'right':>6} {'offerd':>6} {'wrong':>6} "
-        f"{'fallbk':>6} {'leaked':>6} {'value':>6}",
+        f"{'share':>5} {'answer':>6} {'suggest':>7} {'margin':>6} {'right':>6} {'offerd':>6} "
+        f"{'wrong':>6} {'fallbk':>6} {'leaked':>6} {'value':>6}",
     ]
     for label, s in [("current", current)] + [("", s) for s in settings[:top]]:
         t = s.thresholds
         lines.append(
-            f"{t.answer:6.2f} {t.suggest:7.2f} {t.margin:6.2f} {s.right:6.1%} {s.offered:6.1%} "
+            f"{t.classifier_share:5.2f} {t.answer:6.2f} {t.suggest:7.2f} {t.margin:6.2f} "
+            f"{s.right:6.1%} {s.offered:6.1%} "
             f"{s.wrong:6.1%} "
             f"{s.fallback:6.1%} {s.leaked:6.1%} {s.value:6.3f} {label}"
         )

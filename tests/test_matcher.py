@@ -210,3 +210,27 @@ def test_question_buried_in_chit_chat_is_offered_first(matcher) -> None:
     match = matcher.match(text)
     assert match.band is not Band.FALLBACK
     assert [c.intent for c in matcher.suggestions(match)][0] == "nhsmail_apply"
+
+
+def test_a_near_miss_either_view_ranks_first_is_never_answered_outright(matcher) -> None:
+    # To the trained model this is mostly "change my password"; to word overlap it is
+    # mostly about Hotmail. When the views disagree on whether it is ours, don't answer.
+    match = matcher.match("how do I change my hotmail password")
+    assert match.disputed
+    assert match.band is not Band.ANSWER
+
+
+def test_an_undisputed_question_of_ours_is_still_answered(matcher) -> None:
+    match = matcher.match("how do I change my nhsmail password")
+    assert not match.disputed
+
+
+def test_other_thresholds_reuse_the_index_without_rebuilding(matcher) -> None:
+    from dataclasses import replace
+
+    careful = matcher.with_thresholds(replace(matcher.thresholds, answer=1.01))
+    assert careful.thresholds.answer == 1.01 and matcher.thresholds.answer < 1
+    assert careful._classifier is matcher._classifier
+    text = "when is the account secret deadline"
+    assert careful.match(text).candidates == matcher.match(text).candidates
+    assert careful.match(text).band is not Band.ANSWER

@@ -35,7 +35,7 @@ def test_the_best_setting_is_no_worse_than_the_current_one(knowledge) -> None:
 def test_wrong_answers_cost_more_than_not_answering(content) -> None:
     cases = [
         Case("when is the account secret deadline", "secret_deadline"),
-        Case("what is the deadline for my tax return", None),  # a near miss
+        Case("whats the deadline for the staff survey", None),  # a near miss
     ]
     matcher = Matcher(content)
     reckless = Matcher(content, replace(matcher.thresholds, answer=0.0, suggest=0.0, margin=0.0))
@@ -44,6 +44,8 @@ def test_wrong_answers_cost_more_than_not_answering(content) -> None:
     # Answering everything gets the first right and the second wrong; answering nothing
     # gets neither right: the wrong answer costs more than the right one gains.
     assert judge(reckless, cases).value < judge(careful, cases).value
+    # A near miss that one view ranks first is not answered even at no bar at all.
+    assert judge(reckless, [Case("what is the deadline for my tax return", None)]).leaked == 0
 
 
 def test_cli_prints_the_current_and_the_best_settings(helpbot, tmp_path: Path) -> None:

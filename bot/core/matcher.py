@@ -15,7 +15,8 @@ the staff messages (``helpbot eval``):
    "deadline" count more than "how"), blended with the probability from a linear model
    trained on all the examples (``bot.core.classifier``), which learns the words that
    tell intents apart and carries misspellings through letter n-grams;
-5. decide: answer only above a bar and with a clear lead over the runner-up; otherwise
+5. decide: answer only above a bar and with a clear lead over the runner-up, and only
+   when neither view on its own (overlap, model) ranked a near miss first; otherwise
    offer the top few; otherwise fall back. Words the knowledge has never seen
    ("facebook", "111"), or that only the near misses use ("gmail"), pull the score
    down, which is what makes near-misses fall back. The bars come from ``helpbot sweep``.
@@ -23,6 +24,7 @@ the staff messages (``helpbot eval``):
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from dataclasses import dataclass
@@ -68,7 +70,7 @@ STOPWORDS = frozenset(
 # so that chit-chat around a real question ("honestly no idea, a bit stressed") is
 # harmless.
 FILLER = frozenset(
-    """able absolutely afraid ago along already always annoying appreciate around away
+    """able absolutely afraid ago along already always annoying appreciate around away blah
     back bad best better bit both busy clue come coming confused could day days dear do
     doing dont else even ever every everyone everything exactly far feel few find
     finally fine first forward found friday genuinely give given go goes going gone
@@ -121,6 +123,9 @@ class Candidate:
 class Match:
     band: Band
     candidates: tuple[Candidate, ...]  # best first; never empty unless the text had no words
+    # Word overlap or the trained model, on its own, ranked a near miss first: the two
+    # views disagree about whether the question is ours at all.
+    disputed: bool = False
 
     @property
     def best(self) -> Candidate | None:
@@ -214,6 +219,12 @@ class Matcher:
         self._classifier = IntentClassifier(
             (intent, [stem(t) for t in tokens]) for intent, tokens in raw_examples
         )
+
+    def with_thresholds(self, thresholds: Thresholds) -> Matcher:
+        """The same index and model scored with other thresholds (for a sweep): no rebuild."""
+        other = copy.copy(self)
+        other.thresholds = thresholds
+        return other
 
     def _build_matrices(self) -> None:
         """Term-major weight matrices (terms by examples, terms by intents) for scoring.
@@ -387,10 +398,12 @@ class Matcher:
             if intent not in self._smalltalk and score > whole:
                 share = self.thresholds.segment_blend
                 best[intent] = (1 - share) * whole + share * score
+        disputed = self._first(best) in self._out_of_scope
         if segments and self.thresholds.classifier_share:
             # The model knows nothing of words it never saw: the same penalty applies.
             penalty, near_miss_penalty, _ = self._unknown_penalty(set(segments[0]))
             found = self._classifier.probabilities(segments[0])
+            disputed = disputed or self._first(found) in self._out_of_scope
             self._blend(
                 best,
                 {
@@ -402,7 +415,11 @@ class Matcher:
             (Candidate(i, round(min(s, 1.0), 4)) for i, s in best.items()),
             key=lambda c: (-c.score, c.intent),  # equal scores in a fixed order
         )
-        return Match(self.band(ranked), tuple(ranked[:5]))
+        return Match(self.band(ranked, disputed=disputed), tuple(ranked[:5]), disputed)
+
+    @staticmethod
+    def _first(scores: dict[str, float]) -> str | None:
+        return max(scores, key=lambda i: (scores[i], i)) if scores else None
 
     def _blend(self, best: dict[str, float], probabilities: dict[str, float]) -> None:
         """Overlap scores and the model's probabilities, weighted into one score."""
@@ -413,8 +430,19 @@ class Matcher:
                 intent, 0.0
             )
 
-    def band(self, ranked: list[Candidate], thresholds: Thresholds | None = None) -> Band:
-        """How sure to be of ``ranked`` (best first); other thresholds for a sweep."""
+    def band(
+        self,
+        ranked: list[Candidate],
+        thresholds: Thresholds | None = None,
+        *,
+        disputed: bool = False,
+    ) -> Band:
+        """How sure to be of ``ranked`` (best first); other thresholds for a sweep.
+
+        A ``disputed`` match (one view on its own put a near miss first: "change my
+        hotmail password" is mostly about passwords to the model, mostly about Hotmail
+        to word overlap) is never answered outright: it is offered, or falls back.
+        """
         t = thresholds or self.thresholds
         if not ranked or ranked[0].score < t.suggest:
             return Band.FALLBACK
@@ -422,7 +450,7 @@ class Matcher:
         if top.intent in self._out_of_scope:
             return Band.FALLBACK
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if top.score >= t.answer and top.score - runner_up >= t.margin:
+        if top.score >= t.answer and top.score - runner_up >= t.margin and not disputed:
             return Band.ANSWER
         return Band.SUGGEST
 
