@@ -271,16 +271,20 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation import EvalSetInvalid, load_cases
-    from bot.sweep import format_sweep, judge, sweep
+    from bot.sweep import format_sweep, judge, sweep, sweep_agreement
 
     knowledge = Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))
     try:
         cases = [case for f in args.files for case in load_cases(f)]
         settings_found = sweep(knowledge.matcher, cases)
+        agreement = sweep_agreement(knowledge.matcher, cases)
     except EvalSetInvalid as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(format_sweep(settings_found, judge(knowledge.matcher, cases)))
+    current = judge(knowledge.matcher, cases)
+    print(format_sweep(settings_found, current))
+    print("\nonly the agreed bars, at the current plain bars and share:")
+    print(format_sweep(agreement, current, top=3))
     return 0
 
 

@@ -55,17 +55,54 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
         raise EvalSetInvalid("no cases to sweep over")
     texts = [redact(case.text) for case in cases]
     settings = []
+    by_share: dict[float, tuple[Matcher, list[tuple[Case, Match]]]] = {}
     for share in SHARE:
         scorer = matcher.with_thresholds(replace(matcher.thresholds, classifier_share=share))
         matches = [(case, scorer.match(text)) for case, text in zip(cases, texts, strict=True)]
         for answer, suggest, margin in product(ANSWER, SUGGEST, MARGIN):
             if suggest > answer:
                 continue
-            t = replace(scorer.thresholds, answer=answer, suggest=suggest, margin=margin)
+            # Agreement off (its bars equal the plain ones) while the plain bars are chosen.
+            t = replace(
+                scorer.thresholds,
+                answer=answer,
+                suggest=suggest,
+                margin=margin,
+                agreed_answer=answer,
+                agreed_margin=margin,
+            )
             settings.append(_judge(scorer, t, matches))
-    # Settings within TIE of the best are as good as measured: of those, the one that
-    # answers most people right away comes first (its extra answers cost no more than
-    # they gain, and an answer is what someone locked out wants).
+        by_share[share] = (scorer, matches)
+    # Then, with the plain bars fixed, how much lower they may be when every view agrees
+    # (a second pass: the whole grid at once would be 40 times slower).
+    plain = _ordered(settings)[0].thresholds
+    scorer, matches = by_share[plain.classifier_share]
+    settings += _agreement(scorer, plain, matches)
+    return _ordered(settings)
+
+
+def sweep_agreement(matcher: Matcher, cases: list[Case]) -> list[Setting]:
+    """The agreed bars alone, at the matcher's own plain bars and share, best first."""
+    if not cases:
+        raise EvalSetInvalid("no cases to sweep over")
+    matches = [(case, matcher.match(redact(case.text))) for case in cases]
+    return _ordered(_agreement(matcher, matcher.thresholds, matches))
+
+
+def _agreement(
+    scorer: Matcher, plain: Thresholds, matches: list[tuple[Case, Match]]
+) -> list[Setting]:
+    return [
+        _judge(scorer, replace(plain, agreed_answer=answer, agreed_margin=margin), matches)
+        for answer, margin in product(ANSWER, MARGIN)
+        if plain.suggest <= answer <= plain.answer and margin <= plain.margin
+    ]
+
+
+def _ordered(settings: list[Setting]) -> list[Setting]:
+    """Best first. Settings within TIE of the best are as good as measured: of those,
+    the one that answers most people right away comes first (its extra answers cost no
+    more than they gain, and an answer is what someone locked out wants)."""
     best = max(s.value for s in settings)
 
     def order(s: Setting) -> tuple[bool, float, float]:
@@ -86,7 +123,7 @@ def _judge(matcher: Matcher, t: Thresholds, matches: list[tuple[Case, Match]]) -
     ours = sum(1 for case, _ in matches if case.intent is not None)
     in_scope, out_scope = max(ours, 1), max(len(matches) - ours, 1)
     for case, match in matches:
-        band = matcher.band(list(match.candidates), t, disputed=match.disputed)
+        band = matcher.band(list(match.candidates), t, disputed=match.disputed, agreed=match.agreed)
         best = match.best.intent if match.best else None
         if case.intent is None:
             fallback += band is Band.FALLBACK
@@ -112,13 +149,14 @@ def format_sweep(settings: list[Setting], current: Setting, top: int = 8) -> str
     lines = [
         f"value = right + fallback + {ONE_TAP:g} x (offered + asked)"
         f" - {WRONG_ANSWER_COST:g} x (wrong + leaked)",
-        f"{'share':>5} {'answer':>6} {'suggest':>7} {'margin':>6} {'right':>6} {'offerd':>6} "
-        f"{'wrong':>6} {'fallbk':>6} {'leaked':>6} {'value':>6}",
+        f"{'share':>5} {'answer':>6} {'suggest':>7} {'margin':>6} {'agreed':>6} {'margin':>6} "
+        f"{'right':>6} {'offerd':>6} {'wrong':>6} {'fallbk':>6} {'leaked':>6} {'value':>6}",
     ]
     for label, s in [("current", current)] + [("", s) for s in settings[:top]]:
         t = s.thresholds
         lines.append(
             f"{t.classifier_share:5.2f} {t.answer:6.2f} {t.suggest:7.2f} {t.margin:6.2f} "
+            f"{t.agreed_answer:6.2f} {t.agreed_margin:6.2f} "
             f"{s.right:6.1%} {s.offered:6.1%} "
             f"{s.wrong:6.1%} "
             f"{s.fallback:6.1%} {s.leaked:6.1%} {s.value:6.3f} {label}"

@@ -228,9 +228,30 @@ def test_an_undisputed_question_of_ours_is_still_answered(matcher) -> None:
 def test_other_thresholds_reuse_the_index_without_rebuilding(matcher) -> None:
     from dataclasses import replace
 
-    careful = matcher.with_thresholds(replace(matcher.thresholds, answer=1.01))
+    careful = matcher.with_thresholds(replace(matcher.thresholds, answer=1.01, agreed_answer=1.01))
     assert careful.thresholds.answer == 1.01 and matcher.thresholds.answer < 1
     assert careful._classifier is matcher._classifier
     text = "when is the account secret deadline"
     assert careful.match(text).candidates == matcher.match(text).candidates
     assert careful.match(text).band is not Band.ANSWER
+
+
+def test_when_every_view_agrees_the_lower_agreed_bars_apply(matcher) -> None:
+    t = matcher.thresholds
+    assert t.agreed_answer < t.answer and t.agreed_margin < t.margin
+    from bot.core.matcher import Candidate
+
+    # Above the agreed bars, below the plain ones.
+    score = (t.agreed_answer + t.answer) / 2
+    runner_up = score - t.margin / 1.5
+    ranked = [Candidate("secret_deadline", score), Candidate("secret_setup", runner_up)]
+    assert score - ranked[1].score >= t.agreed_margin
+    assert matcher.band(ranked) is Band.SUGGEST
+    assert matcher.band(ranked, agreed=True) is Band.ANSWER
+    # A dispute outweighs agreement: a near miss first in one view is never answered.
+    assert matcher.band(ranked, agreed=True, disputed=True) is Band.SUGGEST
+
+
+def test_a_clear_question_is_agreed_on_by_every_view(matcher) -> None:
+    match = matcher.match("when is the account secret deadline")
+    assert match.agreed and not match.disputed and match.intent == "secret_deadline"

@@ -54,6 +54,23 @@ def test_cli_prints_the_current_and_the_best_settings(helpbot, tmp_path: Path) -
     lines = result.stdout.splitlines()
     assert lines[0].startswith("value = right + fallback + 0.5 x (offered + asked) - 2 x")
     assert lines[2].endswith("current") and len(lines) >= 4
+    assert "only the agreed bars, at the current plain bars and share:" in lines
+
+
+def test_the_agreed_bars_are_swept_at_the_current_plain_bars(knowledge) -> None:
+    from bot.sweep import sweep_agreement
+
+    cases = load_cases(EVAL_SET)
+    settings = sweep_agreement(knowledge.matcher, cases)
+    plain = knowledge.matcher.thresholds
+    assert settings and all(
+        (s.thresholds.answer, s.thresholds.suggest, s.thresholds.margin)
+        == (plain.answer, plain.suggest, plain.margin)
+        for s in settings
+    )
+    assert all(s.thresholds.agreed_answer <= plain.answer for s in settings)
+    # Lowering the bars only when every view agrees answers at least as many people.
+    assert max(s.right for s in settings) >= judge(knowledge.matcher, cases).right
 
 
 def test_a_set_of_only_out_of_scope_cases_is_scored_within_bounds(knowledge) -> None:

@@ -33,13 +33,13 @@ def test_every_staff_topic_is_in_the_map_and_every_intent_exists(knowledge, repo
 
 
 def test_seed_questions_are_answered_or_offered(report) -> None:
-    assert report.share("seed") >= 0.74  # (0.766 answered right outright)
-    assert report.share("seed") + report.offered("seed") >= 0.90  # (0.928 within one tap)
+    assert report.share("seed") >= 0.78  # (0.808 answered right outright)
+    assert report.share("seed") + report.offered("seed") >= 0.90  # (0.929 within one tap)
 
 
 def test_questions_beyond_the_seed_are_answered_or_offered(report) -> None:
-    assert report.share("beyond_seed") >= 0.80  # (0.831)
-    assert report.share("beyond_seed") + report.offered("beyond_seed") >= 0.94  # (0.969)
+    assert report.share("beyond_seed") >= 0.82  # (0.852)
+    assert report.share("beyond_seed") + report.offered("beyond_seed") >= 0.94  # (0.968)
 
 
 def test_walkthrough_requests_start_it(report) -> None:
@@ -56,4 +56,4 @@ def test_typed_secrets_are_warned_about(report) -> None:
 
 def test_wrong_confident_answers_stay_rare(report) -> None:
     # Before this work the bot answered 86 of the 565 with a wrong intent.
-    assert report.answered_wrongly() <= 10  # (9)
+    assert report.answered_wrongly() <= 10  # (10)

@@ -15,9 +15,10 @@ the staff messages (``helpbot eval``):
    "deadline" count more than "how"), blended with the probability from a linear model
    trained on all the examples (``bot.core.classifier``), which learns the words that
    tell intents apart and carries misspellings through letter n-grams;
-5. decide: answer only above a bar and with a clear lead over the runner-up, and only
-   when neither view on its own (overlap, model) ranked a near miss first; otherwise
-   offer the top few; otherwise fall back. Words the knowledge has never seen
+5. decide: answer only above a bar and with a clear lead over the runner-up (lower bars
+   when overlap, model and blend all rank the same intent first), and only when neither
+   view on its own ranked a near miss first; otherwise offer the top few; otherwise
+   fall back. Words the knowledge has never seen
    ("facebook", "111"), or that only the near misses use ("gmail"), pull the score
    down, which is what makes near-misses fall back. The bars come from ``helpbot sweep``.
 """
@@ -107,6 +108,11 @@ class Thresholds:
     answer: float = 0.48
     suggest: float = 0.27
     margin: float = 0.12
+    # Lower bars for when word overlap, the model and their blend all rank the same
+    # intent first: three views agreeing are right more often than one score says.
+    # From the sweep's second part (at the plain bars above): `helpbot sweep` prints it.
+    agreed_answer: float = 0.30
+    agreed_margin: float = 0.08
     suggest_window: float = 0.15  # suggestions must be this close to the best
     unknown_alpha: float = 0.5  # how hard unknown words pull a score down
     segment_blend: float = 0.65  # share of a sentence's own score vs the whole message's
@@ -126,6 +132,8 @@ class Match:
     # Word overlap or the trained model, on its own, ranked a near miss first: the two
     # views disagree about whether the question is ours at all.
     disputed: bool = False
+    # Word overlap, the model and their blend each ranked the first candidate first.
+    agreed: bool = False
 
     @property
     def best(self) -> Candidate | None:
@@ -398,12 +406,13 @@ class Matcher:
             if intent not in self._smalltalk and score > whole:
                 share = self.thresholds.segment_blend
                 best[intent] = (1 - share) * whole + share * score
-        disputed = self._first(best) in self._out_of_scope
+        overlap_pick = self._first(best)
+        model_pick = overlap_pick
         if segments and self.thresholds.classifier_share:
             # The model knows nothing of words it never saw: the same penalty applies.
             penalty, near_miss_penalty, _ = self._unknown_penalty(set(segments[0]))
             found = self._classifier.probabilities(segments[0])
-            disputed = disputed or self._first(found) in self._out_of_scope
+            model_pick = self._first(found)
             self._blend(
                 best,
                 {
@@ -415,7 +424,10 @@ class Matcher:
             (Candidate(i, round(min(s, 1.0), 4)) for i, s in best.items()),
             key=lambda c: (-c.score, c.intent),  # equal scores in a fixed order
         )
-        return Match(self.band(ranked, disputed=disputed), tuple(ranked[:5]), disputed)
+        disputed = overlap_pick in self._out_of_scope or model_pick in self._out_of_scope
+        agreed = bool(ranked) and ranked[0].intent == overlap_pick == model_pick
+        band = self.band(ranked, disputed=disputed, agreed=agreed)
+        return Match(band, tuple(ranked[:5]), disputed, agreed)
 
     @staticmethod
     def _first(scores: dict[str, float]) -> str | None:
@@ -436,12 +448,14 @@ class Matcher:
         thresholds: Thresholds | None = None,
         *,
         disputed: bool = False,
+        agreed: bool = False,
     ) -> Band:
         """How sure to be of ``ranked`` (best first); other thresholds for a sweep.
 
         A ``disputed`` match (one view on its own put a near miss first: "change my
         hotmail password" is mostly about passwords to the model, mostly about Hotmail
-        to word overlap) is never answered outright: it is offered, or falls back.
+        to word overlap) is never answered outright: it is offered, or falls back. An
+        ``agreed`` one (every view put the first candidate first) has the agreed bars.
         """
         t = thresholds or self.thresholds
         if not ranked or ranked[0].score < t.suggest:
@@ -450,7 +464,12 @@ class Matcher:
         if top.intent in self._out_of_scope:
             return Band.FALLBACK
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if top.score >= t.answer and top.score - runner_up >= t.margin and not disputed:
+        lead = top.score - runner_up
+        if disputed:
+            return Band.SUGGEST
+        if top.score >= t.answer and lead >= t.margin:
+            return Band.ANSWER
+        if agreed and top.score >= t.agreed_answer and lead >= t.agreed_margin:
             return Band.ANSWER
         return Band.SUGGEST
 
