@@ -96,8 +96,12 @@ class NewsFeed:
         queue = self.streams.listen(visitor)
         try:
             yield f"retry: {RETRY_MS}\n\n".encode()
+            # News handed out between listening and re-reading reaches both the queue and
+            # the re-read: what was sent again is not sent twice.
+            resent: set[int | None] = set()
             if after is not None:
                 for reply in await run_in_threadpool(self._again, visitor, after):
+                    resent.add(reply.meta.news_id)
                     yield encode(reply)
             quiet = 0.0
             ends = asyncio.get_running_loop().time() + self.lifetime
@@ -112,9 +116,9 @@ class NewsFeed:
                         yield b": still here\n\n"
                     continue
                 quiet = 0.0
-                yield encode(reply)
-                while not queue.empty():
-                    yield encode(queue.get_nowait())
+                for item in (reply, *_drain(queue)):
+                    if item.meta.news_id not in resent:
+                        yield encode(item)
         finally:
             self.streams.stop_listening(visitor, queue)
 
@@ -134,3 +138,10 @@ class NewsFeed:
             log.warning("web: news could not be re-read: %s", exc)
             return []
         return [as_news(item) for item in found]
+
+
+def _drain(queue: asyncio.Queue[Reply]) -> list[Reply]:
+    found = []
+    while not queue.empty():
+        found.append(queue.get_nowait())
+    return found
