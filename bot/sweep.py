@@ -123,7 +123,13 @@ def _judge(matcher: Matcher, t: Thresholds, matches: list[tuple[Case, Match]]) -
     ours = sum(1 for case, _ in matches if case.intent is not None)
     in_scope, out_scope = max(ours, 1), max(len(matches) - ours, 1)
     for case, match in matches:
-        band = matcher.band(list(match.candidates), t, disputed=match.disputed, agreed=match.agreed)
+        band = matcher.band(
+            list(match.candidates),
+            t,
+            disputed=match.disputed,
+            agreed=match.agreed,
+            guided=match.guided,
+        )
         best = match.best.intent if match.best else None
         if case.intent is None:
             fallback += band is Band.FALLBACK

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from bot.core.engine import Engine
 from bot.core.messages import Message
+from bot.core.replies import HANDOFF
 from bot.store.models import MessageRecord
 
 NASTY = {
@@ -44,6 +45,9 @@ def test_empty_message_gets_a_gentle_prompt(engine: Engine, text: str) -> None:
 def test_emoji_only_is_asked_for_words(engine: Engine) -> None:
     [reply] = engine.handle(Message(user_id="u", text="🙂🙂"))
     assert "only read words" in reply.text
+    # Someone stuck for words still has the helpdesk within reach.
+    assert "helpdesk@nhs.net" in reply.text and reply.meta.fallback
+    assert [b.value for b in reply.buttons] == [HANDOFF]
 
 
 def test_invisible_characters_do_not_hide_a_question(engine: Engine) -> None:

@@ -255,3 +255,30 @@ def test_when_every_view_agrees_the_lower_agreed_bars_apply(matcher) -> None:
 def test_a_clear_question_is_agreed_on_by_every_view(matcher) -> None:
     match = matcher.match("when is the account secret deadline")
     assert match.agreed and not match.disputed and match.intent == "secret_deadline"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i need someone to hold my hand through the account secret",
+        "could you go through the secret with me one step at a time",
+        "account secret, step-by-step please, im not good with computers",
+    ],
+)
+def test_asking_to_be_guided_through_the_secret_starts_the_walk_through(matcher, text) -> None:
+    match = matcher.match(text)
+    assert match.guided and match.intent == "secret_setup" and match.band is Band.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("walk me through setting up mfa on my new phone", "mfa_new_phone"),
+        ("step by step please, how do i reset my nhsmail password", "locked_out"),
+    ],
+)
+def test_asking_to_be_guided_through_something_else_is_not_the_secret_walk_through(
+    matcher, text, intent
+) -> None:
+    match = matcher.match(text)
+    assert not match.guided and match.best.intent == intent

@@ -43,11 +43,11 @@ def test_questions_beyond_the_seed_are_answered_or_offered(report) -> None:
 
 
 def test_walkthrough_requests_start_it(report) -> None:
-    assert report.share("walkthrough") >= 0.75  # (0.833: 10 of 12)
+    assert report.share("walkthrough") >= 0.83  # (0.917: 11 of 12)
 
 
 def test_questions_that_are_not_ours_fall_back(report) -> None:
-    assert report.share("out_of_scope") >= 0.87  # (0.899)
+    assert report.share("out_of_scope") >= 0.88  # (0.911)
 
 
 def test_typed_secrets_are_warned_about(report) -> None:

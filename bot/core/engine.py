@@ -352,7 +352,7 @@ class Engine:
             if walk is not None:
                 move = flows.Action("resume", walk.flow)
                 return _walked(flows.move(content.flows, walk, move, ctx.runs, ctx.stamp))
-            return Decision([replies.empty_prompt(had_symbols=bool(text.strip()))])
+            return Decision([replies.empty_prompt(content, had_symbols=bool(text.strip()))])
 
         if walk is None and fold(text) in CONTROL_WORDS:
             return Decision([replies.no_walkthrough()])

@@ -47,6 +47,16 @@ MAX_SEGMENT_TOKENS = 60
 # What redaction leaves behind says nothing about the question: "[NHS NUMBER]" must not
 # pull a message towards examples that mention NHS numbers.
 _PLACEHOLDER = re.compile("|".join(map(re.escape, sorted(PLACEHOLDERS))))
+# Asking to be taken through something, one step at a time: a walk-through, if there is
+# one among the candidates, is what such a person wants, even when the topic words also
+# fit an answer ("take me through switching from my security questions").
+_GUIDE_ME = re.compile(
+    r"\b(?:take|walk|talk|guide|go|run|lead)\s+(?:me|us|her|him|them)\s+(?:through|thru)\b"
+    r"|\bstep[\s-]*by[\s-]*step\b"
+    r"|\bone\s+(?:step|bit|screen|stage|page|thing)\s+at\s+a\s+time\b"
+    r"|\bhold\s+my\s+hand\b|\bhand[\s-]*holding\b",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:\n])\s+|\n+")
 # Rambling messages join clauses with commas and fillers; the question is often one clause.
 _CLAUSE = re.compile(r",\s*|\s+(?:but|so|anyway|because|cos|and then)\s+", re.IGNORECASE)
@@ -134,6 +144,8 @@ class Match:
     disputed: bool = False
     # Word overlap, the model and their blend each ranked the first candidate first.
     agreed: bool = False
+    # Asked to be taken through it step by step, and the first candidate is a walk-through.
+    guided: bool = False
 
     @property
     def best(self) -> Candidate | None:
@@ -179,6 +191,7 @@ class Matcher:
         self._normaliser = content.normaliser()
         self._smalltalk = {i.id for i in content.intents.values() if i.smalltalk}
         self._out_of_scope = {i.id for i in content.intents.values() if i.out_of_scope}
+        self._walkthroughs = {i.id for i in content.intents.values() if i.flow}
 
         raw_examples = [
             (intent.id, self._normaliser.tokens(example))
@@ -392,6 +405,16 @@ class Matcher:
                 into[intent] = total
 
     def match(self, text: str) -> Match:
+        ranked, disputed, agreed = self._rank(text)
+        guided = False
+        if ranked and not disputed and _GUIDE_ME.search(text[:MAX_CHARS]):
+            ranked = self._walkthrough_first(ranked, _GUIDE_ME.sub(" ", text[:MAX_CHARS]))
+            guided = ranked[0].intent in self._walkthroughs
+        band = self.band(ranked, disputed=disputed, agreed=agreed, guided=guided)
+        return Match(band, tuple(ranked[:5]), disputed, agreed, guided)
+
+    def _rank(self, text: str) -> tuple[list[Candidate], bool, bool]:
+        """Candidates best first, whether they are disputed, and whether agreed on."""
         segments = self.segments(text)
         best: dict[str, float] = {}
         substantive: dict[str, float] = {}
@@ -426,8 +449,28 @@ class Matcher:
         )
         disputed = overlap_pick in self._out_of_scope or model_pick in self._out_of_scope
         agreed = bool(ranked) and ranked[0].intent == overlap_pick == model_pick
-        band = self.band(ranked, disputed=disputed, agreed=agreed)
-        return Match(band, tuple(ranked[:5]), disputed, agreed)
+        return ranked, disputed, agreed
+
+    def _walkthrough_first(self, ranked: list[Candidate], topic: str) -> list[Candidate]:
+        """A walk-through raised to first place (level with the best), if it fits.
+
+        The request to be guided says nothing about *what*: the walk-through must also
+        fit the rest of the message (``topic``), as one of its top few and close to its
+        best. "Walk me through setting up MFA" is not the Account Secret walk-through.
+        """
+        top = ranked[0]
+        if top.intent in self._out_of_scope or top.intent in self._walkthroughs:
+            return ranked
+        rest, _, _ = self._rank(topic)
+        if not rest:
+            return ranked
+        t = self.thresholds
+        bar = max(t.suggest, rest[0].score - t.suggest_window)
+        for candidate in rest[:3]:
+            if candidate.intent in self._walkthroughs and candidate.score >= bar:
+                raised = Candidate(candidate.intent, top.score)
+                return [raised, *(c for c in ranked if c.intent != candidate.intent)]
+        return ranked
 
     @staticmethod
     def _first(scores: dict[str, float]) -> str | None:
@@ -449,13 +492,15 @@ class Matcher:
         *,
         disputed: bool = False,
         agreed: bool = False,
+        guided: bool = False,
     ) -> Band:
         """How sure to be of ``ranked`` (best first); other thresholds for a sweep.
 
         A ``disputed`` match (one view on its own put a near miss first: "change my
         hotmail password" is mostly about passwords to the model, mostly about Hotmail
         to word overlap) is never answered outright: it is offered, or falls back. An
-        ``agreed`` one (every view put the first candidate first) has the agreed bars.
+        ``agreed`` one (every view put the first candidate first) has the agreed bars;
+        a ``guided`` one (asked for step by step, a walk-through first) starts it.
         """
         t = thresholds or self.thresholds
         if not ranked or ranked[0].score < t.suggest:
@@ -467,6 +512,8 @@ class Matcher:
         lead = top.score - runner_up
         if disputed:
             return Band.SUGGEST
+        if guided:
+            return Band.ANSWER
         if top.score >= t.answer and lead >= t.margin:
             return Band.ANSWER
         if agreed and top.score >= t.agreed_answer and lead >= t.agreed_margin:

@@ -154,12 +154,20 @@ def fallback(content: Content, *, confidence: float = 0.0, again: bool = False) 
     )
 
 
-def empty_prompt(*, had_symbols: bool) -> Reply:
-    if had_symbols:
-        text = "I can only read words, not pictures or symbols. Could you type your question?"
-    else:
-        text = "I didn't get a message there. What would you like to know?"
-    return Reply(text=text + ' For example: "how do I set up my Account Secret?" Or type **help**.')
+def empty_prompt(content: Content, *, had_symbols: bool) -> Reply:
+    example = ' For example: "how do I set up my Account Secret?" Or type **help**.'
+    if not had_symbols:
+        return Reply(text="I didn't get a message there. What would you like to know?" + example)
+    # Only symbols ("?? ??", a row of emoji) often means someone stuck for words: the
+    # helpdesk goes with the prompt, as with any message the bot cannot read.
+    return Reply(
+        text="I can only read words, not pictures or symbols. Could you type your question?"
+        + example
+        + "\n\nOr, to talk to a person:\n"
+        + format_contacts(content.contacts),
+        buttons=(handoff_button(),),
+        meta=ReplyMeta(fallback=True, handoff_offered=True),
+    )
 
 
 PORTAL = "https://portal.nhs.net/"
