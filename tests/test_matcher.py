@@ -273,7 +273,7 @@ def test_asking_to_be_guided_through_the_secret_starts_the_walk_through(matcher,
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("walk me through setting up mfa on my new phone", "mfa_new_phone"),
+        ("walk me through moving the authenticator to my new phone", "mfa_new_phone"),
         ("step by step please, how do i reset my nhsmail password", "locked_out"),
     ],
 )

@@ -121,8 +121,8 @@ class Thresholds:
     # Lower bars for when word overlap, the model and their blend all rank the same
     # intent first: three views agreeing are right more often than one score says.
     # From the sweep's second part (at the plain bars above): `helpbot sweep` prints it.
-    agreed_answer: float = 0.30
-    agreed_margin: float = 0.08
+    agreed_answer: float = 0.42
+    agreed_margin: float = 0.04
     suggest_window: float = 0.15  # suggestions must be this close to the best
     unknown_alpha: float = 0.5  # how hard unknown words pull a score down
     segment_blend: float = 0.65  # share of a sentence's own score vs the whole message's
