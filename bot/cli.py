@@ -251,7 +251,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         load_topics,
     )
 
-    knowledge = Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))
+    knowledge = _knowledge(settings)
     labelled = [f for f in args.files if f.suffix == ".jsonl"]
     try:
         cases = [case for f in args.files if f not in labelled for case in load_cases(f)]
@@ -273,7 +273,7 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation import EvalSetInvalid, load_cases
     from bot.sweep import format_sweep, judge, sweep, sweep_agreement
 
-    knowledge = Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))
+    knowledge = _knowledge(settings)
     try:
         cases = [case for f in args.files for case in load_cases(f)]
         settings_found = sweep(knowledge.matcher, cases)
@@ -291,7 +291,7 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import bench
 
-    print(bench(Knowledge.build(load_content(settings.intents_dir, settings.knowledge_dir))))
+    print(bench(_knowledge(settings)))
     return 0
 
 
@@ -438,3 +438,11 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "web": cmd_web,
     "db": cmd_db,
 }
+
+
+def _knowledge(settings: Settings) -> Knowledge:
+    from bot.wiring import model_cache
+
+    return Knowledge.build(
+        load_content(settings.intents_dir, settings.knowledge_dir), model_cache(settings)
+    )

@@ -24,6 +24,9 @@ DEFAULT_FLOW_TIMEOUT_MINUTES = 24 * 60
 DEFAULT_DB_TIMEOUT_SECONDS = 3.0
 # Slack's largest payloads (a modal's state, a long message) are tens of kilobytes.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# Trained models, beside the checkout (ignored by git); HELPBOT_MODEL_CACHE=off trains
+# every time.
+DEFAULT_MODEL_CACHE = PROJECT_ROOT / ".cache" / "models"
 
 
 class ConfigError(HelpbotError):
@@ -63,6 +66,8 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # How long one database step may take before the bot answers without it.
     db_timeout: float = DEFAULT_DB_TIMEOUT_SECONDS
+    # Where trained intent models are kept between processes; None trains every time.
+    model_cache: Path | None = None
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with every non-None change applied (how CLI options win over the env)."""
@@ -85,7 +90,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_timeout=_positive(
             env, "HELPBOT_DB_TIMEOUT_SECONDS", DEFAULT_DB_TIMEOUT_SECONDS, unit="seconds"
         ),
+        model_cache=_folder_or_off(env, "HELPBOT_MODEL_CACHE", DEFAULT_MODEL_CACHE),
     )
+
+
+def _folder_or_off(env: Mapping[str, str], name: str, default: Path) -> Path | None:
+    value = env.get(name)
+    if value is None:
+        return default
+    if value.strip().lower() in ("", "off", "none", "0", "false"):
+        return None
+    return Path(value)
 
 
 def _hours(spec: str) -> BusinessHours:

@@ -14,6 +14,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.content.loader import Content, ContentInvalid, load_content
 from bot.core.engine import Engine, Knowledge
+from bot.core.model_cache import ModelCache
 from bot.store import Store, StoreUnavailable
 from bot.store.deadline import in_background
 from bot.tickets.mailer import TicketMailer
@@ -52,7 +53,8 @@ def build_engine(
     # Training the matcher takes about a second, and a database that does not answer
     # takes its connect timeout: do both at once, so a bot started during an outage
     # answers as soon as the timeout allows.
-    building = in_background(lambda: Knowledge.build(load_content(*folders)))
+    models = model_cache(settings)
+    building = in_background(lambda: Knowledge.build(load_content(*folders), models))
     store = store if store is not None else open_store(settings, clock)
     clock = store.clock if store is not None else clock
     tickets = Tickets(store, clock=clock) if store is not None else None
@@ -63,6 +65,7 @@ def build_engine(
         "tickets": tickets,
         "hours": settings.helpdesk_hours,
         "clock": clock,
+        "models": models,
     }
     try:
         knowledge = building.result()
@@ -76,5 +79,10 @@ def build_engine(
             len(exc.problems),
             first,
         )
-        knowledge = Knowledge.build(fallback)
+        knowledge = Knowledge.build(fallback, models)
     return Engine(knowledge, store, source=folders, **options)
+
+
+def model_cache(settings: Settings) -> ModelCache | None:
+    """Where trained models are kept between processes, if anywhere."""
+    return ModelCache(settings.model_cache) if settings.model_cache is not None else None

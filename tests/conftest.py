@@ -101,12 +101,23 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cli.db'}"
 
 
+@pytest.fixture(scope="session")
+def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Trained models shared by every command a test runs: one training per content."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture
-def helpbot(sqlite_url: str):
+def helpbot(sqlite_url: str, model_folder: Path):
     """Run the real ``helpbot`` command in a new process; returns CompletedProcess."""
 
     def run(*args: str, stdin: str = "", env: dict[str, str] | None = None):
-        full_env = {**os.environ, "DATABASE_URL": sqlite_url, **(env or {})}
+        full_env = {
+            **os.environ,
+            "DATABASE_URL": sqlite_url,
+            "HELPBOT_MODEL_CACHE": str(model_folder),
+            **(env or {}),
+        }
         return subprocess.run(
             [sys.executable, "-m", "bot", *args],
             input=stdin,

@@ -21,6 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from bot.core.model_cache import ModelCache, Weights, fingerprint
+
 CHAR_SIZES = (3, 4, 5)
 # Inverse regularisation and passes over the examples: chosen on the team's eval sets
 # (swept thresholds), then checked on the staff messages. A fixed number of passes keeps
@@ -56,7 +58,10 @@ def _term_features(term: str) -> tuple[str, ...]:
 class IntentClassifier:
     """Probabilities per intent for a message's terms; trained once, used read-only."""
 
-    def __init__(self, examples: Iterable[tuple[str, Sequence[str]]]) -> None:
+    def __init__(
+        self, examples: Iterable[tuple[str, Sequence[str]]], cache: ModelCache | None = None
+    ) -> None:
+        examples = [(intent, tuple(terms)) for intent, terms in examples]
         rows = [(intent, features(terms)) for intent, terms in examples]
         self.classes = sorted({intent for intent, _ in rows})
         counts: dict[str, int] = {}
@@ -68,8 +73,16 @@ class IntentClassifier:
         self._idf = np.array([math.log(n / (counts[k] + 1)) + 1 for k in sorted(counts)])
         self._coef = np.zeros((len(self.classes), len(self._columns)))
         self._intercept = np.zeros(len(self.classes))
-        if len(self.classes) >= 2:
-            self._fit(rows)
+        if len(self.classes) < 2:
+            return
+        key = fingerprint(examples, (C, PASSES, CHAR_SIZES)) if cache is not None else ""
+        saved = cache.load(key, len(self._columns)) if cache is not None else None
+        if saved is not None and list(saved.classes) == self.classes:
+            self._coef, self._intercept = saved.coef, saved.intercept
+            return
+        self._fit(rows)
+        if cache is not None:
+            cache.save(key, Weights(tuple(self.classes), self._coef, self._intercept))
 
     def _fit(self, rows: list[tuple[str, dict[str, float]]]) -> None:
         from scipy.sparse import csr_matrix  # scikit-learn's own dependency

@@ -22,6 +22,7 @@ from bot.core.credentials import PLACEHOLDER, mentions_credential
 from bot.core.flows import FlowState, RunLog
 from bot.core.matcher import Band, Matcher
 from bot.core.messages import Button, Message, Reply, storable
+from bot.core.model_cache import ModelCache
 from bot.core.normalise import fold
 from bot.core.redact import redact_checked, redact_credentials_in_context
 from bot.core.state import State
@@ -47,8 +48,9 @@ class Knowledge:
     matcher: Matcher
 
     @classmethod
-    def build(cls, content: Content) -> Knowledge:
-        return cls(content, Matcher(content))
+    def build(cls, content: Content, models: ModelCache | None = None) -> Knowledge:
+        """Content and its matcher; ``models`` keeps the trained model between processes."""
+        return cls(content, Matcher(content, models=models))
 
 
 @dataclass
@@ -116,8 +118,10 @@ class Engine:
         clock: Clock | None = None,
         tickets: Tickets | None = None,
         hours: BusinessHours | None = None,
+        models: ModelCache | None = None,
     ) -> None:
         self._knowledge = knowledge
+        self._models = models
         self.store = store
         self._source = source
         self._reload_lock = threading.Lock()
@@ -133,7 +137,8 @@ class Engine:
     ) -> Engine:
         """Load the YAML (raises ``ContentInvalid``) and build an engine that can reload it."""
         content = load_content(intents, knowledge)
-        return cls(Knowledge.build(content), store, source=(intents, knowledge), **options)
+        models = options.get("models")
+        return cls(Knowledge.build(content, models), store, source=(intents, knowledge), **options)
 
     @property
     def knowledge(self) -> Knowledge:
@@ -144,7 +149,7 @@ class Engine:
         if self._source is None:
             raise RuntimeError("this engine was not built from folders; nothing to reload")
         with self._reload_lock:
-            knowledge = Knowledge.build(load_content(*self._source))
+            knowledge = Knowledge.build(load_content(*self._source), self._models)
             self._knowledge = knowledge  # one reference swap: in-flight messages are unaffected
         return knowledge.content
 

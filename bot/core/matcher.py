@@ -39,6 +39,7 @@ from rapidfuzz.distance import OSA
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
 from bot.core.english import common_words
+from bot.core.model_cache import ModelCache
 from bot.core.redact import PLACEHOLDERS
 
 MAX_CHARS = 4000  # longer messages are matched on their opening this long
@@ -186,7 +187,13 @@ class _Example:
 class Matcher:
     """An index over every intent example; ``match`` is the hot path."""
 
-    def __init__(self, content: Content, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        content: Content,
+        thresholds: Thresholds | None = None,
+        *,
+        models: ModelCache | None = None,
+    ) -> None:
         self.thresholds = thresholds or Thresholds()
         self._normaliser = content.normaliser()
         self._smalltalk = {i.id for i in content.intents.values() if i.smalltalk}
@@ -238,7 +245,7 @@ class Matcher:
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
         self._build_matrices()
         self._classifier = IntentClassifier(
-            (intent, [stem(t) for t in tokens]) for intent, tokens in raw_examples
+            ((intent, [stem(t) for t in tokens]) for intent, tokens in raw_examples), models
         )
 
     def with_thresholds(self, thresholds: Thresholds) -> Matcher:
