@@ -7,6 +7,7 @@ from alembic.config import Config
 from conftest import START
 from sqlalchemy import insert, select
 
+from bot.config import PROJECT_ROOT
 from bot.store import Store
 from bot.store.db import MIGRATIONS
 from bot.store.models import Ticket
@@ -83,4 +84,48 @@ def test_0005_gives_each_person_one_plain_key_and_keeps_their_tickets(db_url: st
         "cli|sam|secret_setup",
         None,
     ]
+    store.close()
+
+
+def test_the_head_read_from_the_files_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.store.db import head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_a_database_at_the_newest_revision_starts_without_alembic(db_url: str) -> None:
+    import subprocess
+    import sys
+
+    Store(db_url).close()  # brings a new database up to date
+    probe = (
+        "import sys; from bot.store import Store; "
+        f"Store({db_url!r}).close(); print('alembic' in sys.modules)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=PROJECT_ROOT,
+    )
+    assert found.stdout.strip() == "False"
+
+
+def test_a_database_behind_is_still_brought_up_to_date(db_url: str) -> None:
+    store = Store(db_url)
+    migrate(store, "0005", down=True)
+    again = Store(db_url)
+    with again.engine.connect() as connection:
+        from sqlalchemy import text
+
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
+            "0006"
+        )
+    again.close()
     store.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,10 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import bindparam, create_engine, event, func, insert, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import bindparam, create_engine, event, func, insert, select, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -288,11 +287,22 @@ class Store:
             self.upgrade()
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration not yet applied."""
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        """Apply every Alembic migration not yet applied.
+
+        Alembic (with Mako and its environment) takes a noticeable part of a command's
+        start: when the database already says it is at the newest revision, it is not
+        even imported. One connection either way, so a database that is down costs one
+        connect timeout, not two.
+        """
         try:
             with self.engine.begin() as connection:
+                if _recorded_revision(connection) == head_revision():
+                    return
+                from alembic import command
+                from alembic.config import Config
+
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
@@ -381,3 +391,32 @@ def recent_unanswered(store: Store, limit: int = 50) -> list[Unanswered]:
     with store.session() as session:
         query = select(Unanswered).order_by(Unanswered.created_at.desc(), Unanswered.id.desc())
         return list(session.execute(query.limit(limit)).scalars())
+
+
+def _recorded_revision(connection: Connection) -> str | None:
+    """The schema revision the database records; None for a new database.
+
+    Inside a savepoint: on PostgreSQL a failed query (no table yet) would otherwise
+    spoil the transaction the migrations then run in.
+    """
+    try:
+        with connection.begin_nested():
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+
+
+_REVISION = re.compile(r"^(down_)?revision\s*=\s*[\"']?([\w-]+|None)[\"']?", re.MULTILINE)
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision, read from the files without importing Alembic.
+
+    The head is the revision no other migration builds on.
+    """
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            (parents if down else revisions).add(value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
