@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from bot.core.matcher import Band, Matcher, stem
@@ -282,3 +283,22 @@ def test_asking_to_be_guided_through_something_else_is_not_the_secret_walk_throu
 ) -> None:
     match = matcher.match(text)
     assert not match.guided and match.best.intent == intent
+
+
+def test_sparse_rows_sum_like_the_dense_matrix_they_replace() -> None:
+    from bot.core.matcher import _Rows
+
+    rng = np.random.default_rng(7)
+    dense = np.where(rng.random((40, 300)) < 0.02, rng.random((40, 300)), 0.0)
+    rows, columns = np.nonzero(dense)
+    sparse = _Rows.of(rows, columns, dense[rows, columns], dense.shape)
+    for picked in ([], [3], [0, 39], [5, 5, 7], list(range(40))):
+        assert np.allclose(sparse.sum(picked), dense[picked].sum(axis=0), rtol=0, atol=1e-12)
+    assert sparse.values.nbytes < dense.nbytes / 10
+
+
+def test_the_index_holds_only_the_weights_examples_use(matcher) -> None:
+    index = matcher._term_examples
+    assert index.values.size == sum(len(e.terms) for e in matcher._examples)
+    # Dense it was terms x examples (50 MiB at 4,454 examples); now it grows with use.
+    assert index.values.nbytes + index.columns.nbytes < 2 * 1024 * 1024

@@ -205,6 +205,7 @@ class Matcher:
     def _build_matrices(self) -> None:
         """Term-major weight matrices (terms by examples, terms by intents) for scoring.
 
+        Terms by examples is sparse (``_Rows``); a message's few terms are a few rows.
         Examples are grouped by intent, so per-intent maxima are one ``reduceat``.
         """
         self._columns = {t: i for i, t in enumerate(sorted(self._weights))}
@@ -215,17 +216,23 @@ class Matcher:
             raise ValueError("examples must be grouped by intent")
         self._intent_starts = np.searchsorted(intent_of, np.arange(len(self._intent_ids)))
         self._near_miss = np.array([i in self._out_of_scope for i in self._intent_ids], dtype=bool)
-        shape = (len(self._columns), len(self._examples))
-        self._term_examples = np.zeros(shape)
-        self._term_topics = np.zeros(shape, dtype=bool)
-        self._term_intents = np.zeros((len(self._columns), len(self._intent_ids)))
+        terms, examples, weights, topical = [], [], [], []
         for row, example in enumerate(self._examples):
             for term in example.terms:
-                column = self._columns[term]
-                self._term_examples[column, row] = self._weights[term]
-                self._term_intents[column, intent_of[row]] = self._weights[term]
-                if term not in STEMMED_STOPWORDS and term not in STEMMED_FILLER:
-                    self._term_topics[column, row] = True
+                terms.append(self._columns[term])
+                examples.append(row)
+                weights.append(self._weights[term])
+                topical.append(term not in STEMMED_STOPWORDS and term not in STEMMED_FILLER)
+        shape = (len(self._columns), len(self._examples))
+        self._term_examples = _Rows.of(terms, examples, weights, shape)
+        on_topic = np.array(topical, dtype=bool)
+        rows, cells = np.array(terms)[on_topic], np.array(examples)[on_topic]
+        self._term_topics = _Rows.of(rows, cells, np.ones(len(rows)), shape)
+        # Terms by intents is small: dense, and an intent holds a term's weight once,
+        # however many of its examples use it.
+        self._term_intents = np.zeros((len(self._columns), len(self._intent_ids)))
+        for term, example, weight in zip(terms, examples, weights, strict=True):
+            self._term_intents[term, intent_of[example]] = weight
         self._example_totals = np.array(self._example_weights)
 
     @staticmethod
@@ -332,8 +339,8 @@ class Matcher:
 
         # Matrices are stored term by term, so a message's few terms are a few
         # contiguous rows: one gather and one sum per segment, no loop over examples.
-        shared = self._term_examples[columns].sum(axis=0)
-        candidates = self._term_topics[columns].any(axis=0)
+        shared = self._term_examples.sum(columns)
+        candidates = self._term_topics.sum(columns) > 0
         if not candidates.any() and len(query) <= 3:
             # Short all-stopword messages ("who are you") have no topic words: score them all.
             candidates[:] = True
@@ -486,3 +493,36 @@ class Matcher:
         return [
             c for c in match.candidates if c.score >= floor and c.intent not in self._out_of_scope
         ][:limit]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A sparse matrix by rows (compressed sparse row), with the one operation needed.
+
+    Under one cell in a hundred holds a weight: dense, terms by examples was 50 MiB at
+    the shipped size and grew with examples times words.
+    """
+
+    starts: np.ndarray  # row r's cells are starts[r]:starts[r + 1]
+    columns: np.ndarray
+    values: np.ndarray
+    width: int
+
+    @classmethod
+    def of(cls, rows, columns, values, shape: tuple[int, int]) -> _Rows:  # noqa: ANN001
+        rows, columns = np.asarray(rows, dtype=np.intp), np.asarray(columns, dtype=np.intp)
+        order = np.lexsort((columns, rows))
+        starts = np.searchsorted(rows[order], np.arange(shape[0] + 1))
+        return cls(starts, columns[order], np.asarray(values, dtype=float)[order], shape[1])
+
+    def sum(self, rows: list[int]) -> np.ndarray:
+        """The sum of a few rows, as a dense vector."""
+        if not rows:
+            return np.zeros(self.width)
+        index = np.asarray(rows, dtype=np.intp)
+        starts, lengths = self.starts[index], self.starts[index + 1] - self.starts[index]
+        # Every cell of the chosen rows, without a loop: each row's start, repeated once
+        # per cell, plus the cell's place in its row.
+        before = np.cumsum(lengths) - lengths
+        picked = np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))
+        return np.bincount(self.columns[picked], self.values[picked], minlength=self.width)
