@@ -51,8 +51,7 @@ class Setting:
 
 def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
     """Every setting of the grid, best first (near-ties: the most right answers first)."""
-    if not cases:
-        raise EvalSetInvalid("no cases to sweep over")
+    _require(cases)
     texts = [redact(case.text) for case in cases]
     settings = []
     by_share: dict[float, tuple[Matcher, list[tuple[Case, Match]]]] = {}
@@ -83,10 +82,14 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
 
 def sweep_agreement(matcher: Matcher, cases: list[Case]) -> list[Setting]:
     """The agreed bars alone, at the matcher's own plain bars and share, best first."""
-    if not cases:
-        raise EvalSetInvalid("no cases to sweep over")
+    _require(cases)
     matches = [(case, matcher.match(redact(case.text))) for case in cases]
     return _ordered(_agreement(matcher, matcher.thresholds, matches))
+
+
+def _require(cases: list[Case]) -> None:
+    if not cases:
+        raise EvalSetInvalid("no cases to sweep over")
 
 
 def _agreement(

@@ -33,6 +33,7 @@ from enum import Enum
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -509,11 +510,14 @@ class _Rows:
     width: int
 
     @classmethod
-    def of(cls, rows, columns, values, shape: tuple[int, int]) -> _Rows:  # noqa: ANN001
-        rows, columns = np.asarray(rows, dtype=np.intp), np.asarray(columns, dtype=np.intp)
-        order = np.lexsort((columns, rows))
-        starts = np.searchsorted(rows[order], np.arange(shape[0] + 1))
-        return cls(starts, columns[order], np.asarray(values, dtype=float)[order], shape[1])
+    def of(
+        cls, rows: ArrayLike, columns: ArrayLike, values: ArrayLike, shape: tuple[int, int]
+    ) -> _Rows:
+        """From (row, column, value) triples; each cell at most once."""
+        at, to = np.asarray(rows, dtype=np.intp), np.asarray(columns, dtype=np.intp)
+        order = np.lexsort((to, at))
+        starts = np.searchsorted(at[order], np.arange(shape[0] + 1))
+        return cls(starts, to[order], np.asarray(values, dtype=float)[order], shape[1])
 
     def sum(self, rows: list[int]) -> np.ndarray:
         """The sum of a few rows, as a dense vector."""
