@@ -87,7 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep", parents=[common], help="choose answer thresholds from labelled YAML sets"
     )
     sw.add_argument("files", type=Path, nargs="+", metavar="file")
-    sub.add_parser("bench", parents=[common], help="time the message path")
+    sub.add_parser(
+        "bench",
+        parents=[common],
+        help="time the message path (whole turns on a new SQLite file, or on --database: "
+        "give it a scratch database)",
+    )
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
@@ -291,7 +296,7 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bot.bench import bench
 
-    print(bench(_knowledge(settings)))
+    print(bench(_knowledge(settings), database=args.database))
     return 0
 
 

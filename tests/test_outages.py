@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import text
 
 from bot.config import ConfigError, load_settings
 from bot.core.engine import Engine
@@ -125,6 +126,34 @@ def test_a_database_that_stops_answering_mid_session_still_gives_an_answer(
         assert caplog.text.count("did not answer") == 1  # one line per change, not per message
     finally:
         proxy.close()
+
+
+def test_a_connection_the_server_dropped_is_replaced_within_the_same_turn(knowledge, clock) -> None:
+    """No ping before each turn: a pooled connection the server closed (a restart, an idle
+    timeout) fails on the turn's first read and the turn is opened again, with memory."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    _reset_postgres(PG_URL)
+    store = Store(PG_URL, clock=clock)
+    engine = Engine(knowledge, store, clock=clock)
+    try:
+        first = engine.handle(Message(user_id="sam", text="talk to a person"))
+        assert [b.value for b in first[-1].buttons]  # a choice to pick next turn
+        with store.engine.connect() as other:
+            dropped = other.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar()
+        assert dropped >= 1  # the pooled connection the first turn used
+        second = engine.handle(Message(user_id="sam", text="2"))
+        assert not engine.health.down
+        with store.session() as session:
+            stored = session.execute(text("SELECT count(*) FROM messages")).scalar()
+        assert stored == 2 + len(first) + len(second)  # both turns kept, none answered blind
+    finally:
+        store.close()
 
 
 def test_a_locked_sqlite_file_delays_the_answer_by_seconds_at_most(

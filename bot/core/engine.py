@@ -28,9 +28,9 @@ from bot.core.redact import redact_checked, redact_credentials_in_context
 from bot.core.state import State
 from bot.hours import DEFAULT_HELPDESK_HOURS, BusinessHours
 from bot.store import Store, StoreRejected, StoreUnavailable
-from bot.store.db import Turn
 from bot.store.deadline import StoreTimeout, within
 from bot.store.health import Health
+from bot.store.turns import Turn
 from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets, TicketView
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,9 @@ class _Context:
     tickets: Tickets | None
     walk: FlowState | None = None
     shared: bool = False
+    # False when the turn's opening read found no ticket claimed by an agent: then
+    # ``talking`` need not ask the tickets (a transaction of its own) at all.
+    maybe_talking: bool = True
 
     @property
     def content(self) -> Content:
@@ -101,7 +104,7 @@ class _Context:
         place (a channel thread), where what they write is not meant for the agent."""
         if "_talking" not in self.__dict__:
             found = None
-            if self.tickets is not None and not self.shared:
+            if self.tickets is not None and not self.shared and self.maybe_talking:
                 found = self.tickets.live(self.requester.channel, self.requester.user_id)
             self.__dict__["_talking"] = found
         return self.__dict__["_talking"]
@@ -233,6 +236,7 @@ class Engine:
         waiting = [Reply.from_dict(r) for r in news]
         ctx = self._context(text, message.action, state, turn, requester, self.tickets)
         ctx.shared = message.shared
+        ctx.maybe_talking = turn.claimed
         decision = self._decide(ctx, secret)
         if waiting:
             # News first (an agent's reply, a feedback question), and its buttons stay

@@ -12,27 +12,20 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, create_engine, event, func, insert, select, text
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import Connection, Engine, Row, make_url
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.errors import HelpbotError
-from bot.store.models import (
-    Conversation,
-    FlowRun,
-    MessageRecord,
-    Outbound,
-    Unanswered,
-)
+from bot.store.models import Unanswered
+from bot.store.turns import NEW_CONVERSATION, OPEN_TURN, Turn
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -69,27 +62,7 @@ def _safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-# Built once: building a statement on every turn cost as much as running it.
-_CONVERSATION = (
-    select(Conversation)
-    .where(
-        Conversation.channel == bindparam("channel"),
-        Conversation.user_id == bindparam("user_id"),
-        Conversation.conversation_key == bindparam("key"),
-    )
-    .with_for_update()
-)
-_WAITING = (
-    select(Outbound)
-    .where(
-        Outbound.channel == bindparam("channel"),
-        Outbound.user_id == bindparam("user_id"),
-        Outbound.conversation_key == bindparam("key"),
-        Outbound.delivered_at.is_(None),
-    )
-    .order_by(Outbound.id)
-    .with_for_update()
-)
+POOL_RECYCLE_SECONDS = 1800
 _SHORT_WAIT = "helpbot.short_wait"  # marks a pooled SQLite connection whose wait was cut
 
 
@@ -151,8 +124,13 @@ def create_db_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
         else:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
+        # No ping before each use: it was a round trip on every turn. Connections are
+        # renewed before servers and firewalls drop idle ones, and a turn whose
+        # connection was dropped anyway is opened again (``Store._locked``).
         kwargs.update(
-            pool_pre_ping=True, pool_timeout=timeout, connect_args=_postgres_timeouts(timeout)
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            pool_timeout=timeout,
+            connect_args=_postgres_timeouts(timeout),
         )
     try:
         engine = create_engine(parsed, **kwargs)
@@ -180,92 +158,6 @@ def _limit_waits(session: Session, seconds: float) -> None:
             session.execute(select(func.set_config(setting, f"{ms}ms", True)))
 
 
-@dataclass
-class Turn:
-    """One conversation turn inside an open transaction."""
-
-    session: Session
-    conversation: Conversation
-    now: datetime
-    state: dict[str, Any] = field(default_factory=dict)
-    # Written in one statement when the turn ends: the unit of work's bookkeeping for
-    # each row cost more than the rows themselves.
-    messages: list[dict[str, Any]] = field(default_factory=list)
-
-    def add_message(
-        self,
-        direction: str,
-        text: str,
-        *,
-        intent: str | None = None,
-        confidence: float | None = None,
-        band: str | None = None,
-    ) -> None:
-        self.messages.append(
-            {
-                "conversation_id": self.conversation.id,
-                "direction": direction,
-                "text": text,
-                "intent": intent,
-                "confidence": confidence,
-                "band": band,
-                "created_at": self.now,
-            }
-        )
-
-    def write_messages(self) -> None:
-        if self.messages:
-            self.session.execute(insert(MessageRecord), self.messages)
-            self.messages = []
-
-    def add_unanswered(self, text: str, best_intent: str | None, best_score: float) -> None:
-        self.session.add(
-            Unanswered(
-                conversation_id=self.conversation.id,
-                channel=self.conversation.channel,
-                text=text,
-                best_intent=best_intent,
-                best_score=best_score,
-            )
-        )
-
-    def take_outbox(self) -> list[dict[str, Any]]:
-        """Messages waiting for this conversation (agent replies, ticket news), oldest first.
-
-        Marked delivered in this turn's transaction: if the turn fails they stay waiting.
-        """
-        conversation = self.conversation
-        waiting = self.session.execute(
-            _WAITING,
-            {
-                "channel": conversation.channel,
-                "user_id": conversation.user_id,
-                "key": conversation.conversation_key,
-            },
-        ).scalars()
-        found = []
-        for item in waiting:
-            item.delivered_at = self.now
-            found.append(item.reply)
-        return found
-
-    def start_run(self, flow_id: str, step: str) -> int:
-        run = FlowRun(flow_id=flow_id, conversation_id=self.conversation.id, step=step)
-        self.session.add(run)
-        self.session.flush()  # for its id, which the conversation state keeps
-        return run.id
-
-    def update_run(self, run_id: int | None, step: str, status: str | None = None) -> None:
-        """Move a run to ``step`` and, when given, a final status (completed, ...)."""
-        run = self.session.get(FlowRun, run_id) if run_id is not None else None
-        if run is None or run.status != "active":
-            return
-        run.step = step
-        run.updated_at = self.now
-        if status is not None:
-            run.status = status
-
-
 class Store:
     """The database behind the bot. ``migrate=True`` brings the schema up to date."""
 
@@ -278,6 +170,7 @@ class Store:
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.url = url
+        self._name = _safe_url(url)  # parsed once: every turn names the database
         self.clock = clock
         self.timeout = timeout
         self.engine = create_db_engine(url, timeout)
@@ -319,7 +212,7 @@ class Store:
     @property
     def name(self) -> str:
         """The database URL without its password, for messages and logs."""
-        return _safe_url(self.url)
+        return self._name
 
     def _explain(self, exc: SQLAlchemyError, what: str = "is unavailable") -> str:
         reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["no reason"])[0]
@@ -332,11 +225,16 @@ class Store:
     def session(self, *, wait: float | None = None) -> Iterator[Session]:
         """One transaction. ``wait``: after about this many seconds blocked on a lock it
         fails with ``StoreUnavailable``, for callers that must not wait long."""
+        with self._translated(), self._sessions.begin() as session:
+            if wait is not None:
+                _limit_waits(session, wait)
+            yield session
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Database errors as the store's own: an outage, or data the database refused."""
         try:
-            with self._sessions.begin() as session:
-                if wait is not None:
-                    _limit_waits(session, wait)
-                yield session
+            yield
         except IntegrityError:
             raise  # a constraint doing its job (a duplicate), not an outage: callers decide
         except DataError as exc:
@@ -358,32 +256,70 @@ class Store:
         ``abandon``: asked just before the commit; True rolls the whole turn back (its
         answer was already given without the database).
         """
-        with self.session() as session:
-            conversation = self._conversation(session, channel, user_id, conversation_key)
-            turn = Turn(session, conversation, self.clock(), dict(conversation.state or {}))
+        params = {"channel": channel, "user_id": user_id, "key": conversation_key}
+        with self._translated(), self._locked(params) as (connection, row):
+            turn = Turn(
+                connection,
+                row.id,
+                channel,
+                user_id,
+                conversation_key,
+                self.clock(),
+                dict(row.state or {}),
+                news=bool(row.news),
+                claimed=bool(row.claimed),
+            )
             yield turn
-            conversation.state = turn.state
-            conversation.updated_at = turn.now
-            turn.write_messages()
-            session.flush()
+            turn.save()
             if abandon is not None and abandon():
                 raise TurnAbandoned("answered without the database; this turn is not kept")
 
-    def _conversation(self, session: Session, channel: str, user_id: str, key: str) -> Conversation:
-        params = {"channel": channel, "user_id": user_id, "key": key}
-        found = session.execute(_CONVERSATION, params).scalar_one_or_none()
+    @contextmanager
+    def _locked(self, params: dict[str, str]) -> Iterator[tuple[Connection, Row[Any]]]:
+        """A transaction holding the conversation's row (made if new), and that row.
+
+        Pooled connections are not pinged before use (a round trip on every turn): a
+        connection the server dropped fails on the opening read, before anything was
+        done, so the turn is opened once more on a new one.
+        """
+        for attempt in (1, 2):
+            connection = self.engine.connect()
+            try:
+                transaction = connection.begin()
+                row = self._conversation(connection, params)
+            except DBAPIError as exc:
+                connection.close()
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+                log.info("a pooled database connection was dropped; opening the turn again")
+                continue
+            with connection, transaction:
+                yield connection, row
+            return
+
+    def _conversation(self, connection: Connection, params: dict[str, str]) -> Row[Any]:
+        found = connection.execute(OPEN_TURN, params).one_or_none()
         if found is not None:
             return found
         # Create it in a transaction of its own: if another process wins the race, the
         # unique constraint stops us and we use theirs.
+        now = self.clock()
         try:
-            with self._sessions.begin() as other:
-                other.add(
-                    Conversation(channel=channel, user_id=user_id, conversation_key=key, state={})
+            with self.engine.begin() as other:
+                other.execute(
+                    NEW_CONVERSATION,
+                    {
+                        "channel": params["channel"],
+                        "user_id": params["user_id"],
+                        "conversation_key": params["key"],
+                        "state": {},
+                        "created_at": now,
+                        "updated_at": now,
+                    },
                 )
         except IntegrityError:
             log.debug("conversation created concurrently; using the other one")
-        return session.execute(_CONVERSATION, params).scalar_one()
+        return connection.execute(OPEN_TURN, params).one()
 
 
 def recent_unanswered(store: Store, limit: int = 50) -> list[Unanswered]:
