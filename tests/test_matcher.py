@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
 
 import numpy as np
 import pytest
 
 from bot.core.matcher import Band, Matcher, stem
-from bot.core.normalise import Normaliser, fold
+from bot.core.normalise import Normaliser, fold, fold_any
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,15 @@ def matcher(knowledge) -> Matcher:
 )
 def test_fold_strips_case_accents_and_invisible_characters(raw: str, folded: str) -> None:
     assert fold(raw) == folded
+
+
+def test_fold_takes_a_shortcut_for_plain_ascii_that_changes_nothing() -> None:
+    rng = random.Random(3)
+    every = "".join(map(chr, range(128)))
+    texts = [every, every[::-1], "What's  the\tDEADLINE?!", "can`t  log-in\x00now "]
+    texts += ["".join(rng.choices(every, k=rng.randint(0, 40))) for _ in range(2000)]
+    for text in texts:
+        assert fold(text) == fold_any(text), repr(text)
 
 
 def test_synonyms_rewrite_phrases_longest_first() -> None:

@@ -20,6 +20,15 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 def fold(text: str) -> str:
     """Lower-case ASCII words separated by single spaces; nothing else survives."""
+    if text.isascii():
+        # Most messages: no accents or format characters to drop, and every control or
+        # space character ends up a space below anyway. Several times faster.
+        return _NON_WORD.sub(" ", _APOSTROPHES.sub("", text.lower())).strip()
+    return fold_any(text)
+
+
+def fold_any(text: str) -> str:
+    """``fold`` for any text, one character at a time."""
     decomposed = unicodedata.normalize("NFKD", text)
     kept = []
     for ch in decomposed:
