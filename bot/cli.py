@@ -446,8 +446,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 
 
 def _knowledge(settings: Settings) -> Knowledge:
-    from bot.wiring import model_cache
+    from bot.wiring import load_knowledge
 
-    return Knowledge.build(
-        load_content(settings.intents_dir, settings.knowledge_dir), model_cache(settings)
-    )
+    return load_knowledge(settings)

@@ -12,9 +12,10 @@ from typing import Any
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.content.loader import Content, ContentInvalid, load_content
+from bot.content.loader import Content, ContentInvalid, content_files, load_content
 from bot.core.engine import Engine, Knowledge
 from bot.core.model_cache import ModelCache
+from bot.core.snapshot import Snapshots, snapshot_key
 from bot.store import Store, StoreUnavailable
 from bot.store.deadline import in_background
 from bot.tickets.mailer import TicketMailer
@@ -54,7 +55,7 @@ def build_engine(
     # takes its connect timeout: do both at once, so a bot started during an outage
     # answers as soon as the timeout allows.
     models = model_cache(settings)
-    building = in_background(lambda: Knowledge.build(load_content(*folders), models))
+    building = in_background(lambda: load_knowledge(settings))
     store = store if store is not None else open_store(settings, clock)
     clock = store.clock if store is not None else clock
     tickets = Tickets(store, clock=clock) if store is not None else None
@@ -86,3 +87,23 @@ def build_engine(
 def model_cache(settings: Settings) -> ModelCache | None:
     """Where trained models are kept between processes, if anywhere."""
     return ModelCache(settings.model_cache) if settings.model_cache is not None else None
+
+
+def load_knowledge(settings: Settings) -> Knowledge:
+    """The knowledge in the configured folders: from its snapshot when there is one.
+
+    Raises ``ContentInvalid`` if the YAML is bad (a snapshot is only ever made of
+    content that loaded).
+    """
+    folders = (settings.intents_dir, settings.knowledge_dir)
+    if settings.model_cache is None:
+        return Knowledge.build(load_content(*folders), None)
+    snapshots = Snapshots(settings.model_cache)
+    key = snapshot_key(content_files(*folders))
+    found = snapshots.load(key, Knowledge)
+    if found is not None:
+        return found
+    knowledge = Knowledge.build(load_content(*folders), model_cache(settings))
+    if snapshot_key(content_files(*folders)) == key:  # not edited while it was being built
+        snapshots.save(key, knowledge)
+    return knowledge

@@ -80,6 +80,11 @@ def yaml_files(*folders: Path) -> Iterator[Path]:
         yield from sorted(folder.glob("*.yml"))
 
 
+def content_files(intents_dir: Path, knowledge_dir: Path) -> list[Path]:
+    """Every file ``load_content`` reads, in the order it reads them."""
+    return list(yaml_files(intents_dir, knowledge_dir, knowledge_dir / FLOWS_FOLDER))
+
+
 def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
     """Read both folders; raise ``ContentInvalid`` if anything is wrong."""
     problems: list[Problem] = []
@@ -98,7 +103,7 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
     words: dict[str, list[str]] = {}
     spellings: dict[str, str] = {}
 
-    for path in yaml_files(intents_dir, knowledge_dir, knowledge_dir / FLOWS_FOLDER):
+    for path in content_files(intents_dir, knowledge_dir):
         found = len(problems)
         parsed = _parse(path, problems)
         if parsed is None:

@@ -197,6 +197,15 @@ class Matcher:
             ((intent, [stem(t) for t in tokens]) for intent, tokens in raw_examples), models
         )
 
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        del state["_correct"]  # a cache around a bound method: made afresh when loaded
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
+
     def with_thresholds(self, thresholds: Thresholds) -> Matcher:
         """The same index and model scored with other thresholds (for a sweep): no rebuild."""
         other = copy.copy(self)

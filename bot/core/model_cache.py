@@ -15,14 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+
+from bot.core.files import write_whole
 
 log = logging.getLogger(__name__)
 
@@ -84,20 +85,16 @@ class ModelCache:
     def save(self, key: str, weights: Weights) -> None:
         """Keep ``weights`` under ``key``; a folder that cannot be written is only logged."""
         path = self._path(key)
-        temporary = None
+
+        def fill(out: BinaryIO) -> None:
+            np.savez(
+                out,
+                classes=np.array(weights.classes),
+                coef=weights.coef,
+                intercept=weights.intercept,
+            )
+
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                np.savez(
-                    out,
-                    classes=np.array(weights.classes),
-                    coef=weights.coef,
-                    intercept=weights.intercept,
-                )
-            os.chmod(temporary, 0o644)  # other workers may run as other users
-            os.replace(temporary, path)
+            write_whole(path, fill)
         except OSError as exc:
             log.warning("model cache: %s cannot be written (%s)", path, exc)
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)
