@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.core.buttons import Feedback
 from bot.core.flows import FlowState
 from bot.core.handoff import Pending
@@ -56,3 +58,9 @@ def test_feedback_values_are_written_and_read_in_one_place() -> None:
     assert Feedback.parse("ticket:score:HD-000001:4") == Feedback("score", "HD-000001", "4")
     for other in ("ticket:create", "ticket:askbot", "intent:locked_out", "ticket:rated:HD-1:4"):
         assert Feedback.parse(other) is None
+
+
+def test_a_button_is_stored_with_every_field_it_has() -> None:
+    button = Button("Yes, create a ticket", "ticket:create", "yes")
+    assert button.dump() == dataclasses.asdict(button)
+    assert Button(**button.dump()) == button

@@ -7,7 +7,7 @@ and a field this version does not know is dropped rather than crashing a turn.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from bot.core.flows import FlowState
@@ -48,7 +48,7 @@ class State:
     def dump(self) -> dict[str, Any]:
         found: dict[str, Any] = {
             "flow": self.flow.dump() if self.flow is not None else None,
-            "buttons": [asdict(b) for b in self.buttons] or None,
+            "buttons": [b.dump() for b in self.buttons] or None,
             "handoff": self.handoff.dump() if self.handoff is not None else None,
             "relay": self.relay,
             "misses": self.misses or None,

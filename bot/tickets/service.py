@@ -514,7 +514,7 @@ class Tickets:
                 channel=ticket.channel,
                 user_id=ticket.user_id,
                 conversation_key=ticket.conversation_key,
-                reply={"text": reply.text, "buttons": [asdict(b) for b in reply.buttons]},
+                reply={"text": reply.text, "buttons": [b.dump() for b in reply.buttons]},
                 created_at=self._clock(),
             )
         )
