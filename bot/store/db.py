@@ -25,7 +25,7 @@ from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.errors import HelpbotError
 from bot.store.models import Unanswered
-from bot.store.turns import NEW_CONVERSATION, OPEN_TURN, Turn
+from bot.store.turns import NEW_CONVERSATION, OPEN_TURN, OPEN_TURN_POSTGRESQL, Turn
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -298,7 +298,8 @@ class Store:
             return
 
     def _conversation(self, connection: Connection, params: dict[str, str]) -> Row[Any]:
-        found = connection.execute(OPEN_TURN, params).one_or_none()
+        opening = OPEN_TURN_POSTGRESQL if connection.dialect.name == "postgresql" else OPEN_TURN
+        found = connection.execute(opening, params).one_or_none()
         if found is not None:
             return found
         # Create it in a transaction of its own: if another process wins the race, the
@@ -319,7 +320,7 @@ class Store:
                 )
         except IntegrityError:
             log.debug("conversation created concurrently; using the other one")
-        return connection.execute(OPEN_TURN, params).one()
+        return connection.execute(opening, params).one()
 
 
 def recent_unanswered(store: Store, limit: int = 50) -> list[Unanswered]:
