@@ -23,6 +23,23 @@ def statements_of(store: Store, work) -> list[str]:  # noqa: ANN001 - a callable
     return seen
 
 
+def news_for_sam(store: Store) -> None:
+    """Sam's conversation, and an agent's reply waiting for Sam's next turn."""
+    with store.turn("cli", "sam", "k"):
+        pass
+    with store.session() as session:
+        session.execute(
+            insert(Outbound),
+            {
+                "channel": "cli",
+                "user_id": "sam",
+                "conversation_key": "k",
+                "reply": {"text": "An agent replied"},
+                "created_at": store.clock(),
+            },
+        )
+
+
 def test_a_turn_reads_in_one_statement_and_writes_in_few(store: Store) -> None:
     with store.turn("cli", "sam", "k") as turn:  # the conversation is made once
         turn.add_message("in", "hello")
@@ -40,19 +57,7 @@ def test_a_turn_reads_in_one_statement_and_writes_in_few(store: Store) -> None:
 
 
 def test_news_waiting_is_seen_in_the_opening_read_and_taken_once(store: Store) -> None:
-    with store.turn("cli", "sam", "k"):
-        pass
-    with store.session() as session:
-        session.execute(
-            insert(Outbound),
-            {
-                "channel": "cli",
-                "user_id": "sam",
-                "conversation_key": "k",
-                "reply": {"text": "An agent replied"},
-                "created_at": store.clock(),
-            },
-        )
+    news_for_sam(store)
     with store.turn("cli", "sam", "k") as turn:
         assert turn.news
         assert turn.take_outbox() == [{"text": "An agent replied"}]
@@ -61,19 +66,7 @@ def test_news_waiting_is_seen_in_the_opening_read_and_taken_once(store: Store) -
 
 
 def test_a_rolled_back_turn_leaves_its_news_waiting(store: Store) -> None:
-    with store.turn("cli", "sam", "k"):
-        pass
-    with store.session() as session:
-        session.execute(
-            insert(Outbound),
-            {
-                "channel": "cli",
-                "user_id": "sam",
-                "conversation_key": "k",
-                "reply": {"text": "An agent replied"},
-                "created_at": store.clock(),
-            },
-        )
+    news_for_sam(store)
     try:
         with store.turn("cli", "sam", "k") as turn:
             assert turn.take_outbox()
