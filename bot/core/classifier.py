@@ -73,6 +73,7 @@ class IntentClassifier:
         self._idf = np.array([math.log(n / (counts[k] + 1)) + 1 for k in sorted(counts)])
         self._coef = np.zeros((len(self.classes), len(self._columns)))
         self._intercept = np.zeros(len(self.classes))
+        self.trained = False  # True once fitted here, False when read from the cache
         if len(self.classes) < 2:
             return
         key = fingerprint(examples, (C, PASSES, CHAR_SIZES)) if cache is not None else ""
@@ -81,6 +82,7 @@ class IntentClassifier:
             self._coef, self._intercept = saved.coef, saved.intercept
             return
         self._fit(rows)
+        self.trained = True
         if cache is not None:
             cache.save(key, Weights(tuple(self.classes), self._coef, self._intercept))
 

@@ -197,6 +197,11 @@ class Matcher:
             ((intent, [stem(t) for t in tokens]) for intent, tokens in raw_examples), models
         )
 
+    @property
+    def model_trained(self) -> bool:
+        """Whether building this matcher trained the model (not read from the cache)."""
+        return self._classifier.trained
+
     def with_thresholds(self, thresholds: Thresholds) -> Matcher:
         """The same index and model scored with other thresholds (for a sweep): no rebuild."""
         other = copy.copy(self)
