@@ -21,7 +21,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from bot.core.model_cache import ModelCache, Weights, fingerprint
+from bot.core import weights as pruning
+from bot.core.model_cache import ModelCache, fingerprint
+from bot.core.weights import Weights
 
 CHAR_SIZES = (3, 4, 5)
 # Inverse regularisation and passes over the examples: chosen on the team's eval sets
@@ -62,29 +64,30 @@ class IntentClassifier:
         self, examples: Iterable[tuple[str, Sequence[str]]], cache: ModelCache | None = None
     ) -> None:
         examples = [(intent, tuple(terms)) for intent, terms in examples]
-        rows = [(intent, features(terms)) for intent, terms in examples]
-        self.classes = sorted({intent for intent, _ in rows})
+        self.classes = sorted({intent for intent, _ in examples})
+        # Each example's features are counted and let go: kept, at 50,000 examples they
+        # were hundreds of MB, and only training (not a cached model) needs them again.
         counts: dict[str, int] = {}
-        for _, found in rows:
-            for key in found:
+        for _, terms in examples:
+            for key in features(terms):
                 counts[key] = counts.get(key, 0) + 1
         self._columns = {key: i for i, key in enumerate(sorted(counts))}
-        n = len(rows) + 1
+        n = len(examples) + 1
         self._idf = np.array([math.log(n / (counts[k] + 1)) + 1 for k in sorted(counts)])
-        self._coef = np.zeros((len(self.classes), len(self._columns)))
-        self._intercept = np.zeros(len(self.classes))
+        self._weights = Weights.zero(tuple(self.classes), len(self._columns))
         self.trained = False  # True once fitted here, False when read from the cache
         if len(self.classes) < 2:
             return
-        key = fingerprint(examples, (C, PASSES, CHAR_SIZES)) if cache is not None else ""
+        settings = (C, PASSES, CHAR_SIZES, pruning.PRUNE_ABOVE, pruning.EPSILON)
+        key = fingerprint(examples, settings) if cache is not None else ""
         saved = cache.load(key, len(self._columns)) if cache is not None else None
         if saved is not None and list(saved.classes) == self.classes:
-            self._coef, self._intercept = saved.coef, saved.intercept
+            self._weights = saved
             return
-        self._fit(rows)
+        self._fit([(intent, features(terms)) for intent, terms in examples])
         self.trained = True
         if cache is not None:
-            cache.save(key, Weights(tuple(self.classes), self._coef, self._intercept))
+            cache.save(key, self._weights)
 
     def _fit(self, rows: list[tuple[str, dict[str, float]]]) -> None:
         from scipy.sparse import csr_matrix  # scikit-learn's own dependency
@@ -113,8 +116,7 @@ class IntentClassifier:
         binary = len(self.classes) == 2
         coef = np.vstack([np.zeros_like(model.coef_), model.coef_]) if binary else model.coef_
         intercept = np.array([0.0, model.intercept_[0]]) if binary else model.intercept_
-        self._coef = np.ascontiguousarray(coef[order])
-        self._intercept = intercept[order]
+        self._weights = Weights.from_dense(tuple(self.classes), coef[order], intercept[order])
 
     def _vector(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
         """Known features as (columns, tf-idf values), unit length."""
@@ -129,10 +131,16 @@ class IntentClassifier:
 
     def probabilities(self, terms: Sequence[str]) -> dict[str, float]:
         """Each intent's probability (a softmax over the intents' scores)."""
+        found = self.probability_array(terms)
+        if found is None:
+            return {}
+        return dict(zip(self.classes, found.tolist(), strict=True))
+
+    def probability_array(self, terms: Sequence[str]) -> np.ndarray | None:
+        """``probabilities`` in the order of ``classes``; None if no feature is known."""
         columns, values = self._vector(features(terms))
         if not columns:
-            return {}
-        scores = self._coef[:, columns] @ values + self._intercept
+            return None
+        scores = self._weights.scores(columns, values)
         odds = np.exp(scores - scores.max())
-        total = odds.sum()
-        return {c: float(p / total) for c, p in zip(self.classes, odds, strict=True)}
+        return odds / odds.sum()

@@ -33,13 +33,13 @@ from enum import Enum
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import ArrayLike
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
 from bot.core.english import common_words
+from bot.core.index import OverlapIndex
 from bot.core.model_cache import ModelCache
 from bot.core.redact import PLACEHOLDERS
 from bot.core.words import (
@@ -54,6 +54,9 @@ from bot.core.words import (
 MAX_CHARS = 4000  # longer messages are matched on their opening this long
 MAX_SEGMENTS = 12
 MAX_SEGMENT_TOKENS = 60
+# Candidates ranked in full: a Match keeps five, and a walk-through raised to first place
+# may push one out of them, so six would do.
+_KEPT = 8
 # What redaction leaves behind says nothing about the question: "[NHS NUMBER]" must not
 # pull a message towards examples that mention NHS numbers.
 _PLACEHOLDER = re.compile("|".join(map(re.escape, sorted(PLACEHOLDERS))))
@@ -130,7 +133,7 @@ class Match:
 @dataclass(frozen=True)
 class _Example:
     intent: str
-    terms: frozenset[str]
+    terms: tuple[str, ...]  # each once
 
 
 class Matcher:
@@ -165,8 +168,12 @@ class Matcher:
             if len(word) >= 4 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
 
+        # One string per stem, and a small tuple per example: at 50,000 examples a set
+        # of new strings per example held 39 MB.
+        stems: dict[str, str] = {}
         self._examples = [
-            _Example(intent, frozenset(map(stem, tokens))) for intent, tokens in raw_examples
+            _Example(intent, tuple(sorted({stems.setdefault(s, s) for s in map(stem, tokens)})))
+            for intent, tokens in raw_examples
         ]
 
         # Document frequency over intents, not examples: a word used by one intent is
@@ -190,12 +197,13 @@ class Matcher:
             if t not in ours and t not in STEMMED_STOPWORDS and t not in STEMMED_FILLER
         )
         self._unknown_weight = max(self._weights.values(), default=1.0)
-        self._example_weights = [sum(map(self.weight, e.terms)) for e in self._examples]
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
         self._build_matrices()
         self._classifier = IntentClassifier(
             ((intent, [stem(t) for t in tokens]) for intent, tokens in raw_examples), models
         )
+        classes = {c: k for k, c in enumerate(self._classifier.classes)}
+        self._class_of_intent = np.array([classes[i] for i in self._intent_ids], dtype=np.intp)
 
     @property
     def model_trained(self) -> bool:
@@ -209,37 +217,22 @@ class Matcher:
         return other
 
     def _build_matrices(self) -> None:
-        """Term-major weight matrices (terms by examples, terms by intents) for scoring.
-
-        Terms by examples is sparse (``_Rows``); a message's few terms are a few rows.
-        Examples are grouped by intent, so per-intent maxima are one ``reduceat``.
-        """
+        """The overlap index (``bot.core.index``): terms numbered, examples by intent."""
         self._columns = {t: i for i, t in enumerate(sorted(self._weights))}
         self._intent_ids = list(dict.fromkeys(e.intent for e in self._examples))
         position = {intent: i for i, intent in enumerate(self._intent_ids)}
-        intent_of = np.array([position[e.intent] for e in self._examples], dtype=np.intp)
-        if np.any(np.diff(intent_of) < 0):
-            raise ValueError("examples must be grouped by intent")
-        self._intent_starts = np.searchsorted(intent_of, np.arange(len(self._intent_ids)))
         self._near_miss = np.array([i in self._out_of_scope for i in self._intent_ids], dtype=bool)
-        terms, examples, weights, topical = [], [], [], []
-        for row, example in enumerate(self._examples):
-            for term in example.terms:
-                terms.append(self._columns[term])
-                examples.append(row)
-                weights.append(self._weights[term])
-                topical.append(term not in STEMMED_STOPWORDS and term not in STEMMED_FILLER)
-        shape = (len(self._columns), len(self._examples))
-        self._term_examples = _Rows.of(terms, examples, weights, shape)
-        on_topic = np.array(topical, dtype=bool)
-        rows, cells = np.array(terms)[on_topic], np.array(examples)[on_topic]
-        self._term_topics = _Rows.of(rows, cells, np.ones(len(rows)), shape)
-        # Terms by intents is small: dense, and an intent holds a term's weight once,
-        # however many of its examples use it.
-        self._term_intents = np.zeros((len(self._columns), len(self._intent_ids)))
-        for term, example, weight in zip(terms, examples, weights, strict=True):
-            self._term_intents[term, intent_of[example]] = weight
-        self._example_totals = np.array(self._example_weights)
+        self._is_smalltalk = np.array([i in self._smalltalk for i in self._intent_ids], dtype=bool)
+        weights = np.array([self._weights[t] for t in self._columns])
+        topical = [t not in STEMMED_STOPWORDS and t not in STEMMED_FILLER for t in self._columns]
+        self._index = OverlapIndex(
+            [[self._columns[t] for t in e.terms] for e in self._examples],
+            weights,
+            topical,
+            [position[e.intent] for e in self._examples],
+            len(self._intent_ids),
+        )
+        self._term_examples = self._index.by_term
 
     @staticmethod
     def _weight(term: str, idf: float) -> float:
@@ -338,39 +331,19 @@ class Matcher:
             query_weight - unknown_weight,
         )
 
-    def _score_segment(self, terms: list[str], into: dict[str, float]) -> None:
+    def _score_segment(self, terms: list[str], into: np.ndarray) -> None:
+        """Raise ``into`` (a score per intent) to this segment's scores where higher."""
         query = set(terms)
         penalty, near_miss_penalty, known_weight = self._unknown_penalty(query)
-        columns = [self._columns[t] for t in query if t in self._columns]
-
-        # Matrices are stored term by term, so a message's few terms are a few
-        # contiguous rows: one gather and one sum per segment, no loop over examples.
-        shared = self._term_examples.sum(columns)
-        candidates = self._term_topics.sum(columns) > 0
-        if not candidates.any() and len(query) <= 3:
-            # Short all-stopword messages ("who are you") have no topic words: score them all.
-            candidates[:] = True
-        if not candidates.any():
+        # Ascending: shared weights are then summed in one order, whatever the hash seed.
+        columns = sorted(self._columns[t] for t in query if t in self._columns)
+        found = self._index.score(columns, known_weight, short=len(query) <= 3)
+        if found is None:
             return
-        with np.errstate(divide="ignore", invalid="ignore"):
-            precision = shared / known_weight if known_weight else np.zeros_like(shared)
-            recall = shared / self._example_totals
-            overlap = np.where(shared > 0, 2 * precision * recall / (precision + recall), 0.0)
-        score = np.where(candidates, overlap, -1.0)
-        intent_best = np.maximum.reduceat(score, self._intent_starts)
-
-        # An intent's whole vocabulary also counts: a question may combine words that
-        # two of its examples use ("apply" in one, "care home" in another).
-        covered = self._term_intents[columns].sum(axis=0)
-        coverage = covered / known_weight if known_weight else np.zeros_like(covered)
-        totals = (0.7 * intent_best + 0.3 * coverage) * np.where(
-            self._near_miss, near_miss_penalty, penalty
+        totals = (0.7 * found.best + 0.3 * found.coverage) * np.where(
+            self._near_miss[found.intents], near_miss_penalty, penalty
         )
-        for position in np.flatnonzero(intent_best > 0):
-            intent = self._intent_ids[position]
-            total = float(totals[position])
-            if total > into.get(intent, 0.0):
-                into[intent] = total
+        into[found.intents] = np.maximum(into[found.intents], totals)
 
     def match(self, text: str) -> Match:
         ranked, disputed, agreed = self._rank(text)
@@ -384,40 +357,57 @@ class Matcher:
     def _rank(self, text: str) -> tuple[list[Candidate], bool, bool]:
         """Candidates best first, whether they are disputed, and whether agreed on."""
         segments = self.segments(text)
-        best: dict[str, float] = {}
-        substantive: dict[str, float] = {}
+        # One score per intent (0: not a candidate), so that thousands of intents cost
+        # array operations, not Python loops.
+        best = np.zeros(len(self._intent_ids))
+        substantive = np.zeros(len(self._intent_ids))
         for i, terms in enumerate(segments):
             self._score_segment(terms, best if i == 0 else substantive)
         # A sentence or clause may carry the question, but alone it loses its context
         # ("how do I reset it?" after "my Windows password expired"): blend it with the
         # whole message. Small talk never wins from a fragment: "hi! how do I get
         # nhsmail?" is a question, not a greeting.
-        for intent, score in substantive.items():
-            whole = best.get(intent, 0.0)
-            if intent not in self._smalltalk and score > whole:
-                share = self.thresholds.segment_blend
-                best[intent] = (1 - share) * whole + share * score
-        overlap_pick = self._first(best)
+        raised = ~self._is_smalltalk & (substantive > best)
+        share = self.thresholds.segment_blend
+        best[raised] = (1 - share) * best[raised] + share * substantive[raised]
+        ranking = best > 0
+        overlap_pick = self._first(best, ranking)
         model_pick = overlap_pick
         if segments and self.thresholds.classifier_share:
             # The model knows nothing of words it never saw: the same penalty applies.
             penalty, near_miss_penalty, _ = self._unknown_penalty(set(segments[0]))
-            found = self._classifier.probabilities(segments[0])
-            model_pick = self._first(found)
-            self._blend(
-                best,
-                {
-                    i: p * (near_miss_penalty if i in self._out_of_scope else penalty)
-                    for i, p in found.items()
-                },
-            )
-        ranked = sorted(
-            (Candidate(i, round(min(s, 1.0), 4)) for i, s in best.items()),
-            key=lambda c: (-c.score, c.intent),  # equal scores in a fixed order
-        )
+            probabilities = self._classifier.probability_array(segments[0])
+            if probabilities is None:  # none of its words or letters known
+                found, model_pick = np.zeros(len(best)), None
+            else:
+                found = probabilities[self._class_of_intent]
+                model_pick = self._first(found, np.ones(len(found), dtype=bool))
+            penalised = found * np.where(self._near_miss, near_miss_penalty, penalty)
+            ranking |= penalised >= 0.01
+            self._blend(best, penalised, ranking)
+        ranked = self._ranked(best, ranking)
         disputed = overlap_pick in self._out_of_scope or model_pick in self._out_of_scope
         agreed = bool(ranked) and ranked[0].intent == overlap_pick == model_pick
         return ranked, disputed, agreed
+
+    def _ranked(self, scores: np.ndarray, ranking: np.ndarray) -> list[Candidate]:
+        """The best ``_KEPT`` of the ``ranking`` intents, best first, scores rounded.
+
+        Rounded, scores can tie (then the intent id decides), so the shortlist takes
+        every intent within a rounding step of the last one kept.
+        """
+        picked = np.flatnonzero(ranking)
+        if len(picked) > _KEPT:
+            values = scores[picked]
+            last = np.partition(values, -_KEPT)[-_KEPT]
+            picked = picked[values >= last - 2e-4]
+        return sorted(
+            (
+                Candidate(self._intent_ids[i], round(min(s, 1.0), 4))
+                for i, s in zip(picked.tolist(), scores[picked].tolist(), strict=True)
+            ),
+            key=lambda c: (-c.score, c.intent),  # equal scores in a fixed order
+        )
 
     def _walkthrough_first(self, ranked: list[Candidate], topic: str) -> list[Candidate]:
         """A walk-through raised to first place (level with the best), if it fits.
@@ -440,18 +430,18 @@ class Matcher:
                 return [raised, *(c for c in ranked if c.intent != candidate.intent)]
         return ranked
 
-    @staticmethod
-    def _first(scores: dict[str, float]) -> str | None:
-        return max(scores, key=lambda i: (scores[i], i)) if scores else None
+    def _first(self, scores: np.ndarray, among: np.ndarray) -> str | None:
+        """The intent (of ``among``) with the highest score; the greater id on a tie."""
+        picked = np.flatnonzero(among)
+        if not len(picked):
+            return None
+        values = scores[picked]
+        return max(self._intent_ids[i] for i in picked[values == values.max()].tolist())
 
-    def _blend(self, best: dict[str, float], probabilities: dict[str, float]) -> None:
+    def _blend(self, best: np.ndarray, probabilities: np.ndarray, ranking: np.ndarray) -> None:
         """Overlap scores and the model's probabilities, weighted into one score."""
         share = self.thresholds.classifier_share
-        # Sorted: which intents enter the ranking must not depend on the hash seed.
-        for intent in sorted(set(best) | {i for i, p in probabilities.items() if p >= 0.01}):
-            best[intent] = (1 - share) * best.get(intent, 0.0) + share * probabilities.get(
-                intent, 0.0
-            )
+        best[ranking] = (1 - share) * best[ranking] + share * probabilities[ranking]
 
     def band(
         self,
@@ -499,39 +489,3 @@ class Matcher:
         return [
             c for c in match.candidates if c.score >= floor and c.intent not in self._out_of_scope
         ][:limit]
-
-
-@dataclass(frozen=True)
-class _Rows:
-    """A sparse matrix by rows (compressed sparse row), with the one operation needed.
-
-    Under one cell in a hundred holds a weight: dense, terms by examples was 50 MiB at
-    the shipped size and grew with examples times words.
-    """
-
-    starts: np.ndarray  # row r's cells are starts[r]:starts[r + 1]
-    columns: np.ndarray
-    values: np.ndarray
-    width: int
-
-    @classmethod
-    def of(
-        cls, rows: ArrayLike, columns: ArrayLike, values: ArrayLike, shape: tuple[int, int]
-    ) -> _Rows:
-        """From (row, column, value) triples; each cell at most once."""
-        at, to = np.asarray(rows, dtype=np.intp), np.asarray(columns, dtype=np.intp)
-        order = np.lexsort((to, at))
-        starts = np.searchsorted(at[order], np.arange(shape[0] + 1))
-        return cls(starts, to[order], np.asarray(values, dtype=float)[order], shape[1])
-
-    def sum(self, rows: list[int]) -> np.ndarray:
-        """The sum of a few rows, as a dense vector."""
-        if not rows:
-            return np.zeros(self.width)
-        index = np.asarray(rows, dtype=np.intp)
-        starts, lengths = self.starts[index], self.starts[index + 1] - self.starts[index]
-        # Every cell of the chosen rows, without a loop: each row's start, repeated once
-        # per cell, plus the cell's place in its row.
-        before = np.cumsum(lengths) - lengths
-        picked = np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))
-        return np.bincount(self.columns[picked], self.values[picked], minlength=self.width)

@@ -17,25 +17,18 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from bot.core.sparse import Rows
+from bot.core.weights import Weights
+
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when what is saved, or how it is read, changes
-
-
-@dataclass(frozen=True)
-class Weights:
-    """A trained model: one row of coefficients and one intercept per class."""
-
-    classes: tuple[str, ...]
-    coef: np.ndarray
-    intercept: np.ndarray
+FORMAT = 2  # bump when what is saved, or how it is read, changes (2: sparse weights)
 
 
 def fingerprint(rows: Sequence[tuple[str, Sequence[str]]], settings: object) -> str:
@@ -65,18 +58,13 @@ class ModelCache:
         path = self._path(key)
         try:
             with np.load(path, allow_pickle=False) as saved:
-                weights = Weights(
-                    tuple(str(c) for c in saved["classes"]),
-                    np.ascontiguousarray(saved["coef"], dtype=float),
-                    np.asarray(saved["intercept"], dtype=float),
-                )
+                weights = _read(saved)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError) as exc:
             log.warning("model cache: %s cannot be read (%s); training again", path, exc)
             return None
-        rows = len(weights.classes)
-        if weights.coef.shape != (rows, columns) or weights.intercept.shape != (rows,):
+        if weights.features != columns or not _consistent(weights):
             log.warning("model cache: %s has the wrong shape; training again", path)
             return None
         return weights
@@ -89,15 +77,45 @@ class ModelCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "wb") as out:
-                np.savez(
-                    out,
-                    classes=np.array(weights.classes),
-                    coef=weights.coef,
-                    intercept=weights.intercept,
-                )
+                np.savez(out, **_arrays(weights))
             os.chmod(temporary, 0o644)  # other workers may run as other users
             os.replace(temporary, path)
         except OSError as exc:
             log.warning("model cache: %s cannot be written (%s)", path, exc)
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
+
+
+def _arrays(weights: Weights) -> dict[str, np.ndarray]:
+    saved = {"classes": np.array(weights.classes), "intercept": weights.intercept}
+    if weights.dense is not None:
+        return {**saved, "coef": weights.dense}
+    assert weights.by_feature is not None
+    rows = weights.by_feature
+    return {**saved, "starts": rows.starts, "columns": rows.columns, "values": rows.values}
+
+
+def _read(saved: Mapping[str, np.ndarray]) -> Weights:
+    classes = tuple(str(c) for c in saved["classes"])
+    intercept = np.asarray(saved["intercept"], dtype=float)
+    if "coef" in saved:
+        return Weights(classes, intercept, dense=np.ascontiguousarray(saved["coef"], dtype=float))
+    rows = Rows(saved["starts"], saved["columns"], saved["values"], len(classes))
+    return Weights(classes, intercept, by_feature=rows)
+
+
+def _consistent(weights: Weights) -> bool:
+    """Shapes that fit together, and class numbers in range: a file can be damaged."""
+    classes = len(weights.classes)
+    if weights.intercept.shape != (classes,):
+        return False
+    if weights.dense is not None:
+        return weights.dense.shape[0] == classes
+    assert weights.by_feature is not None
+    starts, cells = weights.by_feature.starts, weights.by_feature.columns
+    return bool(
+        starts[0] == 0
+        and np.all(np.diff(starts) >= 0)
+        and starts[-1] == len(cells) == len(weights.by_feature.values)
+        and (not len(cells) or 0 <= cells.min() <= cells.max() < classes)
+    )
