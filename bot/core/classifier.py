@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
 
 from bot.core import weights as pruning
-from bot.core.model_cache import ModelCache, fingerprint
+from bot.core.model_cache import Model, ModelCache, fingerprint
 from bot.core.weights import Weights
 
 CHAR_SIZES = (3, 4, 5)
@@ -65,29 +66,36 @@ class IntentClassifier:
     ) -> None:
         examples = [(intent, tuple(terms)) for intent, terms in examples]
         self.classes = sorted({intent for intent, _ in examples})
-        # Each example's features are counted and let go: kept, at 50,000 examples they
-        # were hundreds of MB, and only training (not a cached model) needs them again.
-        counts: dict[str, int] = {}
-        for _, terms in examples:
-            for key in features(terms):
-                counts[key] = counts.get(key, 0) + 1
-        self._columns = {key: i for i, key in enumerate(sorted(counts))}
-        n = len(examples) + 1
-        self._idf = np.array([math.log(n / (counts[k] + 1)) + 1 for k in sorted(counts)])
-        self._weights = Weights.zero(tuple(self.classes), len(self._columns))
         self.trained = False  # True once fitted here, False when read from the cache
-        if len(self.classes) < 2:
-            return
         settings = (C, PASSES, CHAR_SIZES, pruning.PRUNE_ABOVE, pruning.EPSILON)
         key = fingerprint(examples, settings) if cache is not None else ""
-        saved = cache.load(key, len(self._columns)) if cache is not None else None
-        if saved is not None and list(saved.classes) == self.classes:
-            self._weights = saved
+        saved = cache.load(key) if cache is not None and len(self.classes) > 1 else None
+        if saved is not None and list(saved.weights.classes) == self.classes:
+            # The features and their IDF come with the weights: counting them again was
+            # most of loading 50,000 examples.
+            self._columns = {k: i for i, k in enumerate(saved.features)}
+            self._idf, self._weights = saved.idf, saved.weights
+            return
+        self._count(examples)
+        self._weights = Weights.zero(tuple(self.classes), len(self._columns))
+        if len(self.classes) < 2:
             return
         self._fit([(intent, features(terms)) for intent, terms in examples])
         self.trained = True
         if cache is not None:
-            cache.save(key, self._weights)
+            cache.save(key, Model(list(self._columns), self._idf, self._weights))
+
+    def _count(self, examples: list[tuple[str, tuple[str, ...]]]) -> None:
+        """Number the features the examples use, and weigh each by its IDF."""
+        # Each example's features are counted and let go: kept, at 50,000 examples they
+        # were hundreds of MB, and only training needs them again.
+        counts: Counter[str] = Counter()
+        for _, terms in examples:
+            counts.update(features(terms).keys())
+        ordered = sorted(counts)
+        self._columns = {key: i for i, key in enumerate(ordered)}
+        n = len(examples) + 1
+        self._idf = np.array([math.log(n / (counts[k] + 1)) + 1 for k in ordered])
 
     def _fit(self, rows: list[tuple[str, dict[str, float]]]) -> None:
         from scipy.sparse import csr_matrix  # scikit-learn's own dependency

@@ -152,12 +152,16 @@ class Matcher:
         self._out_of_scope = {i.id for i in content.intents.values() if i.out_of_scope}
         self._walkthroughs = {i.id for i in content.intents.values() if i.flow}
 
-        raw_examples = [
-            (intent.id, self._normaliser.tokens(example))
+        # Each example as its words' stems, in order. Each distinct word is stemmed once
+        # and each stem is one string, however many examples use it: at 50,000 examples
+        # that is most of the build, and of its memory.
+        stem_of: dict[str, str] = {}
+        stemmed = [
+            (intent.id, [stem_of.get(t) or _remember(stem_of, t) for t in tokens])
             for intent in content.intents.values()
-            for example in intent.examples
+            for tokens in map(self._normaliser.tokens, intent.examples)
         ]
-        vocabulary = {t for _, tokens in raw_examples for t in tokens}
+        vocabulary = set(stem_of)
         vocabulary |= self._normaliser.variant_words | self._normaliser.canonical_words
         self._vocabulary = frozenset(vocabulary)
         self._variant_stems = frozenset(map(stem, self._normaliser.variant_words))
@@ -168,13 +172,7 @@ class Matcher:
             if len(word) >= 4 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
 
-        # One string per stem, and a small tuple per example: at 50,000 examples a set
-        # of new strings per example held 39 MB.
-        stems: dict[str, str] = {}
-        self._examples = [
-            _Example(intent, tuple(sorted({stems.setdefault(s, s) for s in map(stem, tokens)})))
-            for intent, tokens in raw_examples
-        ]
+        self._examples = [_Example(intent, tuple(sorted(set(terms)))) for intent, terms in stemmed]
 
         # Document frequency over intents, not examples: a word used by one intent is
         # a strong clue whatever its count of examples.
@@ -199,9 +197,7 @@ class Matcher:
         self._unknown_weight = max(self._weights.values(), default=1.0)
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
         self._build_matrices()
-        self._classifier = IntentClassifier(
-            ((intent, [stem(t) for t in tokens]) for intent, tokens in raw_examples), models
-        )
+        self._classifier = IntentClassifier(stemmed, models)
         classes = {c: k for k, c in enumerate(self._classifier.classes)}
         self._class_of_intent = np.array([classes[i] for i in self._intent_ids], dtype=np.intp)
 
@@ -489,3 +485,9 @@ class Matcher:
         return [
             c for c in match.candidates if c.score >= floor and c.intent not in self._out_of_scope
         ][:limit]
+
+
+def _remember(stems: dict[str, str], word: str) -> str:
+    """``word``'s stem, kept in ``stems`` so that no word is stemmed twice."""
+    stems[word] = found = stem(word)
+    return found

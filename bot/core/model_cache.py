@@ -18,6 +18,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -28,7 +29,17 @@ from bot.core.weights import Weights
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # bump when what is saved, or how it is read, changes (2: sparse weights)
+# Bump when what is saved, or how it is read, changes (2: features, IDF, sparse weights).
+FORMAT = 2
+
+
+@dataclass(frozen=True)
+class Model:
+    """A trained model: its features (in column order), their IDF, and its weights."""
+
+    features: list[str]
+    idf: np.ndarray
+    weights: Weights
 
 
 def fingerprint(rows: Sequence[tuple[str, Sequence[str]]], settings: object) -> str:
@@ -53,31 +64,40 @@ class ModelCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"intents-{key}.npz"
 
-    def load(self, key: str, columns: int) -> Weights | None:
+    def load(self, key: str) -> Model | None:
         """The model saved under ``key``, if it is there, readable and the right shape."""
         path = self._path(key)
         try:
             with np.load(path, allow_pickle=False) as saved:
-                weights = _read(saved)
+                model = Model(
+                    bytes(saved["features"]).decode("utf-8").split("\n"),
+                    np.asarray(saved["idf"], dtype=float),
+                    _read(saved),
+                )
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError) as exc:
             log.warning("model cache: %s cannot be read (%s); training again", path, exc)
             return None
-        if weights.features != columns or not _consistent(weights):
+        features = len(model.features)
+        if not (model.weights.features == features == len(model.idf)) or not _consistent(
+            model.weights
+        ):
             log.warning("model cache: %s has the wrong shape; training again", path)
             return None
-        return weights
+        return model
 
-    def save(self, key: str, weights: Weights) -> None:
-        """Keep ``weights`` under ``key``; a folder that cannot be written is only logged."""
+    def save(self, key: str, model: Model) -> None:
+        """Keep ``model`` under ``key``; a folder that cannot be written is only logged."""
         path = self._path(key)
         temporary = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "wb") as out:
-                np.savez(out, **_arrays(weights))
+                # Feature names as one UTF-8 text: a string array would be 10 times larger.
+                names = np.frombuffer("\n".join(model.features).encode("utf-8"), np.uint8)
+                np.savez(out, features=names, idf=model.idf, **_arrays(model.weights))
             os.chmod(temporary, 0o644)  # other workers may run as other users
             os.replace(temporary, path)
         except OSError as exc:
