@@ -32,6 +32,7 @@ CHAR_SIZES = (3, 4, 5)
 # loading at about a second; the model is not run to convergence, on purpose.
 C = 10.0
 PASSES = 30
+_TERMS_KEPT = 16384  # words whose feature columns are remembered
 
 
 def features(terms: Sequence[str]) -> dict[str, float]:
@@ -67,6 +68,7 @@ class IntentClassifier:
         examples = [(intent, tuple(terms)) for intent, terms in examples]
         self.classes = sorted({intent for intent, _ in examples})
         self.trained = False  # True once fitted here, False when read from the cache
+        self._by_term: dict[str, tuple[int, ...]] = {}  # a word's known feature columns
         settings = (C, PASSES, CHAR_SIZES, pruning.PRUNE_ABOVE, pruning.EPSILON)
         key = fingerprint(examples, settings) if cache is not None else ""
         saved = cache.load(key) if cache is not None and len(self.classes) > 1 else None
@@ -128,14 +130,43 @@ class IntentClassifier:
 
     def _vector(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
         """Known features as (columns, tf-idf values), unit length."""
-        known = [(self._columns[k], n) for k, n in found.items() if k in self._columns]
-        if not known:
+        index = self._columns
+        return self._weighted({c: n for k, n in found.items() if (c := index.get(k)) is not None})
+
+    def _weighted(self, counts: dict[int, float]) -> tuple[list[int], np.ndarray]:
+        if not counts:
             return [], np.zeros(0)
-        columns = [c for c, _ in known]
-        values = 1 + np.log([n for _, n in known])
+        columns = list(counts)
+        values = 1 + np.log(list(counts.values()))
         values *= self._idf[columns]
         values /= np.linalg.norm(values)
         return columns, values
+
+    def _message_vector(self, terms: Sequence[str]) -> tuple[list[int], np.ndarray]:
+        """``_vector(features(terms))``, from each word's known columns, found once.
+
+        The same columns in the same order (first seen first, words' before pairs'),
+        so the same values; without looking up a hundred n-gram strings per message.
+        """
+        counts: dict[int, float] = {}
+        for term in terms:
+            for column in self._term_columns(term):
+                counts[column] = counts.get(column, 0.0) + 1.0
+        index = self._columns
+        for first, second in zip(terms, terms[1:], strict=False):
+            column = index.get(f"b:{first} {second}")
+            if column is not None:
+                counts[column] = counts.get(column, 0.0) + 1.0
+        return self._weighted(counts)
+
+    def _term_columns(self, term: str) -> tuple[int, ...]:
+        found = self._by_term.get(term)
+        if found is None:
+            index = self._columns
+            found = tuple(c for k in _term_features(term) if (c := index.get(k)) is not None)
+            if len(self._by_term) < _TERMS_KEPT:  # what people type is unbounded
+                self._by_term[term] = found
+        return found
 
     def probabilities(self, terms: Sequence[str]) -> dict[str, float]:
         """Each intent's probability (a softmax over the intents' scores)."""
@@ -146,7 +177,7 @@ class IntentClassifier:
 
     def probability_array(self, terms: Sequence[str]) -> np.ndarray | None:
         """``probabilities`` in the order of ``classes``; None if no feature is known."""
-        columns, values = self._vector(features(terms))
+        columns, values = self._message_vector(terms)
         if not columns:
             return None
         scores = self._weights.scores(columns, values)

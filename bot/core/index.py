@@ -17,6 +17,8 @@ from numpy.typing import ArrayLike
 
 from bot.core.sparse import Rows
 
+_FIRST = np.zeros(1, dtype=np.intp)
+
 
 @dataclass(frozen=True)
 class Overlap:
@@ -85,15 +87,17 @@ class OverlapIndex:
         # Every example's shared weight at once is one pass over the message's postings
         # (stopwords' included: they weigh a little, and a sum over an example's own
         # terms, per candidate, was slower); only the candidates' are used.
+        # Every candidate shares a word (weight 0.1 at least) with the message, so no
+        # division below is by zero.
         shared = self.by_term.sum(columns)[candidates]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            precision = shared / known_weight if known_weight else np.zeros_like(shared)
-            recall = shared / self.totals[candidates]
-            overlap = np.where(shared > 0, 2 * precision * recall / (precision + recall), 0.0)
+        precision = shared / known_weight if known_weight else np.zeros_like(shared)
+        recall = shared / self.totals[candidates]
+        overlap = 2 * precision * recall / (precision + recall)
 
         # Candidates ascend, so each intent's are one run: per-intent maxima in one call.
         intent = self.intent_of[candidates]
-        starts = np.flatnonzero(np.r_[True, intent[1:] != intent[:-1]])
+        starts = np.flatnonzero(intent[1:] != intent[:-1])
+        starts = np.concatenate((_FIRST, starts + 1))
         best = np.maximum.reduceat(overlap, starts)
         positive = best > 0
         intents, best = intent[starts][positive], best[positive]

@@ -363,9 +363,10 @@ class Matcher:
         # ("how do I reset it?" after "my Windows password expired"): blend it with the
         # whole message. Small talk never wins from a fragment: "hi! how do I get
         # nhsmail?" is a question, not a greeting.
-        raised = ~self._is_smalltalk & (substantive > best)
-        share = self.thresholds.segment_blend
-        best[raised] = (1 - share) * best[raised] + share * substantive[raised]
+        if len(segments) > 1:
+            raised = ~self._is_smalltalk & (substantive > best)
+            share = self.thresholds.segment_blend
+            best[raised] = (1 - share) * best[raised] + share * substantive[raised]
         ranking = best > 0
         overlap_pick = self._first(best, ranking)
         model_pick = overlap_pick
@@ -377,7 +378,7 @@ class Matcher:
                 found, model_pick = np.zeros(len(best)), None
             else:
                 found = probabilities[self._class_of_intent]
-                model_pick = self._first(found, np.ones(len(found), dtype=bool))
+                model_pick = self._first(found)
             penalised = found * np.where(self._near_miss, near_miss_penalty, penalty)
             ranking |= penalised >= 0.01
             self._blend(best, penalised, ranking)
@@ -426,13 +427,17 @@ class Matcher:
                 return [raised, *(c for c in ranked if c.intent != candidate.intent)]
         return ranked
 
-    def _first(self, scores: np.ndarray, among: np.ndarray) -> str | None:
-        """The intent (of ``among``) with the highest score; the greater id on a tie."""
-        picked = np.flatnonzero(among)
-        if not len(picked):
-            return None
-        values = scores[picked]
-        return max(self._intent_ids[i] for i in picked[values == values.max()].tolist())
+    def _first(self, scores: np.ndarray, among: np.ndarray | None = None) -> str | None:
+        """The intent (of ``among``, or all) with the highest score; the greater id on a tie."""
+        picked = np.flatnonzero(among) if among is not None else None
+        if picked is not None:
+            if not len(picked):
+                return None
+            scores = scores[picked]
+        tied = np.flatnonzero(scores == scores.max())
+        if picked is not None:
+            tied = picked[tied]
+        return max(self._intent_ids[i] for i in tied.tolist())
 
     def _blend(self, best: np.ndarray, probabilities: np.ndarray, ranking: np.ndarray) -> None:
         """Overlap scores and the model's probabilities, weighted into one score."""
