@@ -101,6 +101,8 @@ class OverlapIndex:
         best = np.maximum.reduceat(overlap, starts)
         positive = best > 0
         intents, best = intent[starts][positive], best[positive]
+        # An intent's whole vocabulary also counts: a question may combine words that
+        # two of its examples use ("apply" in one, "care home" in another).
         covered = self.term_intents.sum(columns)[intents]
         coverage = covered / known_weight if known_weight else np.zeros_like(covered)
         return Overlap(intents, best, coverage)

@@ -172,23 +172,20 @@ class Matcher:
             if len(word) >= 4 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
 
-        self._examples = [_Example(intent, tuple(sorted(set(terms)))) for intent, terms in stemmed]
+        examples = [_Example(intent, tuple(sorted(set(terms)))) for intent, terms in stemmed]
 
         # Document frequency over intents, not examples: a word used by one intent is
         # a strong clue whatever its count of examples.
         intent_terms: dict[str, set[str]] = {}
-        for example in self._examples:
+        for example in examples:
             intent_terms.setdefault(example.intent, set()).update(example.terms)
-        self._intent_terms = {i: frozenset(t) for i, t in intent_terms.items()}
         n = len(intent_terms) or 1
         df: dict[str, int] = {}
         for terms in intent_terms.values():
             for term in terms:
                 df[term] = df.get(term, 0) + 1
         self._weights = {t: self._weight(t, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
-        ours = set().union(
-            *(t for i, t in self._intent_terms.items() if i not in self._out_of_scope)
-        )
+        ours = set().union(*(t for i, t in intent_terms.items() if i not in self._out_of_scope))
         self._foreign = frozenset(
             t
             for t in self._weights
@@ -196,10 +193,28 @@ class Matcher:
         )
         self._unknown_weight = max(self._weights.values(), default=1.0)
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
-        self._build_matrices()
+        self._build_matrices(examples)
+        del examples, intent_terms  # the index holds them now: not also while training
         self._classifier = IntentClassifier(stemmed, models)
         classes = {c: k for k, c in enumerate(self._classifier.classes)}
         self._class_of_intent = np.array([classes[i] for i in self._intent_ids], dtype=np.intp)
+
+    @property
+    def _examples(self) -> list[_Example]:
+        """Each example's intent and terms, read back from the index (for tests and tools).
+
+        Not kept as objects: at 50,000 examples they were 8 MB of every process.
+        """
+        names = list(self._columns)
+        rows = self._index.by_term
+        terms = np.repeat(np.arange(len(names)), np.diff(rows.starts))
+        order = np.lexsort((terms, rows.columns))
+        owners, terms = rows.columns[order], terms[order]
+        bounds = np.searchsorted(owners, np.arange(len(self._index.intent_of) + 1))
+        return [
+            _Example(self._intent_ids[intent], tuple(names[t] for t in terms[a:b]))
+            for intent, a, b in zip(self._index.intent_of, bounds[:-1], bounds[1:], strict=True)
+        ]
 
     @property
     def model_trained(self) -> bool:
@@ -212,20 +227,20 @@ class Matcher:
         other.thresholds = thresholds
         return other
 
-    def _build_matrices(self) -> None:
+    def _build_matrices(self, examples: list[_Example]) -> None:
         """The overlap index (``bot.core.index``): terms numbered, examples by intent."""
         self._columns = {t: i for i, t in enumerate(sorted(self._weights))}
-        self._intent_ids = list(dict.fromkeys(e.intent for e in self._examples))
+        self._intent_ids = list(dict.fromkeys(e.intent for e in examples))
         position = {intent: i for i, intent in enumerate(self._intent_ids)}
         self._near_miss = np.array([i in self._out_of_scope for i in self._intent_ids], dtype=bool)
         self._is_smalltalk = np.array([i in self._smalltalk for i in self._intent_ids], dtype=bool)
         weights = np.array([self._weights[t] for t in self._columns])
         topical = [t not in STEMMED_STOPWORDS and t not in STEMMED_FILLER for t in self._columns]
         self._index = OverlapIndex(
-            [[self._columns[t] for t in e.terms] for e in self._examples],
+            [[self._columns[t] for t in e.terms] for e in examples],
             weights,
             topical,
-            [position[e.intent] for e in self._examples],
+            [position[e.intent] for e in examples],
             len(self._intent_ids),
         )
         self._term_examples = self._index.by_term
