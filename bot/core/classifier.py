@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -68,7 +69,7 @@ class IntentClassifier:
         examples = [(intent, tuple(terms)) for intent, terms in examples]
         self.classes = sorted({intent for intent, _ in examples})
         self.trained = False  # True once fitted here, False when read from the cache
-        self._by_term: dict[str, tuple[int, ...]] = {}  # a word's known feature columns
+        self._by_term: dict[str, array[int]] = {}  # a word's known feature columns
         settings = (C, PASSES, CHAR_SIZES, pruning.PRUNE_ABOVE, pruning.EPSILON)
         key = fingerprint(examples, settings) if cache is not None else ""
         saved = cache.load(key) if cache is not None and len(self.classes) > 1 else None
@@ -159,11 +160,14 @@ class IntentClassifier:
                 counts[column] = counts.get(column, 0.0) + 1.0
         return self._weighted(counts)
 
-    def _term_columns(self, term: str) -> tuple[int, ...]:
+    def _term_columns(self, term: str) -> array[int]:
         found = self._by_term.get(term)
         if found is None:
             index = self._columns
-            found = tuple(c for k in _term_features(term) if (c := index.get(k)) is not None)
+            # Not through the features' own cache: the columns are what is kept, packed
+            # (4 bytes each, not a 28-byte int), for at most _TERMS_KEPT words.
+            grams = _term_features.__wrapped__(term)
+            found = array("i", [c for k in grams if (c := index.get(k)) is not None])
             if len(self._by_term) < _TERMS_KEPT:  # what people type is unbounded
                 self._by_term[term] = found
         return found
