@@ -1,4 +1,7 @@
-"""``helpbot bench``: how fast the message path is on the shipped knowledge.
+"""``helpbot bench``: how fast the message path is, on the shipped knowledge or any other.
+
+``--knowledge DIR`` benches a folder holding ``intents/`` and ``knowledge/``;
+``--synthetic N`` a generated IT-helpdesk knowledge of N examples (``bot.benchdata``).
 
 Prints figures, asserts nothing: a benchmark is for reading, not a timed test.
 """
@@ -6,14 +9,19 @@ Prints figures, asserts nothing: a benchmark is for reading, not a timed test.
 from __future__ import annotations
 
 import random
+import resource
 import statistics
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.benchdata import generate
+from bot.content.loader import load_content
 from bot.core.engine import Engine, Knowledge
+from bot.core.matcher import Matcher
 from bot.core.messages import Message
+from bot.core.model_cache import ModelCache
 from bot.core.redact import redact
 from bot.store import Store
 
@@ -56,13 +64,15 @@ def bench(
     matcher = knowledge.matcher
     for text in texts:  # warm caches, as a running bot would be
         matcher.match(text)
-    timings = []
+    timings, cpu = [], []
     for _ in range(rounds):
         text = rng.choice(texts)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         matcher.match(redact(text))
+        cpu.append((time.process_time() - start_cpu) * 1000)
         timings.append((time.perf_counter() - start) * 1000)
     timings.sort()
+    peak = _peak_rss_mib()  # the knowledge loaded and messages matched, before SQLite
 
     with tempfile.TemporaryDirectory() as folder:
         store = Store(database or f"sqlite:///{Path(folder) / 'bench.db'}")
@@ -79,6 +89,9 @@ def bench(
             f"match latency over {rounds} messages (redact + match): "
             f"p50 {statistics.median(timings):.3f} ms, p99 {_percentile(timings, 0.99):.3f} ms, "
             f"max {timings[-1]:.3f} ms",
+            _cpu_line(cpu),
+            *_per_message(matcher),
+            f"peak RSS after loading and matching: {peak:.0f} MiB",
             f"end to end (core + {where}, {messages} messages, 50 users): "
             f"{messages / turns.wall:.0f} messages/s ({turns.wall * 1000 / messages:.2f} ms each, "
             f"median {turns.median_ms:.2f} ms), CPU {turns.cpu * 1000 / messages:.2f} ms each",
@@ -104,3 +117,98 @@ def _turns(engine: Engine, texts: list[str], rng: random.Random, messages: int) 
         each.append(time.perf_counter() - start)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return _Turns(wall, cpu, statistics.median(each) * 1000)
+
+
+def _cpu_line(cpu: list[float]) -> str:
+    """CPU time beside wall time: on a shared machine, wall time also counts waiting."""
+    cpu = sorted(cpu)
+    return (
+        f"match CPU time (process_time): p50 {statistics.median(cpu):.3f} ms, "
+        f"p99 {_percentile(cpu, 0.99):.3f} ms, max {cpu[-1]:.3f} ms"
+    )
+
+
+def _per_message(matcher: Matcher, repeats: int = 25) -> list[str]:
+    """Each sample message's own median: which kinds of message cost what."""
+    lines = [f"per message (median of {repeats}, redact + match, wall / CPU):"]
+    for text in SAMPLE:
+        wall, cpu = [], []
+        for _ in range(repeats):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            matcher.match(redact(text))
+            cpu.append((time.process_time() - start_cpu) * 1000)
+            wall.append((time.perf_counter() - start) * 1000)
+        shown = text if len(text) <= 50 else text[:47] + "..."
+        lines.append(
+            f"  {statistics.median(wall):7.3f} / {statistics.median(cpu):7.3f} ms  {shown!r}"
+        )
+    return lines
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass(frozen=True)
+class Built:
+    """Knowledge loaded from folders, and what loading it cost."""
+
+    knowledge: Knowledge
+    load_seconds: float  # reading and checking the YAML
+    matcher_seconds: float  # the index and the model, wall time
+    matcher_cpu_seconds: float
+    model_trained: bool  # False when the trained model came from the cache
+
+
+def build(intents: Path, knowledge: Path, models: ModelCache | None) -> Built:
+    """Load a knowledge base the way the bot does, timing each part."""
+    start = time.perf_counter()
+    content = load_content(intents, knowledge)
+    loaded, loaded_cpu = time.perf_counter(), time.process_time()
+    built = Knowledge.build(content, models)
+    return Built(
+        built,
+        loaded - start,
+        time.perf_counter() - loaded,
+        time.process_time() - loaded_cpu,
+        built.matcher.model_trained,
+    )
+
+
+def build_line(built: Built) -> str:
+    model = "trained" if built.model_trained else "read from the model cache"
+    return (
+        f"build: YAML {built.load_seconds:.2f} s, matcher {built.matcher_seconds:.2f} s wall "
+        f"({built.matcher_cpu_seconds:.2f} s CPU), model {model}"
+    )
+
+
+def is_knowledge_base(folder: Path) -> bool:
+    """A folder holding ``intents/`` and ``knowledge/``, as ``--knowledge DIR`` may name."""
+    return (folder / "intents").is_dir() and (folder / "knowledge").is_dir()
+
+
+def bench_folders(
+    intents: Path, knowledge: Path, models: ModelCache | None, database: str | None = None
+) -> str:
+    """``bench`` on the knowledge in two folders, with what building it cost first."""
+    built = build(intents, knowledge, models)
+    return build_line(built) + "\n" + bench(built.knowledge, database=database)
+
+
+def bench_synthetic(
+    examples: int,
+    models: ModelCache | None,
+    keep: Path | None = None,
+    database: str | None = None,
+) -> str:
+    """``bench`` on a generated IT-helpdesk knowledge base of ``examples`` phrases."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = keep or Path(scratch)
+        made = generate(examples, folder)
+        started = f"synthetic knowledge: {made.intents} intents, {made.examples} examples"
+        if keep is not None:
+            started += f", written to {keep}"
+        report = bench_folders(folder / "intents", folder / "knowledge", models, database)
+    return started + "\n" + report

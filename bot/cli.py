@@ -87,11 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep", parents=[common], help="choose answer thresholds from labelled YAML sets"
     )
     sw.add_argument("files", type=Path, nargs="+", metavar="file")
-    sub.add_parser(
-        "bench",
-        parents=[common],
-        help="time the message path (whole turns on a new SQLite file, or on --database: "
-        "give it a scratch database)",
+    _bench_options(
+        sub.add_parser(
+            "bench",
+            parents=[common],
+            help="time the message path (whole turns on a new SQLite file, or on --database: "
+            "give it a scratch database)",
+        )
     )
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
@@ -293,10 +295,33 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.bench import bench
+def _bench_options(bench: argparse.ArgumentParser) -> None:
+    bench.add_argument(
+        "--synthetic",
+        type=int,
+        metavar="N",
+        help="bench a generated IT-helpdesk knowledge of N examples instead "
+        "(--knowledge DIR holding intents/ and knowledge/ benches that one)",
+    )
+    bench.add_argument(
+        "--keep", type=Path, metavar="DIR", help="with --synthetic: write it to DIR and keep it"
+    )
 
-    print(bench(_knowledge(settings), database=args.database))
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.bench import bench_folders, bench_synthetic, is_knowledge_base
+    from bot.wiring import model_cache
+
+    if args.synthetic is not None:
+        if args.synthetic < 100:
+            print("error: --synthetic needs at least 100 examples", file=sys.stderr)
+            return 2
+        print(bench_synthetic(args.synthetic, model_cache(settings), args.keep, args.database))
+        return 0
+    folders = (settings.intents_dir, settings.knowledge_dir)
+    if is_knowledge_base(settings.knowledge_dir):  # --knowledge DIR: a whole knowledge base
+        folders = (settings.knowledge_dir / "intents", settings.knowledge_dir / "knowledge")
+    print(bench_folders(*folders, model_cache(settings), args.database))
     return 0
 
 

@@ -296,7 +296,7 @@ def test_asking_to_be_guided_through_something_else_is_not_the_secret_walk_throu
 
 
 def test_sparse_rows_sum_like_the_dense_matrix_they_replace() -> None:
-    from bot.core.matcher import _Rows
+    from bot.core.sparse import Rows as _Rows
 
     rng = np.random.default_rng(7)
     dense = np.where(rng.random((40, 300)) < 0.02, rng.random((40, 300)), 0.0)

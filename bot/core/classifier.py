@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import math
 import warnings
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
 
-from bot.core.model_cache import ModelCache, Weights, fingerprint
+from bot.core import weights as pruning
+from bot.core.model_cache import Model, ModelCache, fingerprint
+from bot.core.weights import Weights
 
 CHAR_SIZES = (3, 4, 5)
 # Inverse regularisation and passes over the examples: chosen on the team's eval sets
@@ -29,6 +33,7 @@ CHAR_SIZES = (3, 4, 5)
 # loading at about a second; the model is not run to convergence, on purpose.
 C = 10.0
 PASSES = 30
+_TERMS_KEPT = 16384  # words whose feature columns are remembered
 
 
 def features(terms: Sequence[str]) -> dict[str, float]:
@@ -62,27 +67,38 @@ class IntentClassifier:
         self, examples: Iterable[tuple[str, Sequence[str]]], cache: ModelCache | None = None
     ) -> None:
         examples = [(intent, tuple(terms)) for intent, terms in examples]
-        rows = [(intent, features(terms)) for intent, terms in examples]
-        self.classes = sorted({intent for intent, _ in rows})
-        counts: dict[str, int] = {}
-        for _, found in rows:
-            for key in found:
-                counts[key] = counts.get(key, 0) + 1
-        self._columns = {key: i for i, key in enumerate(sorted(counts))}
-        n = len(rows) + 1
-        self._idf = np.array([math.log(n / (counts[k] + 1)) + 1 for k in sorted(counts)])
-        self._coef = np.zeros((len(self.classes), len(self._columns)))
-        self._intercept = np.zeros(len(self.classes))
+        self.classes = sorted({intent for intent, _ in examples})
+        self.trained = False  # True once fitted here, False when read from the cache
+        self._by_term: dict[str, array[int]] = {}  # a word's known feature columns
+        settings = (C, PASSES, CHAR_SIZES, pruning.PRUNE_ABOVE, pruning.EPSILON)
+        key = fingerprint(examples, settings) if cache is not None else ""
+        saved = cache.load(key) if cache is not None and len(self.classes) > 1 else None
+        if saved is not None and list(saved.weights.classes) == self.classes:
+            # The features and their IDF come with the weights: counting them again was
+            # most of loading 50,000 examples.
+            self._columns = {k: i for i, k in enumerate(saved.features)}
+            self._idf, self._weights = saved.idf, saved.weights
+            return
+        self._count(examples)
+        self._weights = Weights.zero(tuple(self.classes), len(self._columns))
         if len(self.classes) < 2:
             return
-        key = fingerprint(examples, (C, PASSES, CHAR_SIZES)) if cache is not None else ""
-        saved = cache.load(key, len(self._columns)) if cache is not None else None
-        if saved is not None and list(saved.classes) == self.classes:
-            self._coef, self._intercept = saved.coef, saved.intercept
-            return
-        self._fit(rows)
+        self._fit([(intent, features(terms)) for intent, terms in examples])
+        self.trained = True
         if cache is not None:
-            cache.save(key, Weights(tuple(self.classes), self._coef, self._intercept))
+            cache.save(key, Model(list(self._columns), self._idf, self._weights))
+
+    def _count(self, examples: list[tuple[str, tuple[str, ...]]]) -> None:
+        """Number the features the examples use, and weigh each by its IDF."""
+        # Each example's features are counted and let go: kept, at 50,000 examples they
+        # were hundreds of MB, and only training needs them again.
+        counts: Counter[str] = Counter()
+        for _, terms in examples:
+            counts.update(features(terms).keys())
+        ordered = sorted(counts)
+        self._columns = {key: i for i, key in enumerate(ordered)}
+        n = len(examples) + 1
+        self._idf = np.array([math.log(n / (counts[k] + 1)) + 1 for k in ordered])
 
     def _fit(self, rows: list[tuple[str, dict[str, float]]]) -> None:
         from scipy.sparse import csr_matrix  # scikit-learn's own dependency
@@ -111,26 +127,63 @@ class IntentClassifier:
         binary = len(self.classes) == 2
         coef = np.vstack([np.zeros_like(model.coef_), model.coef_]) if binary else model.coef_
         intercept = np.array([0.0, model.intercept_[0]]) if binary else model.intercept_
-        self._coef = np.ascontiguousarray(coef[order])
-        self._intercept = intercept[order]
+        self._weights = Weights.from_dense(tuple(self.classes), coef[order], intercept[order])
 
     def _vector(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
         """Known features as (columns, tf-idf values), unit length."""
-        known = [(self._columns[k], n) for k, n in found.items() if k in self._columns]
-        if not known:
+        index = self._columns
+        return self._weighted({c: n for k, n in found.items() if (c := index.get(k)) is not None})
+
+    def _weighted(self, counts: dict[int, float]) -> tuple[list[int], np.ndarray]:
+        if not counts:
             return [], np.zeros(0)
-        columns = [c for c, _ in known]
-        values = 1 + np.log([n for _, n in known])
+        columns = list(counts)
+        values = 1 + np.log(list(counts.values()))
         values *= self._idf[columns]
         values /= np.linalg.norm(values)
         return columns, values
 
+    def _message_vector(self, terms: Sequence[str]) -> tuple[list[int], np.ndarray]:
+        """``_vector(features(terms))``, from each word's known columns, found once.
+
+        The same columns in the same order (first seen first, words' before pairs'),
+        so the same values; without looking up a hundred n-gram strings per message.
+        """
+        counts: dict[int, float] = {}
+        for term in terms:
+            for column in self._term_columns(term):
+                counts[column] = counts.get(column, 0.0) + 1.0
+        index = self._columns
+        for first, second in zip(terms, terms[1:], strict=False):
+            column = index.get(f"b:{first} {second}")
+            if column is not None:
+                counts[column] = counts.get(column, 0.0) + 1.0
+        return self._weighted(counts)
+
+    def _term_columns(self, term: str) -> array[int]:
+        found = self._by_term.get(term)
+        if found is None:
+            index = self._columns
+            # Not through the features' own cache: the columns are what is kept, packed
+            # (4 bytes each, not a 28-byte int), for at most _TERMS_KEPT words.
+            grams = _term_features.__wrapped__(term)
+            found = array("i", [c for k in grams if (c := index.get(k)) is not None])
+            if len(self._by_term) < _TERMS_KEPT:  # what people type is unbounded
+                self._by_term[term] = found
+        return found
+
     def probabilities(self, terms: Sequence[str]) -> dict[str, float]:
         """Each intent's probability (a softmax over the intents' scores)."""
-        columns, values = self._vector(features(terms))
-        if not columns:
+        found = self.probability_array(terms)
+        if found is None:
             return {}
-        scores = self._coef[:, columns] @ values + self._intercept
+        return dict(zip(self.classes, found.tolist(), strict=True))
+
+    def probability_array(self, terms: Sequence[str]) -> np.ndarray | None:
+        """``probabilities`` in the order of ``classes``; None if no feature is known."""
+        columns, values = self._message_vector(terms)
+        if not columns:
+            return None
+        scores = self._weights.scores(columns, values)
         odds = np.exp(scores - scores.max())
-        total = odds.sum()
-        return {c: float(p / total) for c, p in zip(self.classes, odds, strict=True)}
+        return odds / odds.sum()

@@ -33,13 +33,13 @@ from enum import Enum
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import ArrayLike
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
 from bot.core.english import common_words
+from bot.core.index import OverlapIndex
 from bot.core.model_cache import ModelCache
 from bot.core.redact import PLACEHOLDERS
 from bot.core.words import (
@@ -54,6 +54,9 @@ from bot.core.words import (
 MAX_CHARS = 4000  # longer messages are matched on their opening this long
 MAX_SEGMENTS = 12
 MAX_SEGMENT_TOKENS = 60
+# Candidates ranked in full: a Match keeps five, and a walk-through raised to first place
+# may push one out of them, so six would do.
+_KEPT = 8
 # What redaction leaves behind says nothing about the question: "[NHS NUMBER]" must not
 # pull a message towards examples that mention NHS numbers.
 _PLACEHOLDER = re.compile("|".join(map(re.escape, sorted(PLACEHOLDERS))))
@@ -130,7 +133,7 @@ class Match:
 @dataclass(frozen=True)
 class _Example:
     intent: str
-    terms: frozenset[str]
+    terms: tuple[str, ...]  # each once
 
 
 class Matcher:
@@ -149,12 +152,16 @@ class Matcher:
         self._out_of_scope = {i.id for i in content.intents.values() if i.out_of_scope}
         self._walkthroughs = {i.id for i in content.intents.values() if i.flow}
 
-        raw_examples = [
-            (intent.id, self._normaliser.tokens(example))
+        # Each example as its words' stems, in order. Each distinct word is stemmed once
+        # and each stem is one string, however many examples use it: at 50,000 examples
+        # that is most of the build, and of its memory.
+        stem_of: dict[str, str] = {}
+        stemmed = [
+            (intent.id, [stem_of.get(t) or _remember(stem_of, t) for t in tokens])
             for intent in content.intents.values()
-            for example in intent.examples
+            for tokens in map(self._normaliser.tokens, intent.examples)
         ]
-        vocabulary = {t for _, tokens in raw_examples for t in tokens}
+        vocabulary = set(stem_of)
         vocabulary |= self._normaliser.variant_words | self._normaliser.canonical_words
         self._vocabulary = frozenset(vocabulary)
         self._variant_stems = frozenset(map(stem, self._normaliser.variant_words))
@@ -165,37 +172,54 @@ class Matcher:
             if len(word) >= 4 and word.isalpha():
                 self._by_initial.setdefault(word[0], []).append(word)
 
-        self._examples = [
-            _Example(intent, frozenset(map(stem, tokens))) for intent, tokens in raw_examples
-        ]
+        examples = [_Example(intent, tuple(sorted(set(terms)))) for intent, terms in stemmed]
 
         # Document frequency over intents, not examples: a word used by one intent is
         # a strong clue whatever its count of examples.
         intent_terms: dict[str, set[str]] = {}
-        for example in self._examples:
+        for example in examples:
             intent_terms.setdefault(example.intent, set()).update(example.terms)
-        self._intent_terms = {i: frozenset(t) for i, t in intent_terms.items()}
         n = len(intent_terms) or 1
         df: dict[str, int] = {}
         for terms in intent_terms.values():
             for term in terms:
                 df[term] = df.get(term, 0) + 1
         self._weights = {t: self._weight(t, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
-        ours = set().union(
-            *(t for i, t in self._intent_terms.items() if i not in self._out_of_scope)
-        )
+        ours = set().union(*(t for i, t in intent_terms.items() if i not in self._out_of_scope))
         self._foreign = frozenset(
             t
             for t in self._weights
             if t not in ours and t not in STEMMED_STOPWORDS and t not in STEMMED_FILLER
         )
         self._unknown_weight = max(self._weights.values(), default=1.0)
-        self._example_weights = [sum(map(self.weight, e.terms)) for e in self._examples]
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
-        self._build_matrices()
-        self._classifier = IntentClassifier(
-            ((intent, [stem(t) for t in tokens]) for intent, tokens in raw_examples), models
-        )
+        self._build_matrices(examples)
+        del examples, intent_terms  # the index holds them now: not also while training
+        self._classifier = IntentClassifier(stemmed, models)
+        classes = {c: k for k, c in enumerate(self._classifier.classes)}
+        self._class_of_intent = np.array([classes[i] for i in self._intent_ids], dtype=np.intp)
+
+    @property
+    def _examples(self) -> list[_Example]:
+        """Each example's intent and terms, read back from the index (for tests and tools).
+
+        Not kept as objects: at 50,000 examples they were 8 MB of every process.
+        """
+        names = list(self._columns)
+        rows = self._index.by_term
+        terms = np.repeat(np.arange(len(names)), np.diff(rows.starts))
+        order = np.lexsort((terms, rows.columns))
+        owners, terms = rows.columns[order], terms[order]
+        bounds = np.searchsorted(owners, np.arange(len(self._index.intent_of) + 1))
+        return [
+            _Example(self._intent_ids[intent], tuple(names[t] for t in terms[a:b]))
+            for intent, a, b in zip(self._index.intent_of, bounds[:-1], bounds[1:], strict=True)
+        ]
+
+    @property
+    def model_trained(self) -> bool:
+        """Whether building this matcher trained the model (not read from the cache)."""
+        return self._classifier.trained
 
     def __getstate__(self) -> dict[str, object]:
         state = self.__dict__.copy()
@@ -212,38 +236,23 @@ class Matcher:
         other.thresholds = thresholds
         return other
 
-    def _build_matrices(self) -> None:
-        """Term-major weight matrices (terms by examples, terms by intents) for scoring.
-
-        Terms by examples is sparse (``_Rows``); a message's few terms are a few rows.
-        Examples are grouped by intent, so per-intent maxima are one ``reduceat``.
-        """
+    def _build_matrices(self, examples: list[_Example]) -> None:
+        """The overlap index (``bot.core.index``): terms numbered, examples by intent."""
         self._columns = {t: i for i, t in enumerate(sorted(self._weights))}
-        self._intent_ids = list(dict.fromkeys(e.intent for e in self._examples))
+        self._intent_ids = list(dict.fromkeys(e.intent for e in examples))
         position = {intent: i for i, intent in enumerate(self._intent_ids)}
-        intent_of = np.array([position[e.intent] for e in self._examples], dtype=np.intp)
-        if np.any(np.diff(intent_of) < 0):
-            raise ValueError("examples must be grouped by intent")
-        self._intent_starts = np.searchsorted(intent_of, np.arange(len(self._intent_ids)))
         self._near_miss = np.array([i in self._out_of_scope for i in self._intent_ids], dtype=bool)
-        terms, examples, weights, topical = [], [], [], []
-        for row, example in enumerate(self._examples):
-            for term in example.terms:
-                terms.append(self._columns[term])
-                examples.append(row)
-                weights.append(self._weights[term])
-                topical.append(term not in STEMMED_STOPWORDS and term not in STEMMED_FILLER)
-        shape = (len(self._columns), len(self._examples))
-        self._term_examples = _Rows.of(terms, examples, weights, shape)
-        on_topic = np.array(topical, dtype=bool)
-        rows, cells = np.array(terms)[on_topic], np.array(examples)[on_topic]
-        self._term_topics = _Rows.of(rows, cells, np.ones(len(rows)), shape)
-        # Terms by intents is small: dense, and an intent holds a term's weight once,
-        # however many of its examples use it.
-        self._term_intents = np.zeros((len(self._columns), len(self._intent_ids)))
-        for term, example, weight in zip(terms, examples, weights, strict=True):
-            self._term_intents[term, intent_of[example]] = weight
-        self._example_totals = np.array(self._example_weights)
+        self._is_smalltalk = np.array([i in self._smalltalk for i in self._intent_ids], dtype=bool)
+        weights = np.array([self._weights[t] for t in self._columns])
+        topical = [t not in STEMMED_STOPWORDS and t not in STEMMED_FILLER for t in self._columns]
+        self._index = OverlapIndex(
+            [[self._columns[t] for t in e.terms] for e in examples],
+            weights,
+            topical,
+            [position[e.intent] for e in examples],
+            len(self._intent_ids),
+        )
+        self._term_examples = self._index.by_term
 
     @staticmethod
     def _weight(term: str, idf: float) -> float:
@@ -342,39 +351,19 @@ class Matcher:
             query_weight - unknown_weight,
         )
 
-    def _score_segment(self, terms: list[str], into: dict[str, float]) -> None:
+    def _score_segment(self, terms: list[str], into: np.ndarray) -> None:
+        """Raise ``into`` (a score per intent) to this segment's scores where higher."""
         query = set(terms)
         penalty, near_miss_penalty, known_weight = self._unknown_penalty(query)
-        columns = [self._columns[t] for t in query if t in self._columns]
-
-        # Matrices are stored term by term, so a message's few terms are a few
-        # contiguous rows: one gather and one sum per segment, no loop over examples.
-        shared = self._term_examples.sum(columns)
-        candidates = self._term_topics.sum(columns) > 0
-        if not candidates.any() and len(query) <= 3:
-            # Short all-stopword messages ("who are you") have no topic words: score them all.
-            candidates[:] = True
-        if not candidates.any():
+        # Ascending: shared weights are then summed in one order, whatever the hash seed.
+        columns = sorted(self._columns[t] for t in query if t in self._columns)
+        found = self._index.score(columns, known_weight, short=len(query) <= 3)
+        if found is None:
             return
-        with np.errstate(divide="ignore", invalid="ignore"):
-            precision = shared / known_weight if known_weight else np.zeros_like(shared)
-            recall = shared / self._example_totals
-            overlap = np.where(shared > 0, 2 * precision * recall / (precision + recall), 0.0)
-        score = np.where(candidates, overlap, -1.0)
-        intent_best = np.maximum.reduceat(score, self._intent_starts)
-
-        # An intent's whole vocabulary also counts: a question may combine words that
-        # two of its examples use ("apply" in one, "care home" in another).
-        covered = self._term_intents[columns].sum(axis=0)
-        coverage = covered / known_weight if known_weight else np.zeros_like(covered)
-        totals = (0.7 * intent_best + 0.3 * coverage) * np.where(
-            self._near_miss, near_miss_penalty, penalty
+        totals = (0.7 * found.best + 0.3 * found.coverage) * np.where(
+            self._near_miss[found.intents], near_miss_penalty, penalty
         )
-        for position in np.flatnonzero(intent_best > 0):
-            intent = self._intent_ids[position]
-            total = float(totals[position])
-            if total > into.get(intent, 0.0):
-                into[intent] = total
+        into[found.intents] = np.maximum(into[found.intents], totals)
 
     def match(self, text: str) -> Match:
         ranked, disputed, agreed = self._rank(text)
@@ -388,40 +377,58 @@ class Matcher:
     def _rank(self, text: str) -> tuple[list[Candidate], bool, bool]:
         """Candidates best first, whether they are disputed, and whether agreed on."""
         segments = self.segments(text)
-        best: dict[str, float] = {}
-        substantive: dict[str, float] = {}
+        # One score per intent (0: not a candidate), so that thousands of intents cost
+        # array operations, not Python loops.
+        best = np.zeros(len(self._intent_ids))
+        substantive = np.zeros(len(self._intent_ids))
         for i, terms in enumerate(segments):
             self._score_segment(terms, best if i == 0 else substantive)
         # A sentence or clause may carry the question, but alone it loses its context
         # ("how do I reset it?" after "my Windows password expired"): blend it with the
         # whole message. Small talk never wins from a fragment: "hi! how do I get
         # nhsmail?" is a question, not a greeting.
-        for intent, score in substantive.items():
-            whole = best.get(intent, 0.0)
-            if intent not in self._smalltalk and score > whole:
-                share = self.thresholds.segment_blend
-                best[intent] = (1 - share) * whole + share * score
-        overlap_pick = self._first(best)
+        if len(segments) > 1:
+            raised = ~self._is_smalltalk & (substantive > best)
+            share = self.thresholds.segment_blend
+            best[raised] = (1 - share) * best[raised] + share * substantive[raised]
+        ranking = best > 0
+        overlap_pick = self._first(best, ranking)
         model_pick = overlap_pick
         if segments and self.thresholds.classifier_share:
             # The model knows nothing of words it never saw: the same penalty applies.
             penalty, near_miss_penalty, _ = self._unknown_penalty(set(segments[0]))
-            found = self._classifier.probabilities(segments[0])
-            model_pick = self._first(found)
-            self._blend(
-                best,
-                {
-                    i: p * (near_miss_penalty if i in self._out_of_scope else penalty)
-                    for i, p in found.items()
-                },
-            )
-        ranked = sorted(
-            (Candidate(i, round(min(s, 1.0), 4)) for i, s in best.items()),
-            key=lambda c: (-c.score, c.intent),  # equal scores in a fixed order
-        )
+            probabilities = self._classifier.probability_array(segments[0])
+            if probabilities is None:  # none of its words or letters known
+                found, model_pick = np.zeros(len(best)), None
+            else:
+                found = probabilities[self._class_of_intent]
+                model_pick = self._first(found)
+            penalised = found * np.where(self._near_miss, near_miss_penalty, penalty)
+            ranking |= penalised >= 0.01
+            self._blend(best, penalised, ranking)
+        ranked = self._ranked(best, ranking)
         disputed = overlap_pick in self._out_of_scope or model_pick in self._out_of_scope
         agreed = bool(ranked) and ranked[0].intent == overlap_pick == model_pick
         return ranked, disputed, agreed
+
+    def _ranked(self, scores: np.ndarray, ranking: np.ndarray) -> list[Candidate]:
+        """The best ``_KEPT`` of the ``ranking`` intents, best first, scores rounded.
+
+        Rounded, scores can tie (then the intent id decides), so the shortlist takes
+        every intent within a rounding step of the last one kept.
+        """
+        picked = np.flatnonzero(ranking)
+        if len(picked) > _KEPT:
+            values = scores[picked]
+            last = np.partition(values, -_KEPT)[-_KEPT]
+            picked = picked[values >= last - 2e-4]
+        return sorted(
+            (
+                Candidate(self._intent_ids[i], round(min(s, 1.0), 4))
+                for i, s in zip(picked.tolist(), scores[picked].tolist(), strict=True)
+            ),
+            key=lambda c: (-c.score, c.intent),  # equal scores in a fixed order
+        )
 
     def _walkthrough_first(self, ranked: list[Candidate], topic: str) -> list[Candidate]:
         """A walk-through raised to first place (level with the best), if it fits.
@@ -444,18 +451,22 @@ class Matcher:
                 return [raised, *(c for c in ranked if c.intent != candidate.intent)]
         return ranked
 
-    @staticmethod
-    def _first(scores: dict[str, float]) -> str | None:
-        return max(scores, key=lambda i: (scores[i], i)) if scores else None
+    def _first(self, scores: np.ndarray, among: np.ndarray | None = None) -> str | None:
+        """The intent (of ``among``, or all) with the highest score; the greater id on a tie."""
+        picked = np.flatnonzero(among) if among is not None else None
+        if picked is not None:
+            if not len(picked):
+                return None
+            scores = scores[picked]
+        tied = np.flatnonzero(scores == scores.max())
+        if picked is not None:
+            tied = picked[tied]
+        return max(self._intent_ids[i] for i in tied.tolist())
 
-    def _blend(self, best: dict[str, float], probabilities: dict[str, float]) -> None:
+    def _blend(self, best: np.ndarray, probabilities: np.ndarray, ranking: np.ndarray) -> None:
         """Overlap scores and the model's probabilities, weighted into one score."""
         share = self.thresholds.classifier_share
-        # Sorted: which intents enter the ranking must not depend on the hash seed.
-        for intent in sorted(set(best) | {i for i, p in probabilities.items() if p >= 0.01}):
-            best[intent] = (1 - share) * best.get(intent, 0.0) + share * probabilities.get(
-                intent, 0.0
-            )
+        best[ranking] = (1 - share) * best[ranking] + share * probabilities[ranking]
 
     def band(
         self,
@@ -505,37 +516,7 @@ class Matcher:
         ][:limit]
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """A sparse matrix by rows (compressed sparse row), with the one operation needed.
-
-    Under one cell in a hundred holds a weight: dense, terms by examples was 50 MiB at
-    the shipped size and grew with examples times words.
-    """
-
-    starts: np.ndarray  # row r's cells are starts[r]:starts[r + 1]
-    columns: np.ndarray
-    values: np.ndarray
-    width: int
-
-    @classmethod
-    def of(
-        cls, rows: ArrayLike, columns: ArrayLike, values: ArrayLike, shape: tuple[int, int]
-    ) -> _Rows:
-        """From (row, column, value) triples; each cell at most once."""
-        at, to = np.asarray(rows, dtype=np.intp), np.asarray(columns, dtype=np.intp)
-        order = np.lexsort((to, at))
-        starts = np.searchsorted(at[order], np.arange(shape[0] + 1))
-        return cls(starts, to[order], np.asarray(values, dtype=float)[order], shape[1])
-
-    def sum(self, rows: list[int]) -> np.ndarray:
-        """The sum of a few rows, as a dense vector."""
-        if not rows:
-            return np.zeros(self.width)
-        index = np.asarray(rows, dtype=np.intp)
-        starts, lengths = self.starts[index], self.starts[index + 1] - self.starts[index]
-        # Every cell of the chosen rows, without a loop: each row's start, repeated once
-        # per cell, plus the cell's place in its row.
-        before = np.cumsum(lengths) - lengths
-        picked = np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()))
-        return np.bincount(self.columns[picked], self.values[picked], minlength=self.width)
+def _remember(stems: dict[str, str], word: str) -> str:
+    """``word``'s stem, kept in ``stems`` so that no word is stemmed twice."""
+    stems[word] = found = stem(word)
+    return found

@@ -15,28 +15,31 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
-from bot.core.files import write_whole
+from bot.core.sparse import Rows
+from bot.core.weights import Weights
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when what is saved, or how it is read, changes
+# Bump when what is saved, or how it is read, changes (2: features, IDF, sparse weights).
+FORMAT = 2
 
 
 @dataclass(frozen=True)
-class Weights:
-    """A trained model: one row of coefficients and one intercept per class."""
+class Model:
+    """A trained model: its features (in column order), their IDF, and its weights."""
 
-    classes: tuple[str, ...]
-    coef: np.ndarray
-    intercept: np.ndarray
+    features: list[str]
+    idf: np.ndarray
+    weights: Weights
 
 
 def fingerprint(rows: Sequence[tuple[str, Sequence[str]]], settings: object) -> str:
@@ -61,40 +64,78 @@ class ModelCache:
     def _path(self, key: str) -> Path:
         return self.folder / f"intents-{key}.npz"
 
-    def load(self, key: str, columns: int) -> Weights | None:
+    def load(self, key: str) -> Model | None:
         """The model saved under ``key``, if it is there, readable and the right shape."""
         path = self._path(key)
         try:
             with np.load(path, allow_pickle=False) as saved:
-                weights = Weights(
-                    tuple(str(c) for c in saved["classes"]),
-                    np.ascontiguousarray(saved["coef"], dtype=float),
-                    np.asarray(saved["intercept"], dtype=float),
+                model = Model(
+                    bytes(saved["features"]).decode("utf-8").split("\n"),
+                    np.asarray(saved["idf"], dtype=float),
+                    _read(saved),
                 )
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError) as exc:
             log.warning("model cache: %s cannot be read (%s); training again", path, exc)
             return None
-        rows = len(weights.classes)
-        if weights.coef.shape != (rows, columns) or weights.intercept.shape != (rows,):
+        features = len(model.features)
+        if not (model.weights.features == features == len(model.idf)) or not _consistent(
+            model.weights
+        ):
             log.warning("model cache: %s has the wrong shape; training again", path)
             return None
-        return weights
+        return model
 
-    def save(self, key: str, weights: Weights) -> None:
-        """Keep ``weights`` under ``key``; a folder that cannot be written is only logged."""
+    def save(self, key: str, model: Model) -> None:
+        """Keep ``model`` under ``key``; a folder that cannot be written is only logged."""
         path = self._path(key)
-
-        def fill(out: BinaryIO) -> None:
-            np.savez(
-                out,
-                classes=np.array(weights.classes),
-                coef=weights.coef,
-                intercept=weights.intercept,
-            )
-
+        temporary = None
         try:
-            write_whole(path, fill)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(handle, "wb") as out:
+                # Feature names as one UTF-8 text: a string array would be 10 times larger.
+                names = np.frombuffer("\n".join(model.features).encode("utf-8"), np.uint8)
+                np.savez(out, features=names, idf=model.idf, **_arrays(model.weights))
+            os.chmod(temporary, 0o644)  # other workers may run as other users
+            os.replace(temporary, path)
         except OSError as exc:
             log.warning("model cache: %s cannot be written (%s)", path, exc)
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+
+
+def _arrays(weights: Weights) -> dict[str, np.ndarray]:
+    saved = {"classes": np.array(weights.classes), "intercept": weights.intercept}
+    if weights.dense is not None:
+        return {**saved, "coef": weights.dense}
+    assert weights.by_feature is not None
+    rows = weights.by_feature
+    return {**saved, "starts": rows.starts, "columns": rows.columns, "values": rows.values}
+
+
+def _read(saved: Mapping[str, np.ndarray]) -> Weights:
+    classes = tuple(str(c) for c in saved["classes"])
+    intercept = np.asarray(saved["intercept"], dtype=float)
+    if "coef" in saved:
+        return Weights(classes, intercept, dense=np.ascontiguousarray(saved["coef"], dtype=float))
+    rows = Rows(saved["starts"], saved["columns"], saved["values"], len(classes))
+    return Weights(classes, intercept, by_feature=rows)
+
+
+def _consistent(weights: Weights) -> bool:
+    """Shapes that fit together, and class numbers in range: a file can be damaged."""
+    classes = len(weights.classes)
+    if weights.intercept.shape != (classes,):
+        return False
+    if weights.dense is not None:
+        return weights.dense.shape[0] == classes
+    assert weights.by_feature is not None
+    starts, cells = weights.by_feature.starts, weights.by_feature.columns
+    return bool(
+        starts[0] == 0
+        and np.all(np.diff(starts) >= 0)
+        and starts[-1] == len(cells) == len(weights.by_feature.values)
+        and (not len(cells) or 0 <= cells.min() <= cells.max() < classes)
+    )
