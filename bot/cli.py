@@ -87,7 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep", parents=[common], help="choose answer thresholds from labelled YAML sets"
     )
     sw.add_argument("files", type=Path, nargs="+", metavar="file")
-    sub.add_parser("bench", parents=[common], help="time the message path")
+    be = sub.add_parser("bench", parents=[common], help="time the message path")
+    be.add_argument(
+        "--slack",
+        action="store_true",
+        help="the Slack app under gunicorn against a bolt app that only acknowledges",
+    )
+    be.add_argument("--seconds", type=float, default=10.0, help="--slack: burst length")
+    be.add_argument("--connections", type=int, default=8, help="--slack: concurrent requests")
+    be.add_argument("--rounds", type=int, default=2, help="--slack: runs of both apps")
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
@@ -289,6 +297,17 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    if args.slack:
+        from bot import slackbench
+
+        options = slackbench.Options(
+            seconds=args.seconds,
+            connections=args.connections,
+            rounds=args.rounds,
+            database=args.database,
+        )
+        slackbench.run(options)
+        return 0
     from bot.bench import bench
 
     print(bench(_knowledge(settings)))

@@ -8,6 +8,7 @@ traceback per worker; then each gunicorn worker builds its own app.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -74,30 +75,42 @@ def serve_http(
     worker started later, when the files on disk may be broken, answers from it rather
     than failing to boot (after which gunicorn would stop every worker).
     """
+    run_gunicorn(
+        gunicorn_options(host, port, workers, settings.log_level),
+        # In each worker, after the fork: its own app, database pool and sync thread.
+        lambda: http_app(build_bot(settings, slack, fallback=content), settings, slack),
+    )
+
+
+def gunicorn_options(host: str, port: int, workers: int, log_level: str) -> dict[str, Any]:
+    """How gunicorn serves the Slack app (and the bare bolt app it is measured against)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 8,
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": log_level.lower(),
+        # No control socket: one fixed path per user clashes between instances.
+        "control_socket_disable": True,
+    }
+
+
+def run_gunicorn(options: dict[str, Any], load: Callable[[], WSGIApp]) -> None:
+    """Serve the app ``load`` builds (once in each worker, after the fork) until stopped."""
     from gunicorn.app.base import BaseApplication
 
     class Gunicorn(BaseApplication):
         def load_config(self) -> None:
-            options: dict[str, Any] = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": 8,
-                "timeout": 30,
-                "graceful_timeout": 10,
-                "accesslog": None,
-                "errorlog": "-",
-                "loglevel": settings.log_level.lower(),
-            }
-            # No control socket: one fixed path per user clashes between instances.
-            options["control_socket_disable"] = True
             for key, value in options.items():
                 if key in self.cfg.settings:  # older gunicorns lack some settings
                     self.cfg.set(key, value)
 
         def load(self) -> WSGIApp:
-            # In each worker, after the fork: its own app, database pool and sync thread.
-            return http_app(build_bot(settings, slack, fallback=content), settings, slack)
+            return load()
 
     Gunicorn().run()
 
