@@ -103,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     sl = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP or Socket Mode)")
     sl.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     sl.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
-    sl.add_argument("--workers", type=int, help="gunicorn workers (default WEB_CONCURRENCY or 2)")
+    sl.add_argument(
+        "--workers", type=int, help="gunicorn workers (default WEB_CONCURRENCY or one per CPU)"
+    )
     sl.add_argument("--socket", action="store_true", help="Socket Mode instead of HTTP")
     web = sub.add_parser("web", parents=[common], help="run the public web chat")
     web.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")

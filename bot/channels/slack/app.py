@@ -1,20 +1,22 @@
 """The Slack app: bolt listeners that turn Slack requests into core messages and back.
 
-Every listener acknowledges at once and does its work in a lazy listener, after the
-response has gone, so Slack always hears back within its 3 seconds. What to say is the
+Every listener acknowledges at once and leaves its work to the worker's bounded backlog
+(``backlog``), so Slack always hears back within its 3 seconds; when the backlog is full
+the request is refused unacknowledged and Slack sends it again later. What to say is the
 engine's business; this module only reads Slack's payloads and makes Web API calls.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import re
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -24,7 +26,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.admin import AdminCommands
 from bot.channels.slack import records, render
+from bot.channels.slack.backlog import Backlog
 from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
+from bot.channels.slack.deliveries import Deliveries
+from bot.channels.slack.gate import refusal
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
 from bot.config import SlackSettings
@@ -45,8 +50,12 @@ LINKS = re.compile(rf"^{re.escape(render.LINK_ACTION)}\.\d+$")
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ASK, ADMIN = "/nhsmail", "/nhsmail-admin"  # the slash commands in manifest.yaml
 RATE_LIMIT_RETRIES = 3
-# The longest the event-id check may wait on the database before the ack: Slack allows 3 s.
-DEDUPE_WAIT_SECONDS = 1.0
+# Threads running the backlog in each worker: the work is mostly the engine's Python, so
+# more threads than this only take the interpreter from the requests waiting for an ack;
+# fewer would leave it idle while a Web API call or the database answers.
+WORK_THREADS = 3
+# What the payload-shaped arguments of the listeners' work are called (bolt's names).
+PAYLOADS = ("event", "action", "command", "respond")
 
 
 def make_client(slack: SlackSettings) -> WebClient:
@@ -111,6 +120,12 @@ def _guarded(work: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def _event_id(body: dict[str, Any]) -> str | None:
+    """The id of an Events API delivery (what Slack's retries of it share)."""
+    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    return str(event_id) if event_id else None
+
+
 def _user_of(body: dict[str, Any]) -> str | None:
     user = body.get("user") or body.get("event", {}).get("user") or body.get("user_id")
     return user.get("id") if isinstance(user, dict) else user
@@ -137,7 +152,7 @@ class SlackBot:
         self.app = App(
             client=self.client,
             signing_secret=slack.signing_secret or "",
-            # Acknowledge first, work in lazy listeners: the same code under gunicorn and
+            # Acknowledge first, work from the backlog: the same code under gunicorn and
             # Socket Mode, and never a 3-second timeout (which Slack would retry).
             process_before_response=True,
             request_verification_enabled=not socket_mode,
@@ -153,7 +168,14 @@ class SlackBot:
                 self.client, self.store, self.tickets, slack.helpdesk_channel
             )
         self.runtime = Runtime(engine, self, helpdesk=self.cards)
+        self.backlog = Backlog(slack.queue, WORK_THREADS)
+        self.deliveries = Deliveries(self.store)
         self._register()
+
+    def stop(self, wait: float) -> bool:
+        """Stop syncing and taking work; finish what was acknowledged within ``wait`` s."""
+        self.runtime.stop()
+        return self.backlog.close(wait)
 
     # -- wiring -----------------------------------------------------------------------------
 
@@ -161,34 +183,66 @@ class SlackBot:
         app = self.app
         app.error(_unreadable)
         app.use(self._dedupe)
-        app.event("message")(ack=_ack, lazy=[self._on_message])
-        app.event("app_mention")(ack=_ack, lazy=[self._on_mention])
-        app.event("app_home_opened")(ack=_ack, lazy=[self._on_home])
-        app.action(BUTTONS)(ack=_ack, lazy=[self._on_click])
+        app.event("message")(self._queued(self._on_message))
+        app.event("app_mention")(self._queued(self._on_mention))
+        app.event("app_home_opened")(self._queued(self._on_home))
+        app.action(BUTTONS)(self._queued(self._on_click))
         app.action(LINKS)(_ack)  # a link button opens the page in the browser; nothing to do
-        app.action(CLAIM)(ack=_ack, lazy=[self._on_claim])
-        app.action(RESOLVE)(ack=_ack, lazy=[self._on_resolve])
-        app.command(ASK)(ack=_ack, lazy=[self._on_command])
-        app.command(ADMIN)(ack=_ack, lazy=[self._on_admin])
+        app.action(CLAIM)(self._queued(self._on_claim))
+        app.action(RESOLVE)(self._queued(self._on_resolve))
+        app.command(ASK)(self._queued(self._on_command))
+        app.command(ADMIN)(self._queued(self._on_admin))
 
-    def _dedupe(self, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 - bolt's name
-        """Drop Slack's retries of an event already taken in, by event id, in the database.
-
-        This runs before the ack, so it waits for the database only briefly: a locked
-        table or a slow database makes it give up and take the event as a first delivery.
-        """
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and self.store is not None:
-            try:
-                first = records.first_delivery(self.store, str(event_id), wait=DEDUPE_WAIT_SECONDS)
-            except StoreUnavailable as exc:
-                # Better a rare duplicate than a lost question or a late ack.
-                log.warning("slack: cannot check event %s for a retry: %s", event_id, exc)
-            else:
-                if not first:
-                    log.info("slack: event %s already received; retry dropped", event_id)
-                    return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+    def _dedupe(
+        self,
+        body: dict[str, Any],
+        request: BoltRequest,
+        next: Callable[[], BoltResponse],  # noqa: A002 - bolt's name
+    ) -> BoltResponse:
+        """Acknowledge and drop Slack's retries of an event already taken (``deliveries``)."""
+        event_id = _event_id(body)
+        if event_id is not None:
+            retry = bool(request.headers.get("x-slack-retry-num"))
+            if self.deliveries.already_taken(event_id, retry=retry):
+                log.info("slack: event %s already received; retry dropped", event_id)
+                return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         return next()
+
+    def _queued(self, work: Callable[..., None]) -> Callable[..., BoltResponse]:
+        """The ack for ``work``: 200 once it is in the backlog, or a refusal when full."""
+        wanted = [name for name in inspect.signature(work).parameters if name in PAYLOADS]
+
+        def take(
+            body: dict[str, Any], event: Any, action: Any, command: Any, respond: Any
+        ) -> BoltResponse:
+            given = {"event": event, "action": action, "command": command, "respond": respond}
+            args = {name: given[name] for name in wanted}
+            event_id = _event_id(body)
+            if not self.backlog.offer(functools.partial(self._work, work, body, event_id, args)):
+                return self._refuse(body)
+            if event_id is not None:
+                self.deliveries.taken(event_id)
+            return BoltResponse(status=200, body="")
+
+        return take
+
+    def _work(
+        self,
+        work: Callable[..., None],
+        body: dict[str, Any],
+        event_id: str | None,
+        args: dict[str, Any],
+    ) -> None:
+        if event_id is not None and not self.deliveries.claim(event_id):
+            log.info("slack: event %s already received; retry dropped", event_id)
+            return
+        work(body, **args)
+
+    def _refuse(self, body: dict[str, Any]) -> BoltResponse:
+        """The backlog filled up after the gate (``gate``) let this request through."""
+        self.backlog.refused()
+        status, answer = refusal(bool(body.get("command")))
+        return BoltResponse(status=status, body=answer)
 
     # -- staff ------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channels.bodylimit import BodyLimit, WSGIApp
 from bot.channels.slack.app import SlackBot, make_client
+from bot.channels.slack.gate import BacklogGate
 from bot.channels.slack.guard import SlackGuard
 from bot.config import ConfigError, Settings, SlackSettings
 from bot.content.loader import Content
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 3000
 PATH = "/slack/events"
+GRACE_SECONDS = 10  # gunicorn's graceful_timeout: then the worker is killed
+DRAIN_SECONDS = GRACE_SECONDS / 2  # the rest is for requests still being read
 
 
 def check_token(slack: SlackSettings) -> str:
@@ -54,8 +57,9 @@ def build_bot(
 
 
 def http_app(bot: SlackBot, settings: Settings, slack: SlackSettings) -> WSGIApp:
-    """bolt's WSGI handler behind the body cap and the guard: what gunicorn serves."""
-    handler = SlackRequestHandler(bot.app, path=PATH)
+    """bolt's WSGI handler behind the body cap, the guard and the backlog's gate: what
+    gunicorn serves."""
+    handler = BacklogGate(SlackRequestHandler(bot.app, path=PATH), bot.backlog)
     guarded = SlackGuard(handler, slack.signing_secret or "", PATH)
     return BodyLimit(guarded, settings.max_body_bytes)
 
@@ -75,11 +79,22 @@ def serve_http(
     worker started later, when the files on disk may be broken, answers from it rather
     than failing to boot (after which gunicorn would stop every worker).
     """
-    run_gunicorn(
-        gunicorn_options(host, port, workers, settings.log_level),
-        # In each worker, after the fork: its own app, database pool and sync thread.
-        lambda: http_app(build_bot(settings, slack, fallback=content), settings, slack),
-    )
+    built: list[SlackBot] = []
+
+    def load() -> WSGIApp:
+        # In each worker, after the fork: its own app, database pool, backlog and sync thread.
+        built.append(build_bot(settings, slack, fallback=content))
+        return http_app(built[-1], settings, slack)
+
+    def finish(_arbiter: object, _worker: object) -> None:
+        # Told to stop (a deploy, a scale-down): what was acknowledged is still answered,
+        # within gunicorn's grace period. A worker killed outright loses it (at most the
+        # backlog's limit): Slack does not send an acknowledged event again.
+        for bot in built:
+            bot.stop(wait=DRAIN_SECONDS)
+
+    options = gunicorn_options(host, port, workers, settings.log_level)
+    run_gunicorn({**options, "worker_exit": finish}, load)
 
 
 def gunicorn_options(host: str, port: int, workers: int, log_level: str) -> dict[str, Any]:
@@ -90,7 +105,7 @@ def gunicorn_options(host: str, port: int, workers: int, log_level: str) -> dict
         "worker_class": "gthread",
         "threads": 8,
         "timeout": 30,
-        "graceful_timeout": 10,
+        "graceful_timeout": GRACE_SECONDS,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": log_level.lower(),

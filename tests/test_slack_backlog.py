@@ -1,0 +1,156 @@
+"""Back-pressure in the Slack app: each worker's backlog of acknowledged work is bounded,
+a request it has no room for is refused so that Slack sends it again, and a delivery
+sent again is answered once.
+
+The end-to-end test runs the real ``helpbot slack`` with a small backlog against the
+local Web API stand-in, whose ``chat.postMessage`` is held so that nothing finishes while
+the burst arrives: what is taken and what is refused is then decided by the bound alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from slack_fake import FakeSlack, command_body, event_body, payload
+from slack_harness import SlackApp, dm, new_user
+
+from bot.channels.slack.backlog import Backlog
+from bot.config import ConfigError, load_slack_settings, usable_cpus
+
+LIMIT = 4
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+SLACK_ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-x",
+    "SLACK_SIGNING_SECRET": "s",
+    "SLACK_HELPDESK_CHANNEL": "C0HELP",
+}
+
+
+# -- the backlog on its own ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """Work that waits for this event; set at the end so no thread is left waiting."""
+    opened = threading.Event()
+    yield opened
+    opened.set()
+
+
+def test_the_backlog_takes_up_to_its_limit_and_refuses_the_rest(gate: threading.Event) -> None:
+    backlog = Backlog(limit=3, threads=2)
+    done: list[int] = []
+
+    def work(n: int) -> None:
+        gate.wait()
+        done.append(n)
+
+    taken = [backlog.offer(lambda n=n: work(n)) for n in range(5)]
+    assert taken == [True, True, True, False, False]
+    assert not backlog.room(0)
+    gate.set()
+    assert backlog.close(wait=10)
+    assert sorted(done) == [0, 1, 2]
+    state = backlog.state()
+    assert (state.size, state.peak, state.limit) == (0, 3, 3)
+
+
+def test_a_closed_backlog_takes_nothing_and_a_failure_frees_its_place() -> None:
+    backlog = Backlog(limit=1, threads=1)
+    finished = threading.Event()
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    assert backlog.offer(fail)
+    assert backlog.room(10)  # the failed work gave its place back
+    assert backlog.offer(finished.set)
+    assert finished.wait(10)
+    assert backlog.close(wait=10)
+    assert not backlog.offer(finished.set)
+    assert not backlog.room(0)
+
+
+def test_close_reports_work_it_could_not_finish(gate: threading.Event) -> None:
+    backlog = Backlog(limit=2, threads=1)
+    started = threading.Event()
+    backlog.offer(lambda: (started.set(), gate.wait()))
+    assert started.wait(10)
+    assert backlog.close(wait=0.01) is False
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+def test_the_backlog_size_and_the_workers_are_settings() -> None:
+    slack = load_slack_settings(SLACK_ENV)
+    assert slack.queue == 100
+    assert slack.workers == usable_cpus() >= 1
+    given = load_slack_settings({**SLACK_ENV, "HELPBOT_SLACK_QUEUE": "8", "WEB_CONCURRENCY": "3"})
+    assert (given.queue, given.workers) == (8, 3)
+    for wrong in ("none", "0", "-5"):
+        with pytest.raises(ConfigError, match="HELPBOT_SLACK_QUEUE"):
+            load_slack_settings({**SLACK_ENV, "HELPBOT_SLACK_QUEUE": wrong})
+
+
+# -- the app under a burst ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def small(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackApp]:
+    tmp = tmp_path_factory.mktemp("backlog")
+    running = SlackApp(
+        fake,
+        f"sqlite:///{tmp / 'slack.db'}",
+        tmp / "app.log",
+        env={"HELPBOT_SLACK_QUEUE": str(LIMIT)},
+    )
+    user, channel = new_user()
+    running.event(dm(user, channel, "how do I get nhsmail"))  # booted and warm
+    fake.wait("chat.postMessage", channel=channel)
+    yield running
+    fake.hold.clear()
+    running.stop()
+
+
+def test_a_burst_beyond_the_backlog_is_refused_then_each_retry_answered_once(
+    small: SlackApp, fake: FakeSlack
+) -> None:
+    people = [new_user() for _ in range(3 * LIMIT)]
+    events = [dm(user, channel, "how do I get nhsmail") for user, channel in people]
+    held = threading.Event()
+    fake.hold["chat.postMessage"] = held
+    try:
+        statuses = [small.send(event_body(event)).status for event in events]
+        # A slash command that finds no room is told so: Slack never retries a command.
+        command = payload("slash_command")
+        command.update(text="acct secret", user_id=people[0][0])
+        busy = small.send(command_body(command))
+    finally:
+        held.set()
+    taken = statuses.count(200)
+    # Nothing could finish while Slack's Web API was held: at most the bound was taken,
+    # the rest refused unacknowledged (Slack sends those again), and none taken after a
+    # refusal.
+    assert 1 <= taken <= LIMIT
+    assert statuses == [200] * taken + [503] * (len(events) - taken)
+    assert busy.status == 200 and "busy" in busy.body
+    assert "the backlog is full" in small.log.read_text()
+
+    answered = [channel for _, channel in people[:taken]]
+    for channel in answered:
+        fake.wait("chat.postMessage", channel=channel)
+    # Slack's retries of the refused events: taken now, as the backlog has room again.
+    for event in events[taken:]:
+        retried = small.send(event_body(event), headers=RETRY)
+        assert retried.status == 200
+    # A retry of an event taken in the burst is dropped at the ack: no work, no answer.
+    again = small.send(event_body(events[0]), headers=RETRY)
+    assert again.status == 200 and again.headers.get("x-slack-no-retry") == "1"
+    for _, channel in people[taken:]:
+        fake.wait("chat.postMessage", channel=channel)
+    # Every taken request has been answered, and none is left to answer again.
+    for _, channel in people:
+        assert len(fake.made("chat.postMessage", channel=channel)) == 1, channel
