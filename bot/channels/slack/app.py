@@ -32,6 +32,7 @@ from bot.channels.slack.deliveries import Deliveries
 from bot.channels.slack.gate import refusal
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
+from bot.channels.slack.webclient import KeepAliveClient
 from bot.config import SlackSettings
 from bot.core import relay, replies
 from bot.core.engine import Engine
@@ -59,11 +60,12 @@ PAYLOADS = ("event", "action", "command", "respond")
 
 
 def make_client(slack: SlackSettings) -> WebClient:
-    """A Web API client that waits out rate limits (429 + Retry-After) and retries."""
+    """A Web API client that keeps its connections open, waits out rate limits (429 +
+    Retry-After) and retries."""
     options: dict[str, Any] = {"token": slack.bot_token}
     if slack.api_base_url:
         options["base_url"] = slack.api_base_url
-    client = WebClient(**options)
+    client = KeepAliveClient(**options)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
