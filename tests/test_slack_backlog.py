@@ -16,6 +16,7 @@ import pytest
 from slack_fake import FakeSlack, command_body, event_body, payload
 from slack_harness import SlackApp, dm, new_user
 
+from bot.channels.slack.afterturns import AfterTurns
 from bot.channels.slack.backlog import Backlog
 from bot.config import ConfigError, load_slack_settings, usable_cpus
 
@@ -81,6 +82,50 @@ def test_close_reports_work_it_could_not_finish(gate: threading.Event) -> None:
     assert backlog.close(wait=0.01) is False
 
 
+class Pushes:
+    """What AfterTurns needs of the runtime: it counts the pushes."""
+
+    def __init__(self) -> None:
+        self.helpdesk = 0
+        self.everyone = 0
+
+    def push_helpdesk(self) -> int:
+        self.helpdesk += 1
+        return 0
+
+    def push(self) -> int:
+        self.everyone += 1
+        return 0
+
+
+def test_turns_ending_while_a_push_waits_share_it(gate: threading.Event) -> None:
+    backlog = Backlog(limit=2, threads=1)
+    pushes = Pushes()
+    after = AfterTurns(pushes, backlog)  # type: ignore[arg-type]
+    busy = threading.Event()
+    backlog.offer(lambda: (busy.set(), gate.wait()))  # the one thread is busy
+    assert busy.wait(10)
+    for _ in range(3):
+        after.ended()  # one push waits; the others join it
+    assert backlog.state().size == 2
+    gate.set()
+    assert backlog.close(wait=10)
+    assert (pushes.helpdesk, pushes.everyone) == (1, 1)
+
+
+def test_a_push_without_room_is_left_to_the_sync_round(gate: threading.Event) -> None:
+    backlog = Backlog(limit=1, threads=1)
+    pushes = Pushes()
+    after = AfterTurns(pushes, backlog)  # type: ignore[arg-type]
+    backlog.offer(gate.wait)
+    after.ended()  # no room: not waiting, so the next turn asks again
+    gate.set()
+    assert backlog.room(10)
+    after.ended()
+    assert backlog.close(wait=10)
+    assert (pushes.helpdesk, pushes.everyone) == (1, 1)
+
+
 # -- settings -----------------------------------------------------------------------------------
 
 
@@ -142,15 +187,14 @@ def test_a_burst_beyond_the_backlog_is_refused_then_each_retry_answered_once(
     answered = [channel for _, channel in people[:taken]]
     for channel in answered:
         fake.wait("chat.postMessage", channel=channel)
-    # Slack's retries of the refused events: taken now, as the backlog has room again.
-    for event in events[taken:]:
+    # Slack's retries of the refused events, one at a time: taken now there is room.
+    for event, (_, channel) in zip(events[taken:], people[taken:], strict=True):
         retried = small.send(event_body(event), headers=RETRY)
         assert retried.status == 200
+        fake.wait("chat.postMessage", channel=channel)
     # A retry of an event taken in the burst is dropped at the ack: no work, no answer.
     again = small.send(event_body(events[0]), headers=RETRY)
     assert again.status == 200 and again.headers.get("x-slack-no-retry") == "1"
-    for _, channel in people[taken:]:
-        fake.wait("chat.postMessage", channel=channel)
     # Every taken request has been answered, and none is left to answer again.
     for _, channel in people:
         assert len(fake.made("chat.postMessage", channel=channel)) == 1, channel

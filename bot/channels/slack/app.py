@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.admin import AdminCommands
 from bot.channels.slack import records, render
+from bot.channels.slack.afterturns import AfterTurns
 from bot.channels.slack.backlog import Backlog
 from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.deliveries import Deliveries
@@ -172,6 +173,7 @@ class SlackBot:
         self.runtime = Runtime(engine, self, helpdesk=self.cards)
         self.backlog = Backlog(slack.queue, WORK_THREADS)
         self.deliveries = Deliveries(self.store)
+        self.after_turns = AfterTurns(self.runtime, self.backlog)
         self._register()
 
     def stop(self, wait: float) -> bool:
@@ -282,13 +284,15 @@ class SlackBot:
             conversation_id=f"{channel}:{thread}",
             shared=not channel.startswith("D"),
         )
-        self.runtime.turn(message, lambda found: self._post(channel, found, thread_ts=thread))
+        self._post(channel, self.runtime.handle(message), thread_ts=thread)
+        self.after_turns.ended()
 
     def _from_staff(self, user: str, channel: str, text: str) -> None:
         # While their ticket is claimed the engine passes this to the agent (the core's
         # rule, bot.core.relay) and the runtime shows it in the card's thread.
         message = Message(user_id=user, text=text, channel=CHANNEL)
-        self.runtime.turn(message, lambda found: self._post(channel, found))
+        self._post(channel, self.runtime.handle(message))
+        self.after_turns.ended()
 
     @_guarded
     def _on_command(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
@@ -299,7 +303,7 @@ class SlackBot:
         else:
             found = self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL))
         respond(response_type="ephemeral", replace_original=False, **render.message(found))
-        self.runtime.after_turn(user)
+        self.after_turns.ended()
 
     @_guarded
     def _on_click(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
@@ -338,7 +342,7 @@ class SlackBot:
             self._post(channel, answer, thread_ts=thread)
         else:  # the App Home: answer in the person's DM with the app
             self._post(user, answer)
-        self.runtime.after_turn(user)
+        self.after_turns.ended()
 
     @_guarded
     def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
