@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--seconds", type=float, default=10.0, help="--slack: burst length")
     be.add_argument("--connections", type=int, default=8, help="--slack: concurrent requests")
     be.add_argument("--rounds", type=int, default=2, help="--slack: runs of both apps")
+    be.add_argument(
+        "--api-ms", type=float, default=0.0, help="--slack: how long each Web API call takes"
+    )
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
@@ -307,6 +310,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
             connections=args.connections,
             rounds=args.rounds,
             database=args.database,
+            api_ms=args.api_ms,
         )
         slackbench.run(options)
         return 0

@@ -41,6 +41,7 @@ class Options:
     cpu: int = 0  # the app's CPU; the load and the Web API stand-in run on the others
     database: str | None = None  # default: a new SQLite file for each round
     env: tuple[tuple[str, str], ...] = ()  # extra settings for helpbot (HELPBOT_SLACK_*)
+    api_ms: float = 0.0  # how long each Web API call takes
 
 
 def _free_port() -> int:
@@ -189,7 +190,7 @@ def run(options: Options) -> None:
     api_port = _free_port()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        api = [sys.executable, "-m", "bot.slackbench.webapi", str(api_port)]
+        api = [sys.executable, "-m", "bot.slackbench.webapi", str(api_port), str(options.api_ms)]
         with _process(api, dict(os.environ), api_port, tmp / "webapi.log", None):
             env = {
                 **os.environ,
@@ -204,7 +205,8 @@ def run(options: Options) -> None:
             where = f"CPU {app_cpu}" if app_cpu is not None else "no CPU pinning (one CPU)"
             print(
                 f"Slack bench: one gunicorn worker on {where}, {options.connections} "
-                f"connections, {options.seconds:g} s bursts of signed message events",
+                f"connections, {options.seconds:g} s bursts of signed message events, "
+                f"Web API calls taking {options.api_ms:g} ms",
                 flush=True,
             )
             ratios = []

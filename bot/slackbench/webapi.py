@@ -1,4 +1,5 @@
-"""A stand-in for Slack's Web API that counts answers: ``python -m bot.slackbench.webapi PORT``.
+"""A stand-in for Slack's Web API that counts answers: ``python -m bot.slackbench.webapi PORT
+[MS]``, MS being how long each call takes (slack.com's are tens to hundreds of ms away).
 
 It answers the methods the app calls while benchmarked (``auth.test``, ``chat.postMessage``
 and a few more) with ``ok``, and counts each ``chat.postMessage`` as one answer.
@@ -44,7 +45,9 @@ class Counter:
         return {"answers": self.answers, "calls": self.calls}
 
 
-async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: Counter) -> None:
+async def serve(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, count: Counter, delay: float
+) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -52,7 +55,11 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, coun
             method, path = lines[0].split(" ")[:2]
             headers = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
             await reader.readexactly(int(headers.get("content-length", "0")))
-            found = count.stats() if method == "GET" else count.answer(path)
+            if method == "GET":
+                found = count.stats()
+            else:
+                await asyncio.sleep(delay)
+                found = count.answer(path)
             body = json.dumps(found).encode()
             closing = headers.get("connection") == "close"
             writer.write(
@@ -71,10 +78,10 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, coun
         writer.close()
 
 
-async def main(port: int) -> None:
+async def main(port: int, delay: float) -> None:
     count = Counter()
     server = await asyncio.start_server(
-        lambda r, w: serve(r, w, count), "127.0.0.1", port, backlog=1024
+        lambda r, w: serve(r, w, count, delay), "127.0.0.1", port, backlog=1024
     )
     print("listening", flush=True)
     async with server:
@@ -82,4 +89,4 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    asyncio.run(main(int(sys.argv[1]), float(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0))

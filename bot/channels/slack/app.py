@@ -12,6 +12,7 @@ import functools
 import inspect
 import logging
 import re
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -52,10 +53,13 @@ LINKS = re.compile(rf"^{re.escape(render.LINK_ACTION)}\.\d+$")
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ASK, ADMIN = "/nhsmail", "/nhsmail-admin"  # the slash commands in manifest.yaml
 RATE_LIMIT_RETRIES = 3
-# Threads running the backlog in each worker: the work is mostly the engine's Python, so
-# more threads than this only take the interpreter from the requests waiting for an ack;
-# fewer would leave it idle while a Web API call or the database answers.
-WORK_THREADS = 3
+# Threads running the backlog in each worker: most of an answer's time against slack.com
+# is spent waiting for the Web API (a tenth of a second a call), which threads overlap.
+WORK_THREADS = 16
+# Of those, how many may be in the engine's turn at once: it is the Python-heavy part,
+# and each thread running Python at once takes the interpreter from the requests
+# waiting for their acknowledgement (CPython hands it over only every few ms).
+THINKING = 1
 # What the payload-shaped arguments of the listeners' work are called (bolt's names).
 PAYLOADS = ("event", "action", "command", "respond")
 
@@ -174,6 +178,7 @@ class SlackBot:
         self.backlog = Backlog(slack.queue, WORK_THREADS)
         self.deliveries = Deliveries(self.store)
         self.after_turns = AfterTurns(self.runtime, self.backlog)
+        self._thinking = threading.BoundedSemaphore(THINKING)
         self._register()
 
     def stop(self, wait: float) -> bool:
@@ -248,6 +253,10 @@ class SlackBot:
         status, answer = refusal(bool(body.get("command")))
         return BoltResponse(status=status, body=answer)
 
+    def _answer(self, message: Message) -> list[Reply]:
+        with self._thinking:
+            return self.runtime.handle(message)
+
     # -- staff ------------------------------------------------------------------------------
 
     @_guarded
@@ -284,14 +293,14 @@ class SlackBot:
             conversation_id=f"{channel}:{thread}",
             shared=not channel.startswith("D"),
         )
-        self._post(channel, self.runtime.handle(message), thread_ts=thread)
+        self._post(channel, self._answer(message), thread_ts=thread)
         self.after_turns.ended()
 
     def _from_staff(self, user: str, channel: str, text: str) -> None:
         # While their ticket is claimed the engine passes this to the agent (the core's
         # rule, bot.core.relay) and the runtime shows it in the card's thread.
         message = Message(user_id=user, text=text, channel=CHANNEL)
-        self._post(channel, self.runtime.handle(message))
+        self._post(channel, self._answer(message))
         self.after_turns.ended()
 
     @_guarded
@@ -301,7 +310,7 @@ class SlackBot:
         if not text:
             found = [replies.quick_actions(self.engine.knowledge.content)]
         else:
-            found = self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL))
+            found = self._answer(Message(user_id=user, text=text, channel=CHANNEL))
         respond(response_type="ephemeral", replace_original=False, **render.message(found))
         self.after_turns.ended()
 
@@ -325,7 +334,7 @@ class SlackBot:
             action=action.get("value"),
             shared=key is not None,
         )
-        answer = self.runtime.handle(message)
+        answer = self._answer(message)
         spent = {"blocks": render.chosen(clicked.get("blocks") or [], label)}
         spent["text"] = clicked.get("text") or label
         if where == "message" and ephemeral and not clicked.get("blocks"):

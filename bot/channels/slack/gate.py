@@ -22,7 +22,7 @@ from bot.channels.slack.backlog import Backlog
 
 # Short enough to leave the acknowledgement well within Slack's 3 seconds, and to keep
 # the threads serving requests free for the ones there is room for.
-ROOM_WAIT_SECONDS = 0.02
+ROOM_WAIT_SECONDS = 0.01
 BUSY = "Sorry, I'm busy right now: please ask again in a minute."
 
 
