@@ -40,6 +40,9 @@ class Backlog:
         self.limit = limit
         self._work: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        # A finished piece of work wakes one request waiting for room (waking them all
+        # made each finish cost as many thread switches), and ``close`` once all is done.
+        self._freed = threading.Condition(self._lock)
         self._idle = threading.Condition(self._lock)
         self._size = 0
         self._peak = 0
@@ -85,10 +88,10 @@ class Backlog:
         A worker that is full lets a request wait this long before refusing it, rather
         than spend its time refusing a sender that asks again at once.
         """
-        with self._idle:
+        with self._freed:
             if self._size < self.limit and not self._closed:
                 return True
-            self._idle.wait_for(lambda: self._size < self.limit or self._closed, wait)
+            self._freed.wait_for(lambda: self._size < self.limit or self._closed, wait)
             return self._size < self.limit and not self._closed
 
     def state(self) -> BacklogState:
@@ -100,6 +103,7 @@ class Backlog:
         finished (work still waiting after that is lost with the process)."""
         with self._lock:
             self._closed = True
+            self._freed.notify_all()
         for _ in self._threads:
             self._work.put(None)
         deadline = time.monotonic() + wait
@@ -118,6 +122,8 @@ class Backlog:
             except Exception:  # noqa: BLE001 - one failure must not stop the thread
                 log.exception("slack: work failed")
             finally:
-                with self._idle:
+                with self._lock:
                     self._size -= 1
-                    self._idle.notify_all()
+                    self._freed.notify()
+                    if not self._size:
+                        self._idle.notify_all()
