@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from slack_fake import FakeSlack, command_body, event_body, payload
-from slack_harness import SlackApp, dm, new_user
+from slack_harness import SlackApp, button, dm, new_user, until
 
 from bot.channels.slack.afterturns import AfterTurns
 from bot.channels.slack.backlog import Backlog
@@ -198,3 +199,27 @@ def test_a_burst_beyond_the_backlog_is_refused_then_each_retry_answered_once(
     # Every taken request has been answered, and none is left to answer again.
     for _, channel in people:
         assert len(fake.made("chat.postMessage", channel=channel)) == 1, channel
+
+
+def test_a_worker_told_to_stop_answers_what_it_acknowledged_first(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    app = SlackApp(fake, f"sqlite:///{tmp_path / 'slack.db'}", tmp_path / "app.log")
+    user, channel = new_user()
+    app.event(dm(user, channel, "help me set up my account secret"))
+    (step1,) = fake.wait("chat.postMessage", channel=channel)
+    held = threading.Event()
+    fake.hold["chat.update"] = held
+    try:
+        # A click is answered with two calls: the clicked message spent, then the next
+        # step. The first is held, so the second needs the worker to live on.
+        app.click(user, step1, button(step1, "flow:choose:account_secret:account_type:0"))
+        fake.wait("held:chat.update", status=None, channel=channel)
+        app.process.terminate()  # gunicorn stops its worker gracefully, as on a deploy
+        until(lambda: "finishing 1 acknowledged" in app.log.read_text(), 30, "no drain")
+    finally:
+        held.set()
+        fake.hold.clear()
+    assert app.process.wait(timeout=30) == 0
+    step2 = fake.made("chat.postMessage", channel=channel)[1:]
+    assert len(step2) == 1 and "step 2 of" in step2[0].text()

@@ -184,6 +184,9 @@ class SlackBot:
     def stop(self, wait: float) -> bool:
         """Stop syncing and taking work; finish what was acknowledged within ``wait`` s."""
         self.runtime.stop()
+        left = self.backlog.state().size
+        if left:
+            log.warning("slack: stopping; finishing %d acknowledged request(s) first", left)
         return self.backlog.close(wait)
 
     # -- wiring -----------------------------------------------------------------------------
