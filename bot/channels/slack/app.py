@@ -1,15 +1,15 @@
 """The Slack app: bolt listeners that turn Slack requests into core messages and back.
 
 Every listener acknowledges at once and leaves its work to the worker's bounded backlog
-(``backlog``), so Slack always hears back within its 3 seconds; when the backlog is full
-the request is refused unacknowledged and Slack sends it again later. What to say is the
-engine's business; this module only reads Slack's payloads and makes Web API calls.
+(``intake``, ``backlog``), so Slack always hears back within its 3 seconds; when the
+backlog is full the request is refused unacknowledged and Slack sends it again later.
+What to say is the engine's business; this module only reads Slack's payloads and makes
+Web API calls.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 import re
 import threading
@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -31,9 +31,9 @@ from bot.channels.slack.afterturns import AfterTurns
 from bot.channels.slack.backlog import Backlog
 from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.deliveries import Deliveries
-from bot.channels.slack.gate import refusal
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
+from bot.channels.slack.intake import Intake
 from bot.channels.slack.webclient import KeepAliveClient
 from bot.config import SlackSettings
 from bot.core import relay, replies
@@ -60,8 +60,6 @@ WORK_THREADS = 16
 # and each thread running Python at once takes the interpreter from the requests
 # waiting for their acknowledgement (CPython hands it over only every few ms).
 THINKING = 1
-# What the payload-shaped arguments of the listeners' work are called (bolt's names).
-PAYLOADS = ("event", "action", "command", "respond")
 
 
 def make_client(slack: SlackSettings) -> WebClient:
@@ -127,12 +125,6 @@ def _guarded(work: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _event_id(body: dict[str, Any]) -> str | None:
-    """The id of an Events API delivery (what Slack's retries of it share)."""
-    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    return str(event_id) if event_id else None
-
-
 def _user_of(body: dict[str, Any]) -> str | None:
     user = body.get("user") or body.get("event", {}).get("user") or body.get("user_id")
     return user.get("id") if isinstance(user, dict) else user
@@ -176,7 +168,7 @@ class SlackBot:
             )
         self.runtime = Runtime(engine, self, helpdesk=self.cards)
         self.backlog = Backlog(slack.queue, WORK_THREADS)
-        self.deliveries = Deliveries(self.store)
+        self.intake = Intake(self.backlog, Deliveries(self.store))
         self.after_turns = AfterTurns(self.runtime, self.backlog)
         self._thinking = threading.BoundedSemaphore(THINKING)
         self._register()
@@ -194,67 +186,16 @@ class SlackBot:
     def _register(self) -> None:
         app = self.app
         app.error(_unreadable)
-        app.use(self._dedupe)
-        app.event("message")(self._queued(self._on_message))
-        app.event("app_mention")(self._queued(self._on_mention))
-        app.event("app_home_opened")(self._queued(self._on_home))
-        app.action(BUTTONS)(self._queued(self._on_click))
+        app.use(self.intake.dedupe)
+        app.event("message")(self.intake.queued(self._on_message))
+        app.event("app_mention")(self.intake.queued(self._on_mention))
+        app.event("app_home_opened")(self.intake.queued(self._on_home))
+        app.action(BUTTONS)(self.intake.queued(self._on_click))
         app.action(LINKS)(_ack)  # a link button opens the page in the browser; nothing to do
-        app.action(CLAIM)(self._queued(self._on_claim))
-        app.action(RESOLVE)(self._queued(self._on_resolve))
-        app.command(ASK)(self._queued(self._on_command))
-        app.command(ADMIN)(self._queued(self._on_admin))
-
-    def _dedupe(
-        self,
-        body: dict[str, Any],
-        request: BoltRequest,
-        next: Callable[[], BoltResponse],  # noqa: A002 - bolt's name
-    ) -> BoltResponse:
-        """Acknowledge and drop Slack's retries of an event already taken (``deliveries``)."""
-        event_id = _event_id(body)
-        if event_id is not None:
-            retry = bool(request.headers.get("x-slack-retry-num"))
-            if self.deliveries.already_taken(event_id, retry=retry):
-                log.info("slack: event %s already received; retry dropped", event_id)
-                return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
-        return next()
-
-    def _queued(self, work: Callable[..., None]) -> Callable[..., BoltResponse]:
-        """The ack for ``work``: 200 once it is in the backlog, or a refusal when full."""
-        wanted = [name for name in inspect.signature(work).parameters if name in PAYLOADS]
-
-        def take(
-            body: dict[str, Any], event: Any, action: Any, command: Any, respond: Any
-        ) -> BoltResponse:
-            given = {"event": event, "action": action, "command": command, "respond": respond}
-            args = {name: given[name] for name in wanted}
-            event_id = _event_id(body)
-            if not self.backlog.offer(functools.partial(self._work, work, body, event_id, args)):
-                return self._refuse(body)
-            if event_id is not None:
-                self.deliveries.taken(event_id)
-            return BoltResponse(status=200, body="")
-
-        return take
-
-    def _work(
-        self,
-        work: Callable[..., None],
-        body: dict[str, Any],
-        event_id: str | None,
-        args: dict[str, Any],
-    ) -> None:
-        if event_id is not None and not self.deliveries.claim(event_id):
-            log.info("slack: event %s already received; retry dropped", event_id)
-            return
-        work(body, **args)
-
-    def _refuse(self, body: dict[str, Any]) -> BoltResponse:
-        """The backlog filled up after the gate (``gate``) let this request through."""
-        self.backlog.refused()
-        status, answer = refusal(bool(body.get("command")))
-        return BoltResponse(status=status, body=answer)
+        app.action(CLAIM)(self.intake.queued(self._on_claim))
+        app.action(RESOLVE)(self.intake.queued(self._on_resolve))
+        app.command(ASK)(self.intake.queued(self._on_command))
+        app.command(ADMIN)(self.intake.queued(self._on_admin))
 
     def _answer(self, message: Message) -> list[Reply]:
         with self._thinking:
