@@ -122,15 +122,17 @@ def _answers(api_port: int) -> int:
         return int(json.loads(response.read())["answers"])
 
 
-def _warm(port: int, events: Events, count: int, ready: Callable[[], bool]) -> None:
-    """A few events first: the worker imports, connects and trains before the clock runs."""
+def _warm(port: int, events: Events, count: int, answered: Callable[[], int] | None = None) -> None:
+    """A few events first: the worker imports, connects and trains before the clock runs;
+    with ``answered`` (the answers so far), each of them answered, so that none is counted
+    in the burst."""
     load = Load(port, PATH, events, 2)
     load.start()
     deadline = time.monotonic() + 120
     while load.count(200) < count and time.monotonic() < deadline:
         time.sleep(0.05)
-    load.stop()
-    while not ready() and time.monotonic() < deadline:
+    acked = sum(1 for shot in load.stop() if shot.status == 200)
+    while answered is not None and answered() < acked and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
@@ -140,10 +142,10 @@ def _measure(
     events = Events(SECRET, uuid.uuid4().hex[:6].upper())
     base = _answers(api_port) if api_port else 0
     if api_port:
-        _warm(port, events, 50, lambda: _answers(api_port) - base >= 50)
+        _warm(port, events, 50, lambda: _answers(api_port) - base)
         base = _answers(api_port)
     else:
-        _warm(port, events, 200, lambda: True)
+        _warm(port, events, 200)
     load = Load(port, PATH, events, options.connections)
     cpu_before = _cpu_seconds(worker)
     began = time.monotonic()
