@@ -102,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     sl = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP or Socket Mode)")
     sl.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     sl.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
-    sl.add_argument("--workers", type=int, help="gunicorn workers (default WEB_CONCURRENCY or 2)")
+    sl.add_argument(
+        "--workers", type=int, help="gunicorn workers (default WEB_CONCURRENCY or one per CPU)"
+    )
     sl.add_argument("--socket", action="store_true", help="Socket Mode instead of HTTP")
     web = sub.add_parser("web", parents=[common], help="run the public web chat")
     web.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
@@ -306,9 +308,32 @@ def _bench_options(bench: argparse.ArgumentParser) -> None:
     bench.add_argument(
         "--keep", type=Path, metavar="DIR", help="with --synthetic: write it to DIR and keep it"
     )
+    bench.add_argument(
+        "--slack",
+        action="store_true",
+        help="the Slack app under gunicorn against a bolt app that only acknowledges",
+    )
+    bench.add_argument("--seconds", type=float, default=10.0, help="--slack: burst length")
+    bench.add_argument("--connections", type=int, default=8, help="--slack: concurrent requests")
+    bench.add_argument("--rounds", type=int, default=2, help="--slack: runs of both apps")
+    bench.add_argument(
+        "--api-ms", type=float, default=0.0, help="--slack: how long each Web API call takes"
+    )
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    if args.slack:
+        from bot import slackbench
+
+        options = slackbench.Options(
+            seconds=args.seconds,
+            connections=args.connections,
+            rounds=args.rounds,
+            database=args.database,
+            api_ms=args.api_ms,
+        )
+        slackbench.run(options)
+        return 0
     from bot.bench import bench_folders, bench_synthetic, is_knowledge_base
     from bot.wiring import model_cache
 

@@ -24,6 +24,9 @@ DEFAULT_FLOW_TIMEOUT_MINUTES = 24 * 60
 DEFAULT_DB_TIMEOUT_SECONDS = 3.0
 # Slack's largest payloads (a modal's state, a long message) are tens of kilobytes.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# Acknowledged Slack requests a worker may hold before it refuses more: about half a
+# second of its answers at the rates `helpbot bench --slack` measures on one core.
+DEFAULT_SLACK_QUEUE = 100
 # Trained models, beside the checkout (ignored by git); HELPBOT_MODEL_CACHE=off trains
 # every time.
 DEFAULT_MODEL_CACHE = PROJECT_ROOT / ".cache" / "models"
@@ -192,6 +195,14 @@ def _flag(env: Mapping[str, str], name: str) -> bool | None:
     raise ConfigError(f"{name} must be true/false, yes/no or 1/0, not {raw!r}")
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's share, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class SlackSettings:
     """What the Slack app needs (``helpbot slack``); secrets are kept out of repr."""
@@ -202,7 +213,11 @@ class SlackSettings:
     api_base_url: str | None = None
     helpdesk_channel: str = ""
     admin_users: frozenset[str] = frozenset()
-    workers: int = 2  # gunicorn worker processes (WEB_CONCURRENCY, as Heroku sets it)
+    # gunicorn worker processes (WEB_CONCURRENCY, as Heroku sets it): one per CPU.
+    workers: int = field(default_factory=usable_cpus)
+    # Requests each worker has acknowledged and not yet answered, at most; past it they
+    # are refused, and Slack sends them again (HELPBOT_SLACK_QUEUE).
+    queue: int = DEFAULT_SLACK_QUEUE
 
 
 SLACK_VARIABLES = {
@@ -241,8 +256,11 @@ def load_slack_settings(
             raise ConfigError(f"SLACK_API_BASE_URL must be an http(s) URL, not {base_url!r}")
         base_url = base_url.rstrip("/") + "/"  # the SDK joins method names onto it
     admins = frozenset(u for u in re.split(r"[\s,]+", env.get("SLACK_ADMIN_USERS", "")) if u)
-    workers = _whole(env, "WEB_CONCURRENCY", low=1, high=64) or 2
-    return SlackSettings(bot_token, signing_secret, app_token, base_url, channel, admins, workers)
+    workers = _whole(env, "WEB_CONCURRENCY", low=1, high=64) or usable_cpus()
+    queue = _whole(env, "HELPBOT_SLACK_QUEUE", low=1, high=100_000) or DEFAULT_SLACK_QUEUE
+    return SlackSettings(
+        bot_token, signing_secret, app_token, base_url, channel, admins, workers, queue
+    )
 
 
 @dataclass(frozen=True)

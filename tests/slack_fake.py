@@ -58,6 +58,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     rate_limit_once: set[str] = field(default_factory=set)
     slow: dict[str, float] = field(default_factory=dict)  # method -> seconds to stall
+    # method -> an event its calls wait for (recorded first, so a test can await them)
+    hold: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -120,6 +122,10 @@ class FakeSlack:
             limited = method in self.rate_limit_once
             self.rate_limit_once.discard(method)
         time.sleep(self.slow.get(method, 0.0))
+        held = self.hold.get(method)
+        if held is not None:
+            self._record(Call(f"held:{method}", args, 0, path))
+            held.wait(timeout=60)
         if limited:
             self._record(Call(method, args, 429, path))
             return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"}

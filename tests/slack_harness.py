@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,17 @@ class SlackApp:
         sent = self.send(command_body(fields))
         assert sent.status == 200, sent
         return sent, respond_to.split(str(self.fake.port))[1]
+
+
+def until(what: Callable[[], object], timeout: float, why: str) -> object:
+    """Poll ``what`` until it returns something true; fail with ``why`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = what()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"{why} within {timeout}s")
 
 
 def new_event_id() -> str:

@@ -1,8 +1,10 @@
 """The Slack app: bolt listeners that turn Slack requests into core messages and back.
 
-Every listener acknowledges at once and does its work in a lazy listener, after the
-response has gone, so Slack always hears back within its 3 seconds. What to say is the
-engine's business; this module only reads Slack's payloads and makes Web API calls.
+Every listener acknowledges at once and leaves its work to the worker's bounded backlog
+(``intake``, ``backlog``), so Slack always hears back within its 3 seconds; when the
+backlog is full the request is refused unacknowledged and Slack sends it again later.
+What to say is the engine's business; this module only reads Slack's payloads and makes
+Web API calls.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,9 +27,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.admin import AdminCommands
 from bot.channels.slack import records, render
+from bot.channels.slack.afterturns import AfterTurns
+from bot.channels.slack.backlog import Backlog
 from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
+from bot.channels.slack.deliveries import Deliveries
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
+from bot.channels.slack.intake import Intake
+from bot.channels.slack.webclient import KeepAliveClient
 from bot.config import SlackSettings
 from bot.core import relay, replies
 from bot.core.engine import Engine
@@ -45,16 +53,22 @@ LINKS = re.compile(rf"^{re.escape(render.LINK_ACTION)}\.\d+$")
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
 ASK, ADMIN = "/nhsmail", "/nhsmail-admin"  # the slash commands in manifest.yaml
 RATE_LIMIT_RETRIES = 3
-# The longest the event-id check may wait on the database before the ack: Slack allows 3 s.
-DEDUPE_WAIT_SECONDS = 1.0
+# Threads running the backlog in each worker: most of an answer's time against slack.com
+# is spent waiting for the Web API (a tenth of a second a call), which threads overlap.
+WORK_THREADS = 16
+# Of those, how many may be in the engine's turn at once: it is the Python-heavy part,
+# and each thread running Python at once takes the interpreter from the requests
+# waiting for their acknowledgement (CPython hands it over only every few ms).
+THINKING = 1
 
 
 def make_client(slack: SlackSettings) -> WebClient:
-    """A Web API client that waits out rate limits (429 + Retry-After) and retries."""
+    """A Web API client that keeps its connections open, waits out rate limits (429 +
+    Retry-After) and retries."""
     options: dict[str, Any] = {"token": slack.bot_token}
     if slack.api_base_url:
         options["base_url"] = slack.api_base_url
-    client = WebClient(**options)
+    client = KeepAliveClient(**options)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
         RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
@@ -137,7 +151,7 @@ class SlackBot:
         self.app = App(
             client=self.client,
             signing_secret=slack.signing_secret or "",
-            # Acknowledge first, work in lazy listeners: the same code under gunicorn and
+            # Acknowledge first, work from the backlog: the same code under gunicorn and
             # Socket Mode, and never a 3-second timeout (which Slack would retry).
             process_before_response=True,
             request_verification_enabled=not socket_mode,
@@ -153,42 +167,39 @@ class SlackBot:
                 self.client, self.store, self.tickets, slack.helpdesk_channel
             )
         self.runtime = Runtime(engine, self, helpdesk=self.cards)
+        self.backlog = Backlog(slack.queue, WORK_THREADS)
+        self.intake = Intake(self.backlog, Deliveries(self.store))
+        self.after_turns = AfterTurns(self.runtime, self.backlog)
+        self._thinking = threading.BoundedSemaphore(THINKING)
         self._register()
+
+    def stop(self, wait: float) -> bool:
+        """Stop syncing and taking work; finish what was acknowledged within ``wait`` s."""
+        self.runtime.stop()
+        left = self.backlog.state().size
+        if left:
+            log.warning("slack: stopping; finishing %d acknowledged request(s) first", left)
+        return self.backlog.close(wait)
 
     # -- wiring -----------------------------------------------------------------------------
 
     def _register(self) -> None:
         app = self.app
         app.error(_unreadable)
-        app.use(self._dedupe)
-        app.event("message")(ack=_ack, lazy=[self._on_message])
-        app.event("app_mention")(ack=_ack, lazy=[self._on_mention])
-        app.event("app_home_opened")(ack=_ack, lazy=[self._on_home])
-        app.action(BUTTONS)(ack=_ack, lazy=[self._on_click])
+        app.use(self.intake.dedupe)
+        app.event("message")(self.intake.queued(self._on_message))
+        app.event("app_mention")(self.intake.queued(self._on_mention))
+        app.event("app_home_opened")(self.intake.queued(self._on_home))
+        app.action(BUTTONS)(self.intake.queued(self._on_click))
         app.action(LINKS)(_ack)  # a link button opens the page in the browser; nothing to do
-        app.action(CLAIM)(ack=_ack, lazy=[self._on_claim])
-        app.action(RESOLVE)(ack=_ack, lazy=[self._on_resolve])
-        app.command(ASK)(ack=_ack, lazy=[self._on_command])
-        app.command(ADMIN)(ack=_ack, lazy=[self._on_admin])
+        app.action(CLAIM)(self.intake.queued(self._on_claim))
+        app.action(RESOLVE)(self.intake.queued(self._on_resolve))
+        app.command(ASK)(self.intake.queued(self._on_command))
+        app.command(ADMIN)(self.intake.queued(self._on_admin))
 
-    def _dedupe(self, body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 - bolt's name
-        """Drop Slack's retries of an event already taken in, by event id, in the database.
-
-        This runs before the ack, so it waits for the database only briefly: a locked
-        table or a slow database makes it give up and take the event as a first delivery.
-        """
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and self.store is not None:
-            try:
-                first = records.first_delivery(self.store, str(event_id), wait=DEDUPE_WAIT_SECONDS)
-            except StoreUnavailable as exc:
-                # Better a rare duplicate than a lost question or a late ack.
-                log.warning("slack: cannot check event %s for a retry: %s", event_id, exc)
-            else:
-                if not first:
-                    log.info("slack: event %s already received; retry dropped", event_id)
-                    return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
-        return next()
+    def _answer(self, message: Message) -> list[Reply]:
+        with self._thinking:
+            return self.runtime.handle(message)
 
     # -- staff ------------------------------------------------------------------------------
 
@@ -226,13 +237,15 @@ class SlackBot:
             conversation_id=f"{channel}:{thread}",
             shared=not channel.startswith("D"),
         )
-        self.runtime.turn(message, lambda found: self._post(channel, found, thread_ts=thread))
+        self._post(channel, self._answer(message), thread_ts=thread)
+        self.after_turns.ended()
 
     def _from_staff(self, user: str, channel: str, text: str) -> None:
         # While their ticket is claimed the engine passes this to the agent (the core's
         # rule, bot.core.relay) and the runtime shows it in the card's thread.
         message = Message(user_id=user, text=text, channel=CHANNEL)
-        self.runtime.turn(message, lambda found: self._post(channel, found))
+        self._post(channel, self._answer(message))
+        self.after_turns.ended()
 
     @_guarded
     def _on_command(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
@@ -241,9 +254,9 @@ class SlackBot:
         if not text:
             found = [replies.quick_actions(self.engine.knowledge.content)]
         else:
-            found = self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL))
+            found = self._answer(Message(user_id=user, text=text, channel=CHANNEL))
         respond(response_type="ephemeral", replace_original=False, **render.message(found))
-        self.runtime.after_turn(user)
+        self.after_turns.ended()
 
     @_guarded
     def _on_click(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
@@ -265,7 +278,7 @@ class SlackBot:
             action=action.get("value"),
             shared=key is not None,
         )
-        answer = self.runtime.handle(message)
+        answer = self._answer(message)
         spent = {"blocks": render.chosen(clicked.get("blocks") or [], label)}
         spent["text"] = clicked.get("text") or label
         if where == "message" and ephemeral and not clicked.get("blocks"):
@@ -282,7 +295,7 @@ class SlackBot:
             self._post(channel, answer, thread_ts=thread)
         else:  # the App Home: answer in the person's DM with the app
             self._post(user, answer)
-        self.runtime.after_turn(user)
+        self.after_turns.ended()
 
     @_guarded
     def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:

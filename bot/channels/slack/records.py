@@ -35,6 +35,22 @@ def first_delivery(store: Store, event_id: str, *, wait: float | None = None) ->
     return insert() if wait is None else within(wait + 0.5, insert, f"database {store.name}")
 
 
+def delivered_before(store: Store, event_id: str, *, wait: float) -> bool:
+    """Whether an event id has been taken already, by any process: one SELECT.
+
+    ``wait``: raise ``StoreUnavailable`` after about this many seconds blocked on a lock.
+    """
+
+    def look() -> bool:
+        with store.session(wait=wait) as session:
+            found = session.execute(
+                select(SlackEvent.event_id).where(SlackEvent.event_id == event_id[:64])
+            ).first()
+        return found is not None
+
+    return within(wait + 0.5, look, f"database {store.name}")
+
+
 def forget_events(store: Store, older_than: timedelta = timedelta(days=1)) -> int:
     """Drop old event ids: Slack stops retrying within minutes."""
     with store.session() as session:

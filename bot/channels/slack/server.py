@@ -8,6 +8,7 @@ traceback per worker; then each gunicorn worker builds its own app.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -15,6 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channels.bodylimit import BodyLimit, WSGIApp
 from bot.channels.slack.app import SlackBot, make_client
+from bot.channels.slack.gate import BacklogGate
 from bot.channels.slack.guard import SlackGuard
 from bot.config import ConfigError, Settings, SlackSettings
 from bot.content.loader import Content
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 3000
 PATH = "/slack/events"
+GRACE_SECONDS = 10  # gunicorn's graceful_timeout: then the worker is killed
+DRAIN_SECONDS = GRACE_SECONDS / 2  # the rest is for requests still being read
 
 
 def check_token(slack: SlackSettings) -> str:
@@ -53,8 +57,9 @@ def build_bot(
 
 
 def http_app(bot: SlackBot, settings: Settings, slack: SlackSettings) -> WSGIApp:
-    """bolt's WSGI handler behind the body cap and the guard: what gunicorn serves."""
-    handler = SlackRequestHandler(bot.app, path=PATH)
+    """bolt's WSGI handler behind the body cap, the guard and the backlog's gate: what
+    gunicorn serves."""
+    handler = BacklogGate(SlackRequestHandler(bot.app, path=PATH), bot.backlog)
     guarded = SlackGuard(handler, slack.signing_secret or "", PATH)
     return BodyLimit(guarded, settings.max_body_bytes)
 
@@ -74,30 +79,53 @@ def serve_http(
     worker started later, when the files on disk may be broken, answers from it rather
     than failing to boot (after which gunicorn would stop every worker).
     """
+    built: list[SlackBot] = []
+
+    def load() -> WSGIApp:
+        # In each worker, after the fork: its own app, database pool, backlog and sync thread.
+        built.append(build_bot(settings, slack, fallback=content))
+        return http_app(built[-1], settings, slack)
+
+    def finish(_arbiter: object, _worker: object) -> None:
+        # Told to stop (a deploy, a scale-down): what was acknowledged is still answered,
+        # within gunicorn's grace period. A worker killed outright loses it (at most the
+        # backlog's limit): Slack does not send an acknowledged event again.
+        for bot in built:
+            bot.stop(wait=DRAIN_SECONDS)
+
+    options = gunicorn_options(host, port, workers, settings.log_level)
+    run_gunicorn({**options, "worker_exit": finish}, load)
+
+
+def gunicorn_options(host: str, port: int, workers: int, log_level: str) -> dict[str, Any]:
+    """How gunicorn serves the Slack app (and the bare bolt app it is measured against)."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 8,
+        "timeout": 30,
+        "graceful_timeout": GRACE_SECONDS,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": log_level.lower(),
+        # No control socket: one fixed path per user clashes between instances.
+        "control_socket_disable": True,
+    }
+
+
+def run_gunicorn(options: dict[str, Any], load: Callable[[], WSGIApp]) -> None:
+    """Serve the app ``load`` builds (once in each worker, after the fork) until stopped."""
     from gunicorn.app.base import BaseApplication
 
     class Gunicorn(BaseApplication):
         def load_config(self) -> None:
-            options: dict[str, Any] = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": 8,
-                "timeout": 30,
-                "graceful_timeout": 10,
-                "accesslog": None,
-                "errorlog": "-",
-                "loglevel": settings.log_level.lower(),
-            }
-            # No control socket: one fixed path per user clashes between instances.
-            options["control_socket_disable"] = True
             for key, value in options.items():
                 if key in self.cfg.settings:  # older gunicorns lack some settings
                     self.cfg.set(key, value)
 
         def load(self) -> WSGIApp:
-            # In each worker, after the fork: its own app, database pool and sync thread.
-            return http_app(build_bot(settings, slack, fallback=content), settings, slack)
+            return load()
 
     Gunicorn().run()
 

@@ -1,0 +1,225 @@
+"""Back-pressure in the Slack app: each worker's backlog of acknowledged work is bounded,
+a request it has no room for is refused so that Slack sends it again, and a delivery
+sent again is answered once.
+
+The end-to-end test runs the real ``helpbot slack`` with a small backlog against the
+local Web API stand-in, whose ``chat.postMessage`` is held so that nothing finishes while
+the burst arrives: what is taken and what is refused is then decided by the bound alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from slack_fake import FakeSlack, command_body, event_body, payload
+from slack_harness import SlackApp, button, dm, new_user, until
+
+from bot.channels.slack.afterturns import AfterTurns
+from bot.channels.slack.backlog import Backlog
+from bot.config import ConfigError, load_slack_settings, usable_cpus
+
+LIMIT = 4
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+SLACK_ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-x",
+    "SLACK_SIGNING_SECRET": "s",
+    "SLACK_HELPDESK_CHANNEL": "C0HELP",
+}
+
+
+# -- the backlog on its own ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """Work that waits for this event; set at the end so no thread is left waiting."""
+    opened = threading.Event()
+    yield opened
+    opened.set()
+
+
+def test_the_backlog_takes_up_to_its_limit_and_refuses_the_rest(gate: threading.Event) -> None:
+    backlog = Backlog(limit=3, threads=2)
+    done: list[int] = []
+
+    def work(n: int) -> None:
+        gate.wait()
+        done.append(n)
+
+    taken = [backlog.offer(lambda n=n: work(n)) for n in range(5)]
+    assert taken == [True, True, True, False, False]
+    assert not backlog.room(0)
+    gate.set()
+    assert backlog.close(wait=10)
+    assert sorted(done) == [0, 1, 2]
+    state = backlog.state()
+    assert (state.size, state.peak, state.limit) == (0, 3, 3)
+
+
+def test_a_closed_backlog_takes_nothing_and_a_failure_frees_its_place() -> None:
+    backlog = Backlog(limit=1, threads=1)
+    finished = threading.Event()
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    assert backlog.offer(fail)
+    assert backlog.room(10)  # the failed work gave its place back
+    assert backlog.offer(finished.set)
+    assert finished.wait(10)
+    assert backlog.close(wait=10)
+    assert not backlog.offer(finished.set)
+    assert not backlog.room(0)
+
+
+def test_close_reports_work_it_could_not_finish(gate: threading.Event) -> None:
+    backlog = Backlog(limit=2, threads=1)
+    started = threading.Event()
+    backlog.offer(lambda: (started.set(), gate.wait()))
+    assert started.wait(10)
+    assert backlog.close(wait=0.01) is False
+
+
+class Pushes:
+    """What AfterTurns needs of the runtime: it counts the pushes."""
+
+    def __init__(self) -> None:
+        self.helpdesk = 0
+        self.everyone = 0
+
+    def push_helpdesk(self) -> int:
+        self.helpdesk += 1
+        return 0
+
+    def push(self) -> int:
+        self.everyone += 1
+        return 0
+
+
+def test_turns_ending_while_a_push_waits_share_it(gate: threading.Event) -> None:
+    backlog = Backlog(limit=2, threads=1)
+    pushes = Pushes()
+    after = AfterTurns(pushes, backlog)  # type: ignore[arg-type]
+    busy = threading.Event()
+    backlog.offer(lambda: (busy.set(), gate.wait()))  # the one thread is busy
+    assert busy.wait(10)
+    for _ in range(3):
+        after.ended()  # one push waits; the others join it
+    assert backlog.state().size == 2
+    gate.set()
+    assert backlog.close(wait=10)
+    assert (pushes.helpdesk, pushes.everyone) == (1, 1)
+
+
+def test_a_push_without_room_is_left_to_the_sync_round(gate: threading.Event) -> None:
+    backlog = Backlog(limit=1, threads=1)
+    pushes = Pushes()
+    after = AfterTurns(pushes, backlog)  # type: ignore[arg-type]
+    backlog.offer(gate.wait)
+    after.ended()  # no room: not waiting, so the next turn asks again
+    gate.set()
+    assert backlog.room(10)
+    after.ended()
+    assert backlog.close(wait=10)
+    assert (pushes.helpdesk, pushes.everyone) == (1, 1)
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+def test_the_backlog_size_and_the_workers_are_settings() -> None:
+    slack = load_slack_settings(SLACK_ENV)
+    assert slack.queue == 100
+    assert slack.workers == usable_cpus() >= 1
+    given = load_slack_settings({**SLACK_ENV, "HELPBOT_SLACK_QUEUE": "8", "WEB_CONCURRENCY": "3"})
+    assert (given.queue, given.workers) == (8, 3)
+    for wrong in ("none", "0", "-5"):
+        with pytest.raises(ConfigError, match="HELPBOT_SLACK_QUEUE"):
+            load_slack_settings({**SLACK_ENV, "HELPBOT_SLACK_QUEUE": wrong})
+
+
+# -- the app under a burst ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def small(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlackApp]:
+    tmp = tmp_path_factory.mktemp("backlog")
+    running = SlackApp(
+        fake,
+        f"sqlite:///{tmp / 'slack.db'}",
+        tmp / "app.log",
+        env={"HELPBOT_SLACK_QUEUE": str(LIMIT)},
+    )
+    user, channel = new_user()
+    running.event(dm(user, channel, "how do I get nhsmail"))  # booted and warm
+    fake.wait("chat.postMessage", channel=channel)
+    yield running
+    fake.hold.clear()
+    running.stop()
+
+
+def test_a_burst_beyond_the_backlog_is_refused_then_each_retry_answered_once(
+    small: SlackApp, fake: FakeSlack
+) -> None:
+    people = [new_user() for _ in range(3 * LIMIT)]
+    events = [dm(user, channel, "how do I get nhsmail") for user, channel in people]
+    held = threading.Event()
+    fake.hold["chat.postMessage"] = held
+    try:
+        statuses = [small.send(event_body(event)).status for event in events]
+        # A slash command that finds no room is told so: Slack never retries a command.
+        command = payload("slash_command")
+        command.update(text="acct secret", user_id=people[0][0])
+        busy = small.send(command_body(command))
+    finally:
+        held.set()
+    taken = statuses.count(200)
+    # Nothing could finish while Slack's Web API was held: at most the bound was taken,
+    # the rest refused unacknowledged (Slack sends those again), and none taken after a
+    # refusal.
+    assert 1 <= taken <= LIMIT
+    assert statuses == [200] * taken + [503] * (len(events) - taken)
+    assert busy.status == 200 and "busy" in busy.body
+    assert "the backlog is full" in small.log.read_text()
+
+    answered = [channel for _, channel in people[:taken]]
+    for channel in answered:
+        fake.wait("chat.postMessage", channel=channel)
+    # Slack's retries of the refused events, one at a time: taken now there is room.
+    for event, (_, channel) in zip(events[taken:], people[taken:], strict=True):
+        retried = small.send(event_body(event), headers=RETRY)
+        assert retried.status == 200
+        fake.wait("chat.postMessage", channel=channel)
+    # A retry of an event taken in the burst is dropped at the ack: no work, no answer.
+    again = small.send(event_body(events[0]), headers=RETRY)
+    assert again.status == 200 and again.headers.get("x-slack-no-retry") == "1"
+    # Every taken request has been answered, and none is left to answer again.
+    for _, channel in people:
+        assert len(fake.made("chat.postMessage", channel=channel)) == 1, channel
+
+
+def test_a_worker_told_to_stop_answers_what_it_acknowledged_first(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    app = SlackApp(fake, f"sqlite:///{tmp_path / 'slack.db'}", tmp_path / "app.log")
+    user, channel = new_user()
+    app.event(dm(user, channel, "help me set up my account secret"))
+    (step1,) = fake.wait("chat.postMessage", channel=channel)
+    held = threading.Event()
+    fake.hold["chat.update"] = held
+    try:
+        # A click is answered with two calls: the clicked message spent, then the next
+        # step. The first is held, so the second needs the worker to live on.
+        app.click(user, step1, button(step1, "flow:choose:account_secret:account_type:0"))
+        fake.wait("held:chat.update", status=None, channel=channel)
+        app.process.terminate()  # gunicorn stops its worker gracefully, as on a deploy
+        until(lambda: "finishing 1 acknowledged" in app.log.read_text(), 30, "no drain")
+    finally:
+        held.set()
+        fake.hold.clear()
+    assert app.process.wait(timeout=30) == 0
+    step2 = fake.made("chat.postMessage", channel=channel)[1:]
+    assert len(step2) == 1 and "step 2 of" in step2[0].text()
