@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
+from bot import benchcli as bench_cli
 from bot.channels import console
 from bot.config import (
     PROJECT_ROOT,
@@ -87,14 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sweep", parents=[common], help="choose answer thresholds from labelled YAML sets"
     )
     sw.add_argument("files", type=Path, nargs="+", metavar="file")
-    _bench_options(
-        sub.add_parser(
-            "bench",
-            parents=[common],
-            help="time the message path (whole turns on a new SQLite file, or on --database: "
-            "give it a scratch database)",
-        )
-    )
+    bench_cli.add_parser(sub, common)
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
@@ -297,59 +291,6 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _bench_options(bench: argparse.ArgumentParser) -> None:
-    bench.add_argument(
-        "--synthetic",
-        type=int,
-        metavar="N",
-        help="bench a generated IT-helpdesk knowledge of N examples instead "
-        "(--knowledge DIR holding intents/ and knowledge/ benches that one)",
-    )
-    bench.add_argument(
-        "--keep", type=Path, metavar="DIR", help="with --synthetic: write it to DIR and keep it"
-    )
-    bench.add_argument(
-        "--slack",
-        action="store_true",
-        help="the Slack app under gunicorn against a bolt app that only acknowledges",
-    )
-    bench.add_argument("--seconds", type=float, default=10.0, help="--slack: burst length")
-    bench.add_argument("--connections", type=int, default=8, help="--slack: concurrent requests")
-    bench.add_argument("--rounds", type=int, default=2, help="--slack: runs of both apps")
-    bench.add_argument(
-        "--api-ms", type=float, default=0.0, help="--slack: how long each Web API call takes"
-    )
-
-
-def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    if args.slack:
-        from bot import slackbench
-
-        options = slackbench.Options(
-            seconds=args.seconds,
-            connections=args.connections,
-            rounds=args.rounds,
-            database=args.database,
-            api_ms=args.api_ms,
-        )
-        slackbench.run(options)
-        return 0
-    from bot.bench import bench_folders, bench_synthetic, is_knowledge_base
-    from bot.wiring import model_cache
-
-    if args.synthetic is not None:
-        if args.synthetic < 100:
-            print("error: --synthetic needs at least 100 examples", file=sys.stderr)
-            return 2
-        print(bench_synthetic(args.synthetic, model_cache(settings), args.keep, args.database))
-        return 0
-    folders = (settings.intents_dir, settings.knowledge_dir)
-    if is_knowledge_base(settings.knowledge_dir):  # --knowledge DIR: a whole knowledge base
-        folders = (settings.knowledge_dir / "intents", settings.knowledge_dir / "knowledge")
-    print(bench_folders(*folders, model_cache(settings), args.database))
-    return 0
-
-
 def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     from bot.store.db import recent_unanswered
 
@@ -485,7 +426,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "validate": cmd_validate,
     "eval": cmd_eval,
     "sweep": cmd_sweep,
-    "bench": cmd_bench,
+    "bench": bench_cli.run,
     "unanswered": cmd_unanswered,
     "flows": cmd_flows,
     "tickets": tickets_cli.run,
