@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
+from bot.core import snapshot
 from bot.core.engine import Knowledge
 from bot.core.snapshot import KEEP, Snapshots
 from bot.evaluation import load_cases
@@ -24,8 +25,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped examples' model, trained once for these tests."""
     folder = tmp_path_factory.mktemp("trained")
     load_knowledge(settings_for((INTENTS, KNOWLEDGE), folder))
-    for snapshot in folder.glob("knowledge-*.pickle"):
-        snapshot.unlink()
+    for made in folder.glob("knowledge-*.pickle"):
+        made.unlink()
     return folder
 
 
@@ -118,6 +119,14 @@ def test_an_edited_walk_through_is_built_again(cache, folders, tmp_path) -> None
     load_knowledge(settings)
     flow = folders[1] / "flows" / "account_secret.yaml"
     flow.write_text(flow.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    load_knowledge(settings)
+    assert len(list(cache.glob("knowledge-*.pickle"))) == 2
+
+
+def test_other_installed_packages_build_again(cache, folders, monkeypatch) -> None:
+    settings = settings_for(folders, cache)
+    load_knowledge(settings)
+    monkeypatch.setattr(snapshot, "_libraries", lambda: "numpy upgraded since")
     load_knowledge(settings)
     assert len(list(cache.glob("knowledge-*.pickle"))) == 2
 

@@ -2,9 +2,10 @@
 
 Reading the YAML, checking it and building the matcher took about a second in every
 process that starts: each CLI command, each web or Slack worker. What comes out depends
-only on the YAML files and on this code, so it is saved under a hash of both and read
-back in a few milliseconds. Any change to a YAML file or to a source file of the bot
-gives another key: a snapshot is never used for content or code it was not built from.
+only on the YAML files, on this code and on the installed packages, so it is saved under
+a hash of those and read back in a few milliseconds. Any change to a YAML file, to a
+source file of the bot or to the packages gives another key: a snapshot is never used
+for content, code or libraries it was not built with.
 
 Snapshots are pickles, and unpickling runs code: one is read only if it belongs to this
 user (or root) and nobody else may write to it, as ssh treats its keys. A missing,
@@ -22,6 +23,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from bot.core.files import write_whole
 
@@ -45,9 +48,19 @@ def _code() -> str:
     return _code_digest
 
 
+def _libraries() -> str:
+    """When the installed packages last changed: a snapshot also holds numpy arrays,
+    pydantic models and word lists from other packages. Installing, upgrading or
+    removing any package adds or removes entries in their folder, which moves its
+    modification time; one ``stat``, where reading each package's version took 40 ms."""
+    folder = Path(np.__file__).resolve().parent.parent
+    return f"{folder}\0{folder.stat().st_mtime_ns}"
+
+
 def snapshot_key(files: Iterable[Path]) -> str:
-    """A key for what is built from ``files`` by this code, on this Python."""
-    digest = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{_code()}".encode())
+    """A key for what is built from ``files`` by this code and these packages, on this
+    Python."""
+    digest = hashlib.sha256(f"{FORMAT}\0{sys.version}\0{_code()}\0{_libraries()}".encode())
     for path in files:
         digest.update(str(path).encode() + b"\0")
         digest.update(path.read_bytes())
