@@ -25,7 +25,7 @@ from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.errors import HelpbotError
 from bot.store.models import Unanswered
-from bot.store.turns import NEW_CONVERSATION, OPEN_TURN, OPEN_TURN_POSTGRESQL, Turn
+from bot.store.turns import NEW_CONVERSATION, Turn, opening_read
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -174,6 +174,7 @@ class Store:
         self.clock = clock
         self.timeout = timeout
         self.engine = create_db_engine(url, timeout)
+        self._opening = opening_read(self.engine.dialect.name)  # chosen once, not per turn
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", self._stamp_new_rows)
         if migrate:
@@ -298,8 +299,7 @@ class Store:
             return
 
     def _conversation(self, connection: Connection, params: dict[str, str]) -> Row[Any]:
-        opening = OPEN_TURN_POSTGRESQL if connection.dialect.name == "postgresql" else OPEN_TURN
-        found = connection.execute(opening, params).one_or_none()
+        found = connection.execute(self._opening, params).one_or_none()
         if found is not None:
             return found
         # Create it in a transaction of its own: if another process wins the race, the
@@ -320,7 +320,7 @@ class Store:
                 )
         except IntegrityError:
             log.debug("conversation created concurrently; using the other one")
-        return connection.execute(opening, params).one()
+        return connection.execute(self._opening, params).one()
 
 
 def recent_unanswered(store: Store, limit: int = 50) -> list[Unanswered]:

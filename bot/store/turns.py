@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
 from bot.store.models import Conversation, FlowRun, MessageRecord, Outbound, Ticket, Unanswered
@@ -51,17 +51,21 @@ _THIS_CONVERSATION = (
     _conversations.c.user_id == bindparam("user_id"),
     _conversations.c.conversation_key == bindparam("key"),
 )
-OPEN_TURN = select(*_COLUMNS).where(*_THIS_CONVERSATION).with_for_update(of=_conversations)
+_OPEN_TURN = select(*_COLUMNS).where(*_THIS_CONVERSATION).with_for_update(of=_conversations)
 # PostgreSQL: the turn's commit does not wait for its WAL to reach the disk. A server
 # crash may lose the last fraction of a second of turns (state and transcript lines,
 # never a ticket: tickets are written in transactions of their own, which wait as
 # usual); the database stays consistent. The wait for the disk was most of a turn.
 # Set in the opening read itself, local to this transaction: no round trip of its own.
-OPEN_TURN_POSTGRESQL = (
-    select(*_COLUMNS, func.set_config("synchronous_commit", "off", True).label("quick"))
-    .where(*_THIS_CONVERSATION)
-    .with_for_update(of=_conversations)
-)
+_QUICK_COMMIT = func.set_config("synchronous_commit", "off", True).label("quick")
+_OPENINGS = {"postgresql": _OPEN_TURN.add_columns(_QUICK_COMMIT)}
+
+
+def opening_read(dialect: str) -> Select[Any]:
+    """The turn's one opening read, for a database of this dialect."""
+    return _OPENINGS.get(dialect, _OPEN_TURN)
+
+
 NEW_CONVERSATION = insert(_conversations)
 _SAVE_STATE = (
     update(_conversations)
