@@ -119,7 +119,7 @@ def _read(saved: Mapping[str, np.ndarray]) -> Weights:
     classes = tuple(str(c) for c in saved["classes"])
     intercept = np.asarray(saved["intercept"], dtype=float)
     if "coef" in saved:
-        return Weights(classes, intercept, dense=np.ascontiguousarray(saved["coef"], dtype=float))
+        return Weights(classes, intercept, dense=np.asfortranarray(saved["coef"], dtype=float))
     rows = Rows(saved["starts"], saved["columns"], saved["values"], len(classes))
     return Weights(classes, intercept, by_feature=rows)
 

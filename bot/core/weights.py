@@ -32,7 +32,10 @@ class Weights:
 
     classes: tuple[str, ...]
     intercept: np.ndarray
-    dense: np.ndarray | None = None  # classes by features, every weight
+    # Classes by features, every weight; stored feature by feature (Fortran order): a
+    # message reads a few hundred features' columns, each then one contiguous run,
+    # which halved the model's share of matching.
+    dense: np.ndarray | None = None
     by_feature: Rows | None = None  # features by classes, pruned
 
     @classmethod
@@ -41,7 +44,7 @@ class Weights:
     ) -> Weights:
         """From a classes-by-features matrix, pruned if it is large (see the module)."""
         if coef.size <= PRUNE_ABOVE:
-            return cls(classes, intercept, dense=np.ascontiguousarray(coef))
+            return cls(classes, intercept, dense=np.asfortranarray(coef))
         by_feature = coef.T
         centred = by_feature - np.median(by_feature, axis=1, keepdims=True)
         kept = Rows.dense(centred, np.abs(centred) >= EPSILON)
