@@ -315,3 +315,64 @@ def load_web_settings(
         workers=workers,
         generated_secret=not raw_secret,
     )
+
+
+# The Microsoft 365 Agents SDK's own names for the bot's Azure identity, so that its
+# documentation and Azure's deployment templates apply as they are.
+TEAMS_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+TEAMS_VARIABLES = {
+    "CLIENTID": "the bot's Microsoft App ID (Azure Bot resource, Configuration)",
+    "TENANTID": "the Microsoft Entra tenant id of the single-tenant bot registration",
+    "CLIENTSECRET": "a client secret of the bot's app registration (or set AUTHTYPE)",
+    "CERTPFXFILE": "the certificate file of the bot's app registration",
+    "FEDERATEDCLIENTID": "the managed identity's client id for the federated credential",
+}
+# The Bot Connector's hosts in the public cloud: replies go only to these (a forged
+# serviceUrl would otherwise receive the bot's access token).
+TEAMS_SERVICE_HOSTS = ("smba.trafficmanager.net", "*.botframework.com")
+
+
+@dataclass(frozen=True)
+class TeamsSettings:
+    """What ``helpbot teams`` needs; ``sdk`` is the environment the Agents SDK reads."""
+
+    client_id: str | None
+    tenant_id: str | None
+    auth_type: str
+    sdk: Mapping[str, str] = field(repr=False)
+    anonymous: bool = False  # development only: no tokens checked or sent
+    service_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS
+    # Test-only: where the signing keys of incoming tokens are read (a local fake).
+    jwks_url: str | None = None
+    workers: int = 1
+
+
+def load_teams_settings(environ: Mapping[str, str] | None = None) -> TeamsSettings:
+    """The Teams settings; a missing one raises ``ConfigError`` naming the variable."""
+    env = os.environ if environ is None else environ
+
+    def setting(name: str) -> str | None:
+        return env.get(TEAMS_PREFIX + name, "").strip() or None
+
+    def required(name: str) -> str:
+        value = setting(name)
+        if value is None:
+            raise ConfigError(
+                f"{TEAMS_PREFIX}{name} is not set: it must hold {TEAMS_VARIABLES[name]}"
+            )
+        return value
+
+    sdk = {k: v for k, v in env.items() if k.startswith("CONNECTIONS__")}
+    hosts = tuple(h for h in re.split(r"[\s,]+", env.get("HELPBOT_TEAMS_SERVICE_HOSTS", "")) if h)
+    jwks_url = env.get("HELPBOT_TEAMS_TEST_JWKS_URL", "").strip() or None
+    workers = _whole(env, "WEB_CONCURRENCY", low=1, high=64) or 1
+    common = {"service_hosts": hosts or TEAMS_SERVICE_HOSTS, "jwks_url": jwks_url}
+    if _flag(env, "HELPBOT_TEAMS_ANONYMOUS"):
+        return TeamsSettings(None, None, "anonymous", sdk, True, workers=workers, **common)
+    client_id, tenant_id = required("CLIENTID"), required("TENANTID")
+    auth_type = setting("AUTHTYPE") or "ClientSecret"
+    needs = {"ClientSecret": "CLIENTSECRET", "certificate": "CERTPFXFILE"}
+    needs["FederatedCredentials"] = "FEDERATEDCLIENTID"
+    if auth_type in needs:
+        required(needs[auth_type])
+    return TeamsSettings(client_id, tenant_id, auth_type, sdk, workers=workers, **common)

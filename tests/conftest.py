@@ -26,6 +26,7 @@ from bot.content.loader import Content, load_content
 from bot.core.engine import Engine, Knowledge
 from bot.core.messages import Reply
 from bot.runtime import Runtime
+from bot.runtime.channel import Unreachable
 from bot.store import Store
 from bot.store.models import Base
 
@@ -279,10 +280,13 @@ class Recorder:
     def __init__(self, name: str = "cli", *, fail: int = 0) -> None:
         self.name = name
         self.fail = fail
+        self.gone: set[str] = set()  # people the channel can no longer reach
         self.delivered: list[tuple[str, str]] = []
         self.tidied = 0
 
     def deliver(self, recipient: str, replies: Sequence[Reply]) -> None:
+        if recipient in self.gone:
+            raise Unreachable("the app was removed")
         if self.fail:
             self.fail -= 1
             raise ConnectionError("the channel is down")

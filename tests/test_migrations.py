@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from bot.config import PROJECT_ROOT
 from bot.store import Store
-from bot.store.db import MIGRATIONS
+from bot.store.db import MIGRATIONS, head_revision
 from bot.store.models import Ticket
 from bot.tickets.service import Requester, Tickets
 
@@ -90,8 +90,6 @@ def test_0005_gives_each_person_one_plain_key_and_keeps_their_tickets(db_url: st
 def test_the_head_read_from_the_files_is_alembics_head() -> None:
     from alembic.script import ScriptDirectory
 
-    from bot.store.db import head_revision
-
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
@@ -124,8 +122,25 @@ def test_a_database_behind_is_still_brought_up_to_date(db_url: str) -> None:
     with again.engine.connect() as connection:
         from sqlalchemy import text
 
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
-            "0006"
-        )
+        found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert found == head_revision() == "0007"
     again.close()
     store.close()
+
+
+def test_the_teams_migration_builds_exactly_the_tables_the_models_describe(
+    db_url: str,
+) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.models import Base
+
+    store = Store(db_url)
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    store.close()
+    # Only the Teams tables: messages.conversation_id is nullable in 0001 but not in the
+    # model, an older drift of its own.
+    assert [d for d in differences if "teams" in repr(d)] == []
+    assert {"teams_activities", "teams_references"} <= set(Base.metadata.tables)

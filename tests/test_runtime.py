@@ -46,6 +46,21 @@ def test_news_the_channel_could_not_deliver_is_delivered_next_round(
     assert [who for who, _ in recorder.delivered] == ["sam", "sam"]
 
 
+def test_news_for_someone_the_channel_cannot_reach_is_not_retried_and_told_to_the_ticket(
+    engine: Engine, runtime: Runtime, recorder: Recorder
+) -> None:
+    recorder.gone.add("sam")
+    ref = resolved_ticket(engine)
+    assert runtime.push() == 2 and not recorder.delivered
+    recorder.gone.clear()
+    assert runtime.push() == 0  # not put back: no later round would reach them
+    events = engine.tickets.show(ref).events
+    said = [e["text"] for e in events if e["kind"] == "unreachable"]
+    assert (
+        said == ["cannot reach the requester in cli (the app was removed): phone or email them"] * 2
+    )
+
+
 def test_a_terminal_runtime_takes_only_its_own_persons_news(
     engine: Engine, recorder: Recorder
 ) -> None:

@@ -6,6 +6,12 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.core.messages import Reply
+from bot.errors import HelpbotError
+
+
+class Unreachable(HelpbotError):
+    """The channel says this person cannot be reached any more (the app removed, the bot
+    blocked, the account gone): trying again later will not help."""
 
 
 class Channel(Protocol):
@@ -17,7 +23,8 @@ class Channel(Protocol):
     def deliver(self, recipient: str, replies: Sequence[Reply]) -> None:
         """Show ``replies`` to ``recipient`` now, outside any turn of theirs.
 
-        Raise if they could not be shown: the runtime puts them back for a later round.
+        Raise if they could not be shown: the runtime puts them back for a later round;
+        raise ``Unreachable`` if no later round can reach them either.
         """
         ...
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from bot.content.loader import ContentInvalid
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply, ReplyMeta
-from bot.runtime.channel import Channel, Helpdesk
+from bot.runtime.channel import Channel, Helpdesk, Unreachable
 from bot.store import StoreError, StoreUnavailable, audit
 from bot.store.deadline import within
 from bot.store.outbox import HELPDESK, Pending, claim_pending, release
@@ -138,12 +138,26 @@ class Runtime:
         for sent, item in enumerate(waiting):
             try:
                 show(item)
+            except Unreachable as exc:
+                # Not put back: no later round would reach them. The helpdesk is told.
+                self._unreachable(item, str(exc))
             except Exception as exc:  # noqa: BLE001 - the channel or the network: retry later
                 log.error("%s: could not deliver to %s: %s", self.channel.name, item.user_id, exc)
                 for unsent in waiting[sent:]:
                     release(self.store, unsent.id)
                 return sent
         return len(waiting)
+
+    def _unreachable(self, item: Pending, why: str) -> None:
+        name = self.channel.name
+        log.warning("%s: %s cannot be reached: %s", name, item.user_id, why)
+        tickets = self.engine.tickets
+        if tickets is None:
+            return
+        try:
+            tickets.record_unreachable(name, item.user_id, why)
+        except StoreError as exc:
+            log.error("%s: could not record that %s is unreachable: %s", name, item.user_id, exc)
 
     # -- keeping up with other processes ----------------------------------------------------
 

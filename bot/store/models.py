@@ -190,3 +190,30 @@ class SlackCard(Base):
     ts: Mapped[str | None] = mapped_column(String(32), index=True)
     shown: Mapped[str | None] = mapped_column(String(64))  # status|assignee last rendered
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TeamsActivity(Base):
+    """A Teams activity already answered: the Bot Connector's retry of it is dropped.
+
+    Keyed by the activity's id so that the check holds across worker processes.
+    """
+
+    __tablename__ = "teams_activities"
+
+    activity_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class TeamsReference(Base):
+    """Where to reach a Teams user between turns: their 1:1 conversation's reference.
+
+    Refreshed on every activity of theirs and on install; news goes there. ``gone_at``
+    is set when Teams says the bot can no longer reach them (uninstalled, blocked).
+    """
+
+    __tablename__ = "teams_references"
+
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    gone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

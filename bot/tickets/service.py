@@ -486,6 +486,23 @@ class Tickets:
                 session, ticket, "email", "helpbot", "sent" if sent else (error or "failed")
             )
 
+    def record_unreachable(self, channel: str, user_id: str, why: str) -> str | None:
+        """Say on the person's latest ticket that news can no longer reach them in
+        ``channel`` (the app was removed, the bot blocked), so the helpdesk phones or
+        emails instead. The ticket's reference, or None if they have none."""
+        with self.store.session() as session:
+            ticket = session.execute(
+                select(Ticket)
+                .where(Ticket.channel == channel, Ticket.user_id == user_id)
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            if ticket is None:
+                return None
+            text = f"cannot reach the requester in {channel} ({why}): phone or email them"
+            self._event(session, ticket, "unreachable", "helpbot", text)
+            return ticket.ref
+
     # -- internals --------------------------------------------------------------------------
 
     def _get(self, session: Session, ref: str, *, lock: bool = False) -> Ticket:

@@ -1,0 +1,1 @@
+"""The Microsoft Teams channel: the same core, reached where NHSmail users already work."""
