@@ -17,6 +17,7 @@ from typing import TextIO
 
 from bot import benchcli as bench_cli
 from bot.channels import console
+from bot.channels.teams import command as teams_cli
 from bot.config import (
     PROJECT_ROOT,
     ConfigError,
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     web.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    teams_cli.add_parser(sub, common)
     db = sub.add_parser("db", parents=[common], help="database commands")
     db.add_argument("action", choices=["upgrade"])
     return parser
@@ -432,6 +434,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "tickets": tickets_cli.run,
     "slack": cmd_slack,
     "web": cmd_web,
+    "teams": teams_cli.run,
     "db": cmd_db,
 }
 

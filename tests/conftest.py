@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -139,6 +140,30 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(INTENTS, intents)
     shutil.copytree(KNOWLEDGE, knowledge)
     return intents, knowledge
+
+
+def wait_until_listening(
+    process: subprocess.Popen[bytes], port: int, log: Path, what: str, timeout: float = 60.0
+) -> None:
+    """Return once ``process`` accepts connections on ``port``; fail with its log if it
+    exits or never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{what} exited:\n{log.read_text()}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not listen:\n{log.read_text()}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def free_port() -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import free_port
+from conftest import free_port, stop_process, wait_until_listening
 from slack_fake import (
     BOT_USER,
     Call,
@@ -77,16 +76,8 @@ class SlackApp:
         )
         self._wait_until_listening()
 
-    def _wait_until_listening(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"helpbot slack exited:\n{self.log.read_text()}")
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.1)
-        raise AssertionError(f"helpbot slack did not listen:\n{self.log.read_text()}")
+    def _wait_until_listening(self) -> None:
+        wait_until_listening(self.process, self.port, self.log, "helpbot slack")
 
     def workers(self) -> set[int]:
         """The gunicorn workers now running: the live child processes of this one."""
@@ -103,11 +94,7 @@ class SlackApp:
         return found
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
 
     # -- what Slack sends --------------------------------------------------------------------
 
