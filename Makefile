@@ -18,12 +18,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 chat: $(STAMP)
 	$(BIN)/helpbot chat
 
-# axe-core for the browser accessibility test, pinned in tests/browser/package-lock.json.
-# Without npm that one test skips and says why.
+# axe-core for the browser accessibility test and the Teams manifest schemas, pinned in
+# tests/browser/package-lock.json.
+# Without npm those tests skip and say why.
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 $(AXE): tests/browser/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $(AXE); \
-	else echo "npm not found: the accessibility test will be skipped"; fi
+	else echo "npm not found: the accessibility and Teams manifest tests will be skipped"; fi
 
 web: $(STAMP)
 	$(BIN)/helpbot web

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_teams_settings
 
@@ -12,9 +13,40 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
     teams = sub.add_parser("teams", parents=[common], help="run the Microsoft Teams app")
     teams.add_argument("--port", type=int, default=3978, help="HTTP port (default 3978)")
     teams.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    actions = teams.add_subparsers(dest="teams_action", metavar="ACTION")
+    package = actions.add_parser("package", help="build the Teams app package (a zip)")
+    package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (a GUID)")
+    package.add_argument("--out", type=Path, default=Path("helpbot-teams.zip"), help="zip to write")
+    package.add_argument("--publisher", default="helpbot", help="who publishes the app")
+    for name in ("website", "privacy", "terms"):
+        package.add_argument(
+            f"--{name}", default="https://portal.nhs.net/", help=f"{name} page (https)"
+        )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.teams_action == "package":
+        return _package(args)
+    return _serve(args, settings)
+
+
+def _package(args: argparse.Namespace) -> int:
+    from bot.channels.teams.package import PackageInvalid, Publisher, build
+
+    publisher = Publisher(args.publisher, args.website, args.privacy, args.terms)
+    try:
+        written = build(args.out, args.app_id, publisher)
+    except PackageInvalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote {written}: upload it in Teams (Apps, Manage your apps) once approved")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.wiring import build_engine
 
     try:
