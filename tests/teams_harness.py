@@ -25,12 +25,19 @@ GOOD = object()  # a token the fake signed for this app, valid now
 class TeamsApp:
     """One running ``helpbot teams`` process."""
 
-    def __init__(self, fake: FakeConnector, database_url: str, log: Path) -> None:
+    def __init__(
+        self,
+        fake: FakeConnector,
+        database_url: str,
+        log: Path,
+        *,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.fake = fake
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api/messages"
         self.log = log
-        env = {**os.environ, "DATABASE_URL": database_url, **fake.environment()}
+        env = {**os.environ, "DATABASE_URL": database_url, **(env or fake.environment())}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot", "teams", "--host", "127.0.0.1", "--port", str(self.port)],
             env=env,

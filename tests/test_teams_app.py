@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import PG_SKIP, PG_URL, _reset_postgres
 from teams_fake import FakeConnector, Posted, new_key
 from teams_harness import TeamsApp, message
 
@@ -108,6 +109,18 @@ def test_requests_without_a_good_token_are_refused_and_nothing_is_sent(
     assert len(fake.posted) == before
 
 
+def test_an_activity_asking_for_replies_elsewhere_is_refused(
+    teams: TeamsApp, fake: FakeConnector
+) -> None:
+    before = len(fake.posted)
+    forged = "https://evil.example.com/"
+    activity = message("joe", "hello", service_url=forged)
+    assert teams.post(activity, token=fake.token(service_url=forged)) == 401
+    # A token for the real Bot Connector does not carry an activity elsewhere either.
+    assert teams.post(activity) == 401
+    assert len(fake.posted) == before
+
+
 def helpbot(database: str, *args: str) -> str:
     found = subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -179,6 +192,45 @@ def test_a_person_who_removed_the_app_is_recorded_on_their_ticket(
         assert time.monotonic() < deadline, shown
         time.sleep(0.2)  # the runtime writes it just after the refusal: a row, not an event
     assert "403" in shown
+
+
+def test_two_workers_on_postgresql_deliver_each_piece_of_news_once(
+    fake: FakeConnector, tmp_path: Path
+) -> None:
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    _reset_postgres(PG_URL)
+    workers = [TeamsApp(fake, PG_URL, tmp_path / f"worker-{n}.log") for n in (1, 2)]
+    try:
+        ref = open_ticket(workers[0], fake, "hal")
+        helpbot(PG_URL, "tickets", "claim", ref, "--agent", "ann")
+        helpbot(PG_URL, "tickets", "reply", ref, "Two workers, one message", "--agent", "ann")
+        fake.wait(where=news_for("hal", "Two workers, one message"))
+        # A turn through each worker pushes whatever news for hal it can still claim.
+        for worker in workers:
+            later = message("hal", "thanks", service_url=fake.url)
+            assert worker.post(later) == 202
+            fake.wait(2, path=f"/v3/conversations/a:hal/activities/{later['id']}")
+        for words in ("is now looking at your ticket", "Two workers, one message"):
+            assert len([p for p in fake.posted if news_for("hal", words)(p)]) == 1, words
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def test_anonymous_mode_for_the_agents_playground_needs_its_flag_and_no_token(
+    fake: FakeConnector, tmp_path: Path
+) -> None:
+    env = {"HELPBOT_TEAMS_ANONYMOUS": "1", "HELPBOT_TEAMS_SERVICE_HOSTS": "127.0.0.1"}
+    app = TeamsApp(fake, f"sqlite:///{tmp_path / 'anon.db'}", tmp_path / "anon.log", env=env)
+    try:
+        activity = message("ivy", "what is nhsmail", service_url=fake.url)
+        assert app.post(activity, token=None) == 202
+        *_, answer = fake.wait(2, path=f"/v3/conversations/a:ivy/activities/{activity['id']}")
+        assert "secure email service" in answer.text
+    finally:
+        app.stop()
+    assert "anonymous (development only)" in (tmp_path / "anon.log").read_text()
 
 
 def test_missing_settings_are_named_in_one_line_and_exit_2(tmp_path: Path) -> None:

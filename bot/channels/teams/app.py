@@ -58,7 +58,8 @@ class ServiceHosts(OutboundHostValidator):
     def __init__(self, hosts: Sequence[str]) -> None:
         loopback = {"127.0.0.1", "localhost", "::1"}
         self._loopback = {h for h in hosts if h in loopback}
-        super().__init__([h.lstrip("*.") for h in hosts if h not in loopback])
+        # Enabled whatever the list holds: the SDK leaves it off when given no hosts.
+        super().__init__([h.lstrip("*.") for h in hosts if h not in loopback], enabled=True)
 
     def is_allowed(self, url: Any) -> bool:
         found = URL(str(url))
@@ -78,8 +79,9 @@ class TeamsBot:
         self.settings = settings
         self.store = engine.store
         config = load_configuration_from_env(settings.sdk)
-        if settings.anonymous:
-            config = {**config, "CONNECTIONS": {}}
+        if settings.anonymous:  # development only: the SDK neither checks nor sends tokens
+            anonymous = {"SETTINGS": {"ANONYMOUS_ALLOWED": True}}
+            config = {**config, "CONNECTIONS": {"SERVICE_CONNECTION": anonymous}}
         self.connections = MsalConnectionManager(**config)
         self.adapter = CloudAdapter(
             connection_manager=self.connections,
