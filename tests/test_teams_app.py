@@ -16,13 +16,15 @@ from pathlib import Path
 
 import pytest
 from conftest import PG_SKIP, PG_URL, _reset_postgres
-from teams_fake import FakeConnector, Posted, new_key
+from teams_fake import APP_ID, FakeConnector, Posted, new_key
 from teams_harness import TeamsApp, message
 
+from bot.channels.teams import records
 from bot.channels.teams.cards import text_block
 from bot.config import PROJECT_ROOT
 from bot.core.engine import Engine, Knowledge
 from bot.core.messages import Message, Reply
+from bot.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +121,27 @@ def test_an_activity_asking_for_replies_elsewhere_is_refused(
     # A token for the real Bot Connector does not carry an activity elsewhere either.
     assert teams.post(activity) == 401
     assert len(fake.posted) == before
+
+
+def test_installing_the_app_remembers_where_to_reach_the_person(
+    teams: TeamsApp, fake: FakeConnector, database: str
+) -> None:
+    installed = message("kim", service_url=fake.url)
+    installed.update(
+        type="conversationUpdate",
+        membersAdded=[{"id": "29:kim"}, {"id": installed["recipient"]["id"]}],
+    )
+    assert teams.post(installed) == 202
+    store = Store(database)
+    try:
+        deadline = time.monotonic() + 20
+        while (found := records.reference_of(store, "29:kim")) is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)  # written by the app's process: a row to look for, not an event
+        assert records.reference_of(store, f"28:{APP_ID}") is None  # not the bot itself
+    finally:
+        store.close()
+    assert found["serviceUrl"] == fake.url and found["conversation"]["id"] == "a:kim"
 
 
 def helpbot(database: str, *args: str) -> str:
