@@ -1,10 +1,24 @@
-"""The Teams app's own pieces, without a server: what it says when a turn fails."""
+"""The Teams app's own pieces, without a server: what it says when a turn fails, and how
+it retries news Teams refused."""
 
 from __future__ import annotations
 
 import asyncio
 
+import aiohttp
+import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
 from bot.channels.teams.app import SORRY, TeamsBot
+from bot.channels.teams.proactive import (
+    ATTEMPTS,
+    FIRST_PAUSE,
+    LONGEST_PAUSE,
+    Outcome,
+    pause,
+    send_all,
+)
 from bot.config import load_teams_settings
 from bot.core.engine import Engine, Knowledge
 
@@ -25,3 +39,52 @@ def test_a_failed_turn_says_our_words_not_the_exceptions(knowledge: Knowledge) -
     asyncio.run(bot._on_turn_error(said, RuntimeError("password=hunter2 in row 7")))
     assert said.sent == [SORRY]
     assert "0333 200 1133" in SORRY and "hunter2" not in str(said.sent)
+
+
+def refusal(status: int, retry_after: str | None = None) -> aiohttp.ClientResponseError:
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    info = aiohttp.RequestInfo(URL("http://127.0.0.1/"), "POST", CIMultiDictProxy(CIMultiDict()))
+    return aiohttp.ClientResponseError(info, (), status=status, headers=headers)
+
+
+def run_sends(answers: list[int], activities: int = 1) -> tuple[Outcome, list[float]]:
+    """``send_all`` against a Bot Connector answering ``answers`` in turn (200 after)."""
+    waits: list[float] = []
+
+    async def send(_activity: object) -> None:
+        status = answers.pop(0) if answers else 200
+        if status != 200:
+            raise refusal(status)
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    return asyncio.run(send_all(send, ["a"] * activities, sleep=sleep)), waits
+
+
+@pytest.mark.parametrize("status", [412, 429, 502, 504])
+def test_a_passing_refusal_is_retried_after_a_growing_pause(status: int) -> None:
+    outcome, waits = run_sends([status, status], activities=2)
+    assert (outcome.sent, outcome.status, outcome.failed, outcome.gone) == (2, 200, False, False)
+    assert len(waits) == 2 and 0 < waits[0] <= FIRST_PAUSE < waits[1] <= 2 * FIRST_PAUSE
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_person_who_cannot_be_reached_is_not_retried(status: int) -> None:
+    outcome, waits = run_sends([status], activities=3)
+    assert (outcome.sent, outcome.status, outcome.gone) == (0, status, True)
+    assert waits == []
+
+
+def test_retries_give_up_after_a_few_and_other_errors_at_once() -> None:
+    outcome, waits = run_sends([429] * ATTEMPTS)
+    assert outcome.failed and outcome.status == 429 and len(waits) == ATTEMPTS - 1
+    outcome, waits = run_sends([500])
+    assert outcome.failed and outcome.status == 500 and waits == []
+
+
+def test_the_pause_honours_retry_after_within_bounds() -> None:
+    assert pause(0, {"Retry-After": "3"}) == 3.0
+    assert pause(0, {"Retry-After": "100000"}) == LONGEST_PAUSE
+    assert pause(2, {"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}) * 2 >= FIRST_PAUSE * 2
+    assert all(pause(10, None) <= LONGEST_PAUSE for _ in range(50))
