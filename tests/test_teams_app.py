@@ -83,6 +83,11 @@ def test_a_card_click_advances_the_flow_and_the_clicked_card_shows_the_choice(
     assert "step 2 of" in answered[-1].text
     [spent] = fake.wait(1, method="PUT", path="/v3/conversations/a:bea/activities/sent-card-1")
     assert spent.text == "You chose: **Existing account**" and not spent.buttons
+    # Teams keeps old cards clickable: a second click on the first card moves nothing.
+    again = message("bea", value=existing["data"], reply_to="sent-card-1", service_url=fake.url)
+    assert teams.post(again) == 202
+    *_, said = fake.wait(2, path=f"/v3/conversations/a:bea/activities/{again['id']}")
+    assert said.text.startswith("That button is from an earlier step") and "step 2 of" in said.text
 
 
 def test_the_same_activity_delivered_twice_is_answered_once(
