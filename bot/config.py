@@ -325,11 +325,24 @@ TEAMS_VARIABLES = {
     "TENANTID": "the Microsoft Entra tenant id of the single-tenant bot registration",
     "CLIENTSECRET": "a client secret of the bot's app registration (or set AUTHTYPE)",
     "CERTPFXFILE": "the certificate file of the bot's app registration",
+    "CERTSUBJECTNAME": "the subject name of the bot's certificate",
     "FEDERATEDCLIENTID": "the managed identity's client id for the federated credential",
+    "FEDERATEDTOKENFILE": "the file holding the workload identity's token",
 }
-# The Bot Connector's hosts in the public cloud: replies go only to these (a forged
-# serviceUrl would otherwise receive the bot's access token).
-TEAMS_SERVICE_HOSTS = ("smba.trafficmanager.net", "*.botframework.com")
+# Each way the SDK signs in as the bot, and the setting it needs besides the app id.
+TEAMS_AUTH_TYPES = {
+    "ClientSecret": "CLIENTSECRET",
+    "certificate": "CERTPFXFILE",
+    "CertificateSubjectName": "CERTSUBJECTNAME",
+    "UserManagedIdentity": None,
+    "SystemManagedIdentity": None,
+    "FederatedCredentials": "FEDERATEDCLIENTID",
+    "WorkloadIdentity": "FEDERATEDTOKENFILE",
+}
+# The Bot Connector's hosts in the public cloud: replies go only to these and to hosts
+# added on purpose (a forged serviceUrl would otherwise receive the bot's access token).
+TEAMS_SERVICE_HOSTS = ("smba.trafficmanager.net", "botframework.com")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -342,9 +355,8 @@ class TeamsSettings:
     sdk: Mapping[str, str] = field(repr=False)
     anonymous: bool = False  # development only: no tokens checked or sent
     service_hosts: tuple[str, ...] = TEAMS_SERVICE_HOSTS
-    # Test-only: where the signing keys of incoming tokens are read (a local fake).
+    # Tests only: where the signing keys of incoming tokens are read (a local fake).
     jwks_url: str | None = None
-    workers: int = 1
 
 
 def load_teams_settings(environ: Mapping[str, str] | None = None) -> TeamsSettings:
@@ -363,16 +375,27 @@ def load_teams_settings(environ: Mapping[str, str] | None = None) -> TeamsSettin
         return value
 
     sdk = {k: v for k, v in env.items() if k.startswith("CONNECTIONS__")}
-    hosts = tuple(h for h in re.split(r"[\s,]+", env.get("HELPBOT_TEAMS_SERVICE_HOSTS", "")) if h)
+    extra = tuple(h for h in re.split(r"[\s,]+", env.get("HELPBOT_TEAMS_SERVICE_HOSTS", "")) if h)
     jwks_url = env.get("HELPBOT_TEAMS_TEST_JWKS_URL", "").strip() or None
-    workers = _whole(env, "WEB_CONCURRENCY", low=1, high=64) or 1
-    common = {"service_hosts": hosts or TEAMS_SERVICE_HOSTS, "jwks_url": jwks_url}
+    if jwks_url is not None:
+        # Trusting other keys is trusting any token: never anywhere but this machine.
+        found = re.match(r"https?://(\[[^\]]+\]|[^/:]+)", jwks_url)
+        if found is None or found[1].strip("[]") not in LOOPBACK_HOSTS:
+            raise ConfigError(
+                "HELPBOT_TEAMS_TEST_JWKS_URL is for tests on this machine only: it must be "
+                f"a loopback address, not {jwks_url!r}; unset it in production"
+            )
+    common = {"service_hosts": TEAMS_SERVICE_HOSTS + extra, "jwks_url": jwks_url}
     if _flag(env, "HELPBOT_TEAMS_ANONYMOUS"):
-        return TeamsSettings(None, None, "anonymous", sdk, True, workers=workers, **common)
+        return TeamsSettings(None, None, "anonymous", sdk, True, **common)
     client_id, tenant_id = required("CLIENTID"), required("TENANTID")
     auth_type = setting("AUTHTYPE") or "ClientSecret"
-    needs = {"ClientSecret": "CLIENTSECRET", "certificate": "CERTPFXFILE"}
-    needs["FederatedCredentials"] = "FEDERATEDCLIENTID"
-    if auth_type in needs:
-        required(needs[auth_type])
-    return TeamsSettings(client_id, tenant_id, auth_type, sdk, workers=workers, **common)
+    if auth_type not in TEAMS_AUTH_TYPES:
+        raise ConfigError(
+            f"{TEAMS_PREFIX}AUTHTYPE must be one of {', '.join(TEAMS_AUTH_TYPES)}, "
+            f"not {auth_type!r}"
+        )
+    needed = TEAMS_AUTH_TYPES[auth_type]
+    if needed is not None:
+        required(needed)
+    return TeamsSettings(client_id, tenant_id, auth_type, sdk, **common)

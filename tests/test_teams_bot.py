@@ -4,13 +4,15 @@ it retries news Teams refused."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
+from microsoft_agents.activity import Activity
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from bot.channels.teams.app import SORRY, TeamsBot
+from bot.channels.teams.app import SORRY, ServiceHosts, TeamsBot
 from bot.channels.teams.proactive import (
     ATTEMPTS,
     FIRST_PAUSE,
@@ -39,6 +41,50 @@ def test_a_failed_turn_says_our_words_not_the_exceptions(knowledge: Knowledge) -
     asyncio.run(bot._on_turn_error(said, RuntimeError("password=hunter2 in row 7")))
     assert said.sent == [SORRY]
     assert "0333 200 1133" in SORRY and "hunter2" not in str(said.sent)
+
+
+def test_tokens_issuer_is_checked_and_replies_go_only_to_the_listed_hosts(
+    knowledge: Knowledge,
+) -> None:
+    prefix = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+    env = {prefix + "CLIENTID": "app", prefix + "TENANTID": "t", prefix + "CLIENTSECRET": "s"}
+    bot = TeamsBot(Engine(knowledge, None), load_teams_settings(env))
+    assert bot.auth_configuration().VALIDATE_ISSUER
+    hosts = ServiceHosts(load_teams_settings(env).service_hosts)
+    assert hosts.is_allowed("https://smba.trafficmanager.net/uk/")
+    assert hosts.is_allowed("https://europe.webchat.botframework.com/")
+    for elsewhere in (
+        "https://x.blob.core.windows.net/",
+        "https://x.sharepoint.com/",
+        "http://smba.trafficmanager.net/uk/",  # not https
+        "http://127.0.0.1:3978/",  # loopback only when listed
+    ):
+        assert not hosts.is_allowed(elsewhere), elsewhere
+
+
+class Broken:
+    """A turn context whose sending fails with something other than an HTTP refusal."""
+
+    async def send_activity(self, _activity: object) -> None:
+        raise RuntimeError("serialisation failed")
+
+
+def test_news_that_failed_inside_the_sdks_callback_is_not_counted_as_sent(
+    knowledge: Knowledge,
+) -> None:
+    bot = TeamsBot(Engine(knowledge, None), load_teams_settings({"HELPBOT_TEAMS_ANONYMOUS": "1"}))
+
+    async def continue_conversation(_app: str, _continuation: object, callback: Any) -> None:
+        await callback(Broken())
+
+    bot.adapter.continue_conversation = continue_conversation  # type: ignore[method-assign]
+    reference = {
+        "serviceUrl": "https://smba.trafficmanager.net/uk/",
+        "conversation": {"id": "a:1"},
+        "channelId": "msteams",
+    }
+    outcome = asyncio.run(bot._send(reference, [Activity(type="message", text="news")]))
+    assert outcome.failed and outcome.sent == 0
 
 
 def refusal(status: int, retry_after: str | None = None) -> aiohttp.ClientResponseError:

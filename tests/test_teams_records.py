@@ -68,6 +68,26 @@ def test_a_missing_setting_is_named(missing: str) -> None:
         load_teams_settings(env)
 
 
+def test_the_way_of_signing_in_is_checked_with_what_it_needs() -> None:
+    env = {**full(), TEAMS_PREFIX + "AUTHTYPE": "Password"}
+    with pytest.raises(ConfigError, match="AUTHTYPE must be one of ClientSecret, certificate"):
+        load_teams_settings(env)
+    env = {**full(), TEAMS_PREFIX + "AUTHTYPE": "WorkloadIdentity"}
+    with pytest.raises(ConfigError, match="FEDERATEDTOKENFILE is not set"):
+        load_teams_settings(env)
+
+
+def test_extra_reply_hosts_add_to_microsofts_and_test_keys_stay_on_this_machine() -> None:
+    hosts = load_teams_settings({**full(), "HELPBOT_TEAMS_SERVICE_HOSTS": "127.0.0.1"})
+    assert hosts.service_hosts == ("smba.trafficmanager.net", "botframework.com", "127.0.0.1")
+    local = {**full(), "HELPBOT_TEAMS_TEST_JWKS_URL": "http://127.0.0.1:9/jwks"}
+    assert load_teams_settings(local).jwks_url == "http://127.0.0.1:9/jwks"
+    for elsewhere in ("https://keys.example.org/jwks", "http://127.0.0.1.example.org/"):
+        env = {**full(), "HELPBOT_TEAMS_TEST_JWKS_URL": elsewhere}
+        with pytest.raises(ConfigError, match="for tests on this machine only"):
+            load_teams_settings(env)
+
+
 def test_a_managed_identity_needs_no_secret_and_anonymous_needs_the_flag() -> None:
     env = {**full(), TEAMS_PREFIX + "AUTHTYPE": "UserManagedIdentity"}
     del env[TEAMS_PREFIX + "CLIENTSECRET"]

@@ -9,18 +9,21 @@ for news between turns (``deliver``), sent to the reference each person last wro
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from microsoft_agents.activity import Activity, ActivityTypes, ConversationReference
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
     AgentApplication,
-    MemoryStorage,
+    AgentAuthConfiguration,
     MessageFactory,
     OutboundHostValidator,
+    Storage,
     TurnContext,
     TurnState,
 )
@@ -30,7 +33,7 @@ from bot.channels.teams import records
 from bot.channels.teams.cards import attachment, cards, chosen_card
 from bot.channels.teams.inbound import CHANNEL, Inbound, inbound
 from bot.channels.teams.proactive import Outcome, send_all
-from bot.config import TeamsSettings
+from bot.config import LOOPBACK_HOSTS, TeamsSettings
 from bot.core.engine import Engine
 from bot.core.messages import Reply
 from bot.runtime import Runtime
@@ -44,28 +47,45 @@ SORRY = (
     "Sorry, something went wrong on my side. Please try again in a minute. If you need "
     "help now, contact the NHSmail Helpdesk: helpdesk@nhs.net, 0333 200 1133."
 )
-DELIVERY_SECONDS = 120.0  # one person's news, retries included
+DELIVERY_SECONDS = 120.0  # one person's news, retries included (see proactive.BUDGET)
+WORK_THREADS = 16
+T = TypeVar("T")
 
 
 class ServiceHosts(OutboundHostValidator):
-    """Microsoft's Bot Connector hosts, plus loopback hosts named on purpose.
+    """The hosts replies may go to: Microsoft's Bot Connector and hosts listed on purpose.
 
-    The SDK's validator never allows a loopback address; the Microsoft 365 Agents
-    Playground (and the tests' fake Bot Connector) run on one, so a loopback host is
-    allowed only when the settings list it.
+    The SDK's own list also allows storage and SharePoint domains anyone can rent a
+    name under; it is not used. Its validator never allows a loopback address: the
+    Microsoft 365 Agents Playground (and the tests' fake) run on one, so a loopback host
+    is allowed, over http too, only when the settings list it.
     """
 
     def __init__(self, hosts: Sequence[str]) -> None:
-        loopback = {"127.0.0.1", "localhost", "::1"}
-        self._loopback = {h for h in hosts if h in loopback}
+        self._loopback = {h for h in hosts if h in LOOPBACK_HOSTS}
+        others = [h for h in hosts if h not in LOOPBACK_HOSTS]
         # Enabled whatever the list holds: the SDK leaves it off when given no hosts.
-        super().__init__([h.lstrip("*.") for h in hosts if h not in loopback], enabled=True)
+        super().__init__(others, enabled=True, include_default_microsoft_hosts=False)
 
-    def is_allowed(self, url: Any) -> bool:
+    def is_allowed(self, url: str | URL) -> bool:
         found = URL(str(url))
         if found.host in self._loopback and found.scheme in ("http", "https"):
             return True
         return bool(super().is_allowed(url))
+
+
+class NoStorage(Storage):
+    """The SDK's per-conversation state, not kept: the core keeps its own in the database,
+    and a ``MemoryStorage`` would grow with every person who ever wrote."""
+
+    async def read(self, keys: list[str], *, target_cls: Any = None, **kwargs: Any) -> dict:
+        return {}
+
+    async def write(self, changes: dict[str, Any]) -> None:
+        return None
+
+    async def delete(self, keys: list[str]) -> None:
+        return None
 
 
 class TeamsBot:
@@ -82,6 +102,9 @@ class TeamsBot:
         if settings.anonymous:  # development only: the SDK neither checks nor sends tokens
             anonymous = {"SETTINGS": {"ANONYMOUS_ALLOWED": True}}
             config = {**config, "CONNECTIONS": {"SERVICE_CONNECTION": anonymous}}
+        else:  # the token's issuer too, not only its signature and audience
+            service = config["CONNECTIONS"].setdefault("SERVICE_CONNECTION", {})
+            service.setdefault("SETTINGS", {})["VALIDATE_ISSUER"] = True
         self.connections = MsalConnectionManager(**config)
         self.adapter = CloudAdapter(
             connection_manager=self.connections,
@@ -89,7 +112,7 @@ class TeamsBot:
         )
         self.adapter.on_turn_error = self._on_turn_error
         self.app = AgentApplication[TurnState](
-            storage=MemoryStorage(),
+            storage=NoStorage(),
             connection_manager=self.connections,
             start_typing_timer=False,  # its timer races the reply; the typing is sent here
             **config,
@@ -99,8 +122,12 @@ class TeamsBot:
         self.app.error(self._on_app_error)
         self.runtime = Runtime(engine, self)
         self.loop: asyncio.AbstractEventLoop | None = None
+        # The core and the database block: they run here, not in the loop's default pool,
+        # which the SDK uses to fetch tokens and keys (a delivery waits on those).
+        self.work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="teams-work")
+        self._pushing: set[asyncio.Task[None]] = set()
 
-    def auth_configuration(self) -> Any:
+    def auth_configuration(self) -> AgentAuthConfiguration:
         """What the SDK's token middleware checks incoming requests against."""
         return self.connections.get_default_connection_configuration()
 
@@ -110,22 +137,31 @@ class TeamsBot:
         found = inbound(_json(context.activity))
         if found is None:
             return
-        if not await asyncio.to_thread(self._first_time, found, context):
+        if not await self._blocking(self._first_time, found, context):
             return  # the Bot Connector's retry of an activity already answered
         await context.send_activity(Activity(type=ActivityTypes.typing))
-        replies = await asyncio.to_thread(self.runtime.handle, found.message)
+        replies = await self._blocking(self.runtime.handle, found.message)
         if found.click is not None and found.reply_to:
             await self._spend(context, found)
         for activity in activities(replies):
             await context.send_activity(activity)
-        await asyncio.to_thread(self.runtime.after_turn, found.message.user_id)
+        # News for others (the helpdesk) and for this person goes after the answer, not
+        # before it: the Bot Connector gives a turn about 15 seconds.
+        task = asyncio.create_task(self._blocking(self.runtime.after_turn, found.message.user_id))
+        self._pushing.add(task)
+        task.add_done_callback(self._pushing.discard)
+
+    async def _blocking(self, work: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.work, functools.partial(work, *args))
 
     def _first_time(self, found: Inbound, context: TurnContext) -> bool:
         """Record the activity (False if it was seen) and where its sender can be reached."""
         if self.store is None:
             return True
         try:
-            if not records.first_delivery(self.store, found.activity_id):
+            key = f"{found.conversation}|{found.activity_id}" if found.activity_id else ""
+            if not records.first_delivery(self.store, key):
                 return False
             if not found.message.shared:
                 reference = _json(context.activity.get_conversation_reference())
@@ -151,10 +187,14 @@ class TeamsBot:
         if self.store is None or conversation.get("conversationType", "personal") != "personal":
             return
         bot = activity.recipient.id if activity.recipient else None
+        reference = _json(activity.get_conversation_reference())
         for member in activity.members_added or []:
-            if member.id != bot:
-                reference = _json(activity.get_conversation_reference())
-                await asyncio.to_thread(records.remember, self.store, member.id, reference)
+            if member.id == bot:
+                continue
+            try:
+                await self._blocking(records.remember, self.store, member.id, reference)
+            except StoreError as exc:  # they will be remembered when they first write
+                log.warning("teams: could not remember an install: %s", exc)
 
     async def _on_app_error(self, context: TurnContext, error: Exception) -> None:
         await self._on_turn_error(context, error)
@@ -172,27 +212,35 @@ class TeamsBot:
         """Send news to ``recipient``'s 1:1 chat; called from the runtime's threads."""
         if self.store is None or self.loop is None:
             raise ConnectionError("the Teams app is not serving yet")
+        if self.settings.anonymous:
+            raise Unreachable("anonymous (development) mode sends no news between turns")
         if _on_loop(self.loop):
             raise RuntimeError("deliver() waits for the event loop: call it from a thread")
         reference = records.reference_of(self.store, recipient)
         if reference is None:
             raise Unreachable("no Teams chat with them is known (or the app was removed)")
-        future = asyncio.run_coroutine_threadsafe(
-            self._send(reference, activities(replies)), self.loop
-        )
-        outcome = future.result(timeout=DELIVERY_SECONDS)
+        outgoing = activities(replies)
+        future = asyncio.run_coroutine_threadsafe(self._send(reference, outgoing), self.loop)
+        try:
+            outcome = future.result(timeout=DELIVERY_SECONDS)
+        except TimeoutError:
+            future.cancel()  # or it would still send after the runtime put the news back
+            raise ConnectionError("Teams did not take the news in time") from None
         if outcome.gone:
             records.mark_gone(self.store, recipient)
             raise Unreachable(f"Teams answered {outcome.status}")
-        if outcome.failed:
+        if outcome.failed or outcome.sent != len(outgoing):
             raise ConnectionError(f"Teams answered {outcome.status or 'nothing'}")
 
     async def _send(self, reference: dict[str, Any], outgoing: list[Activity]) -> Outcome:
-        found = Outcome()
+        found = Outcome(failed=True)  # unless the callback ran to its end
 
         async def callback(context: TurnContext) -> None:
             nonlocal found
-            found = await send_all(context.send_activity, outgoing)
+            try:
+                found = await send_all(context.send_activity, outgoing)
+            except Exception as exc:  # noqa: BLE001 - the SDK would apologise to the person
+                log.error("teams: sending news failed: %s", exc)
 
         continuation = ConversationReference.model_validate(reference).get_continuation_activity()
         await self.adapter.continue_conversation(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_teams_settings
+from bot.config import LOOPBACK_HOSTS, ConfigError, Settings, load_teams_settings
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -53,6 +53,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         teams = load_teams_settings()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if teams.anonymous and args.host not in LOOPBACK_HOSTS:
+        print(
+            "error: HELPBOT_TEAMS_ANONYMOUS checks no tokens: serve it only on this machine "
+            "(--host 127.0.0.1)",
+            file=sys.stderr,
+        )
         return 2
     from bot.channels.teams import server  # the Agents SDK and aiohttp load only here
 

@@ -27,7 +27,8 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 class Inbound:
     """What helpbot needs of one incoming message activity."""
 
-    activity_id: str
+    activity_id: str  # unique within its conversation only
+    conversation: str
     message: Message
     click: Click | None
     reply_to: str | None  # the activity a clicked card was: it is updated to the choice
@@ -77,6 +78,7 @@ def inbound(activity: Mapping[str, Any]) -> Inbound | None:
     )
     return Inbound(
         activity_id=_text(activity.get("id")) or "",
+        conversation=conversation or "",
         message=message,
         click=click,
         reply_to=_text(activity.get("replyToId")),

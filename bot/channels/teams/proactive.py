@@ -23,6 +23,7 @@ GONE = frozenset({403, 404})
 ATTEMPTS = 4
 FIRST_PAUSE = 0.5  # seconds before the first retry; doubled each time
 LONGEST_PAUSE = 30.0
+BUDGET = 90.0  # seconds of pauses for one person's news; then it waits for the next round
 
 
 @dataclass
@@ -55,6 +56,7 @@ async def send_all(
 ) -> Outcome:
     """Send ``activities`` in order with ``send``; stop at the first that cannot go."""
     outcome = Outcome()
+    paused = 0.0
     for activity in activities:
         for attempt in range(ATTEMPTS):
             try:
@@ -64,8 +66,10 @@ async def send_all(
                 if exc.status in GONE:
                     outcome.gone = True
                     return outcome
-                if exc.status in RETRIED and attempt + 1 < ATTEMPTS:
-                    await sleep(pause(attempt, exc.headers))
+                wait = pause(attempt, exc.headers)
+                if exc.status in RETRIED and attempt + 1 < ATTEMPTS and paused + wait <= BUDGET:
+                    paused += wait
+                    await sleep(wait)
                     continue
                 outcome.failed = True
                 return outcome
