@@ -20,6 +20,7 @@ from teams_fake import APP_ID, FakeConnector, Posted, new_key
 from teams_harness import TeamsApp, message
 
 from bot.channels.teams import records
+from bot.channels.teams.app import SORRY
 from bot.channels.teams.cards import text_block
 from bot.config import PROJECT_ROOT
 from bot.core.engine import Engine, Knowledge
@@ -149,6 +150,18 @@ def test_installing_the_app_remembers_where_to_reach_the_person(
     finally:
         store.close()
     assert found["serviceUrl"] == fake.url and found["conversation"]["id"] == "a:kim"
+
+
+def test_a_turn_that_fails_says_sorry_in_our_words_not_the_errors(
+    teams: TeamsApp, fake: FakeConnector
+) -> None:
+    fake.failures.extend([200, 500])  # the typing goes, the answer is refused
+    activity = message("lou", "what is nhsmail", service_url=fake.url)
+    assert teams.post(activity) == 202
+    path = f"/v3/conversations/a:lou/activities/{activity['id']}"
+    _typing, refused, sorry = fake.wait(3, path=path)
+    assert refused.answered == 500 and "secure email" in refused.text
+    assert sorry.body.get("text") == SORRY  # not the SDK's "Exception caught : ..."
 
 
 def helpbot(database: str, *args: str) -> str:
