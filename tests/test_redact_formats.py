@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from bot.core.credentials import _NOT_A_SECRET as STATUS_WORDS
 from bot.core.redact import redact, redact_checked
 from bot.core.text import clean
 
@@ -123,11 +124,20 @@ def test_postcodes_are_redacted_in_every_pasted_format(postcode, around: str) ->
     st.sampled_from(["", "!", "7!", "2024", "."]),
 )
 def test_secrets_are_redacted_whole_whatever_the_spaces(value, phrasing, space, tail) -> None:
+    # "my secret is completed" says how it went, not what it is: the words the redaction
+    # reads that way on purpose (tested below) are no secret here. Hypothesis finds them:
+    # it borrows words from the code under test.
+    assume(tail.strip(".") or value not in STATUS_WORDS)
     value = value.capitalize() + tail
     text = phrasing.replace(" ", space).format(value)
     out, shared = redact_checked(text)
     core = value.rstrip(".")
     assert shared and core not in out and core[-3:] not in out.replace("secret", ""), out
+
+
+def test_a_status_word_after_my_secret_is_is_read_as_how_it_went() -> None:
+    assert redact("my secret is completed") == "my secret is completed"
+    assert "Completed7" not in redact("my secret is Completed7!")
 
 
 @pytest.mark.parametrize(
