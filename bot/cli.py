@@ -155,13 +155,17 @@ def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | No
     return engine.handle(Message(user_id=user, text="", channel="cli", action=start_value(name)))
 
 
+LEAVE_NOW = frozenset({"quit", "exit", "q"})
+LEAVE_AFTER = frozenset({"bye", "goodbye", "bye bye", "good bye", "bye for now", "see you"})
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     engine = build_engine(settings)
     screen = console.Screen(sys.stdout)
     opening = _start_flow(engine, args.flow, CHAT_USER)
     if opening is None:
         return 1
-    screen.out.write("helpbot: ask me about NHSmail or the Account Secret. Type 'quit' to leave.\n")
+    screen.out.write("helpbot: ask me about NHSmail or the Account Secret. Type 'bye' to leave.\n")
     screen.replies(opening)
     runtime = Runtime(engine, console.Terminal(screen), recipient=CHAT_USER)
     runtime.start(every=console.NEWS_EVERY)
@@ -169,12 +173,18 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         while True:
             try:
                 text = screen.read()
-            except EOFError:
+            except EOFError:  # Ctrl-D
                 screen.out.write("\n")
                 return 0
-            if text.strip().lower() in ("quit", "exit"):
+            said = " ".join(text.lower().strip(" .!").split())
+            if said in LEAVE_NOW:
                 return 0
             runtime.turn(Message(user_id=CHAT_USER, text=text, channel="cli"), screen.replies)
+            if said in LEAVE_AFTER:  # the bot's goodbye (with the helpdesk's contacts) first
+                return 0
+    except KeyboardInterrupt:  # Ctrl-C: leave without a traceback, with the usual status
+        screen.out.write("\n")
+        return 130
     finally:
         runtime.stop()
 

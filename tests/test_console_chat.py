@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -100,7 +101,7 @@ def agent(helpbot, *args: str) -> None:
 
 
 def test_agent_news_shows_at_once_and_the_user_answers_the_agent(chat: Chat, helpbot) -> None:
-    chat.expect("Type 'quit' to leave")
+    chat.expect("Type 'bye' to leave")
     chat.say("talk to a person")
     chat.expect("Shall I create a ticket?")
     chat.say("yes")
@@ -139,3 +140,33 @@ def test_agent_news_shows_at_once_and_the_user_answers_the_agent(chat: Chat, hel
     shown = json.loads(helpbot("tickets", "show", "HD-000001", "--json").stdout)
     assert (shown["solved"], shown["score"]) == (True, 5)
     assert chat.stop() == 0
+
+
+def test_bye_says_goodbye_with_the_helpdesk_and_ends_the_chat(chat: Chat) -> None:
+    chat.expect("Type 'bye' to leave")
+    chat.say("Bye!")
+    chat.expect("0333 200 1133")
+    assert chat.process.wait(timeout=DEADLINE) == 0
+
+
+@pytest.mark.parametrize("leave", ["quit", "exit"])
+def test_quit_ends_the_chat_at_once(chat: Chat, leave: str) -> None:
+    chat.expect("Type 'bye' to leave")
+    chat.say(leave)
+    assert chat.process.wait(timeout=DEADLINE) == 0
+
+
+def test_ctrl_d_and_ctrl_c_end_the_chat_without_a_traceback(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    ended = Chat(sqlite_url, tmp_path / "eof.log")
+    ended.expect("Type 'bye' to leave")
+    assert ended.process.stdin is not None
+    ended.process.stdin.close()  # Ctrl-D
+    assert ended.process.wait(timeout=DEADLINE) == 0
+    interrupted = Chat(sqlite_url, tmp_path / "int.log")
+    interrupted.expect("Type 'bye' to leave")
+    interrupted.process.send_signal(signal.SIGINT)  # Ctrl-C: the shell's usual 128 + 2
+    assert interrupted.process.wait(timeout=DEADLINE) == 130
+    for log in ("eof.log", "int.log"):
+        assert "Traceback" not in (tmp_path / log).read_text()
