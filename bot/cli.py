@@ -34,6 +34,7 @@ from bot.core.messages import Message, Reply
 from bot.core.text import terminal_safe
 from bot.runtime import Runtime
 from bot.store import Store, StoreUnavailable
+from bot.store.db import sqlite_file
 from bot.tickets import cli as tickets_cli
 from bot.wiring import build_engine
 
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     # Bytes that are not UTF-8 become U+FFFD instead of killing a batch half-way.
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")
+    settings = _where_the_database_is(args.command, settings)
     command: Callable[[argparse.Namespace, Settings], int] = COMMANDS[args.command]
     try:
         return command(args, settings)
@@ -153,6 +155,32 @@ def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | No
         print(f"error: no flow called {name!r} (flows: {known})", file=sys.stderr)
         return None
     return engine.handle(Message(user_id=user, text="", channel="cli", action=start_value(name)))
+
+
+# Commands that keep what happens in the database; the first three only read it.
+READERS = frozenset({"tickets", "unanswered", "flows"})
+WRITERS = frozenset({"chat", "ask", "slack", "web", "teams", "db"})
+
+
+def _where_the_database_is(command: str, settings: Settings) -> Settings:
+    """Say so when the SQLite file is not there yet: a reader looks at an empty database
+    instead of leaving a new file behind; a writer says where it makes one."""
+    missing = sqlite_file(settings.database_url)
+    if missing is None or missing.exists() or command not in READERS | WRITERS:
+        return settings
+    where = missing.resolve()
+    if command in READERS:
+        print(
+            f"helpbot: no database yet at {where}, so nothing to show "
+            "(DATABASE_URL or --database names another)",
+            file=sys.stderr,
+        )
+        return settings.with_overrides(database_url="sqlite://")  # empty, in memory
+    print(
+        f"helpbot: new database at {where} (DATABASE_URL or --database names another)",
+        file=sys.stderr,
+    )
+    return settings
 
 
 LEAVE_NOW = frozenset({"quit", "exit", "q"})

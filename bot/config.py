@@ -19,7 +19,8 @@ from bot.hours import DEFAULT_HELPDESK_HOURS, BusinessHours, HoursInvalid
 
 # The shipped content sits beside the package in a checkout (and in an editable install).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "sqlite:///helpbot.db"
+# One place whatever the folder a command runs from: beside the shipped content.
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'helpbot.db'}"
 DEFAULT_FLOW_TIMEOUT_MINUTES = 24 * 60
 DEFAULT_DB_TIMEOUT_SECONDS = 3.0
 # Slack's largest payloads (a modal's state, a long message) are tens of kilobytes.

@@ -152,3 +152,31 @@ def test_logs_go_to_stderr_not_stdout(helpbot) -> None:
     result = helpbot("-v", "ask", stdin="hello\n")
     assert len(result.stdout.splitlines()) == 1
     assert "INFO" in result.stderr and "INFO" not in result.stdout
+
+
+def test_a_read_only_command_leaves_no_new_database_behind(helpbot, tmp_path: Path) -> None:
+    nowhere = tmp_path / "never-made.db"
+    env = {"DATABASE_URL": f"sqlite:///{nowhere}"}
+    for args in (("tickets", "list"), ("unanswered",), ("flows",)):
+        result = helpbot(*args, env=env)
+        assert result.returncode == 0, result.stderr
+        assert f"helpbot: no database yet at {nowhere}, so nothing to show" in result.stderr
+    assert helpbot("tickets", "list", env=env).stdout == "no tickets\n"
+    shown = helpbot("tickets", "show", "HD-000001", env=env)
+    assert shown.returncode == 1 and "no ticket 'HD-000001'" in shown.stderr
+    assert not nowhere.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_new_database_is_said_once_where_it_is(helpbot, tmp_path: Path) -> None:
+    made = tmp_path / "new.db"
+    env = {"DATABASE_URL": f"sqlite:///{made}"}
+    first = helpbot("ask", stdin="hello\n", env=env)
+    assert f"helpbot: new database at {made} " in first.stderr and made.exists()
+    again = helpbot("ask", stdin="hello\n", env=env)
+    assert "new database" not in again.stderr
+
+
+def test_the_default_database_is_one_place_whatever_the_folder() -> None:
+    from bot.config import PROJECT_ROOT, load_settings
+
+    assert load_settings({}).database_url == f"sqlite:///{PROJECT_ROOT / 'helpbot.db'}"

@@ -357,3 +357,14 @@ def head_revision() -> str | None:
             (parents if down else revisions).add(value)
     heads = revisions - parents
     return heads.pop() if len(heads) == 1 else None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for other databases and in-memory ones."""
+    try:
+        found = make_url(url)
+    except ArgumentError:
+        return None  # the store says what is wrong with it when it opens
+    if not found.drivername.startswith("sqlite") or found.database in (None, "", ":memory:"):
+        return None
+    return Path(found.database)
