@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="score the matcher on labelled YAML sets, or the bot on topic-labelled JSONL",
     )
-    ev.add_argument("files", type=Path, nargs="+", metavar="file")
+    ev.add_argument(
+        "files", type=Path, nargs="+", metavar="file", help="labelled .yaml sets or .jsonl messages"
+    )
     ev.add_argument("--misses", action="store_true", help="list every miss")
     ev.add_argument(
         "--topics",
@@ -89,12 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser(
         "sweep", parents=[common], help="choose answer thresholds from labelled YAML sets"
     )
-    sw.add_argument("files", type=Path, nargs="+", metavar="file")
+    sw.add_argument("files", type=Path, nargs="+", metavar="file", help="labelled .yaml sets")
     bench_cli.add_parser(sub, common)
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
-    un.add_argument("--limit", type=int, default=50)
+    un.add_argument("--limit", type=int, default=50, help="how many, newest first (default 50)")
     sl = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP or Socket Mode)")
     sl.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     sl.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
@@ -108,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     teams_cli.add_parser(sub, common)
     db = sub.add_parser("db", parents=[common], help="database commands")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
     return parser
 
 

@@ -180,3 +180,28 @@ def test_the_default_database_is_one_place_whatever_the_folder() -> None:
     from bot.config import PROJECT_ROOT, load_settings
 
     assert load_settings({}).database_url == f"sqlite:///{PROJECT_ROOT / 'helpbot.db'}"
+
+
+def test_every_command_and_option_says_what_it_is_for() -> None:
+    import argparse
+
+    from bot.cli import build_parser
+
+    missing: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            if isinstance(action, argparse._SubParsersAction):
+                described = {c.dest: c.help for c in action._choices_actions}
+                for name, sub in action.choices.items():
+                    if not described.get(name):
+                        missing.append(f"{path} {name}")
+                    walk(sub, f"{path} {name}")
+                continue
+            if not action.help or action.help == argparse.SUPPRESS:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "helpbot")
+    assert missing == []
