@@ -368,3 +368,21 @@ class Ticker:
 @pytest.fixture
 def ticker() -> Ticker:
     return Ticker()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """All skips in one line, by reason: not a line per test (there are a hundred or more
+    without PostgreSQL), so that failures are what stands out."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    said = "; ".join(
+        f"{n} because {why}" for why, n in sorted(reasons.items(), key=lambda r: -r[1])
+    )
+    terminalreporter.write_line(f"skipped {len(skipped)}: {said}")
