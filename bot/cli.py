@@ -12,12 +12,14 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
 from bot import benchcli as bench_cli
 from bot.channels import console
 from bot.channels.teams import command as teams_cli
+from bot.clock import system_clock
 from bot.config import (
     PROJECT_ROOT,
     ConfigError,
@@ -71,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument(
         "--jsonl", action="store_true", help='input lines are {"user": .., "text": ..}'
     )
-    sub.add_parser("validate", parents=[common], help="check the YAML")
+    val = sub.add_parser("validate", parents=[common], help="check the YAML, and lint it")
+    val.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    val.add_argument("--json", action="store_true", help="findings as one JSON list, for CI")
     ev = sub.add_parser(
         "eval",
         parents=[common],
@@ -275,16 +279,27 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content.lint import Finding, lint
+
     content = load_content(settings.intents_dir, settings.knowledge_dir)
-    for warning in content.warnings:
-        print(warning, file=sys.stderr)
-    examples = sum(len(i.examples) for i in content.intents.values())
-    print(
-        f"ok: {len(content.intents)} intents ({examples} examples), "
-        f"{len(content.answers)} answers, {len(content.flows)} flows, "
-        f"{len(content.contacts)} contacts"
-    )
-    return 0
+    today = system_clock().date()
+    found = lint(content, today, review_months=settings.review_months)
+    if args.json:
+        print(json.dumps([asdict(Finding.of(p)) for p in found], indent=2))
+    else:
+        shown = None
+        for problem in found:  # grouped per file, in line order
+            if problem.path != shown:
+                shown = problem.path
+                print(f"{shown}:", file=sys.stderr)
+            print(f"  line {problem.line}: {problem.severity}: {problem.message}", file=sys.stderr)
+        examples = sum(len(i.examples) for i in content.intents.values())
+        print(
+            f"ok: {len(content.intents)} intents ({examples} examples), "
+            f"{len(content.answers)} answers, {len(content.flows)} flows, "
+            f"{len(content.contacts)} contacts; {len(found)} warning(s)"
+        )
+    return 1 if args.strict and found else 0
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:

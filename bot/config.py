@@ -72,6 +72,8 @@ class Settings:
     db_timeout: float = DEFAULT_DB_TIMEOUT_SECONDS
     # Where trained intent models are kept between processes; None trains every time.
     model_cache: Path | None = None
+    # An answer's review against its source is due after this many months.
+    review_months: int = 12
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with every non-None change applied (how CLI options win over the env)."""
@@ -95,6 +97,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "HELPBOT_DB_TIMEOUT_SECONDS", DEFAULT_DB_TIMEOUT_SECONDS, unit="seconds"
         ),
         model_cache=_folder_or_off(env, "HELPBOT_MODEL_CACHE", DEFAULT_MODEL_CACHE),
+        review_months=_whole(env, "HELPBOT_REVIEW_MONTHS", low=1, high=120) or 12,
     )
 
 

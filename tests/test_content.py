@@ -586,12 +586,12 @@ def test_answers_show_their_source_and_when_it_was_last_reviewed(content) -> Non
     dated = [
         (intent.id, content.answers[intent.answer])
         for intent in content.intents.values()
-        if intent.answer and content.answers[intent.answer].reviewed
+        if intent.answer and content.answers[intent.answer].source_date
     ]
     assert len(dated) >= 5
     for intent_id, answer in dated:
         text = replies.answer(content, intent_id, 1.0).text
-        when = answer.reviewed
+        when = answer.source_date
         assert f"Source: {answer.source} (reviewed {when.day} {when:%B %Y})" in text
 
 

@@ -62,6 +62,9 @@ class Content:
     synonyms: Synonyms = field(default_factory=Synonyms)
     flows: dict[str, Flow] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    # Where each intent, answer, flow and example ("intent#n") was read: for tools
+    # that point an admin at a line (``bot.content.lint``).
+    places: dict[tuple[str, str], Where] = field(default_factory=dict)
 
     def answer_for(self, intent_id: str) -> Answer | None:
         answer_id = self.intents[intent_id].answer
@@ -155,6 +158,7 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
     if errors:
         raise ContentInvalid(problems)
     content.warnings = problems
+    content.places = where
     return content
 
 

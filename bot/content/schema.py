@@ -55,8 +55,13 @@ class Answer(_Model):
     source: str | None = Field(default=None, pattern=URL_PATTERN)
     reviewed: date | None = Field(
         default=None,
-        description="When the source was last reviewed (YYYY-MM-DD), so admins know what "
-        "to re-check; shown beside the source.",
+        description="When this answer's facts were last checked against its source "
+        "(YYYY-MM-DD), so admins know what to re-check; shown beside the source.",
+    )
+    source_date: date | None = Field(
+        default=None,
+        description="The source page's own 'last reviewed' or 'updated' date, where it "
+        "gives one (YYYY-MM-DD).",
     )
     related: list[Id] = Field(default_factory=list, description="Intent ids offered next.")
     walkthrough: Id | None = Field(

@@ -94,8 +94,8 @@ def answer(content: Content, intent_id: str, confidence: float) -> Reply:
     text = reflow(found.text).replace(CONTACTS, format_contacts(content.contacts))
     if found.source:
         text += f"\n\nSource: {found.source}"
-        if found.reviewed is not None:
-            text += f" (reviewed {found.reviewed.day} {found.reviewed:%B %Y})"
+        if found.source_date is not None:  # the page's own "last reviewed" date
+            text += f" (reviewed {found.source_date.day} {found.source_date:%B %Y})"
     buttons = [
         Button(content.intents[r].title, INTENT_PREFIX + r, "")
         for r in found.related
