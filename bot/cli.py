@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
+from bot import admin_cli
 from bot import benchcli as bench_cli
 from bot.channels import console
 from bot.channels.teams import command as teams_cli
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     web.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     teams_cli.add_parser(sub, common)
+    admin_cli.add_parsers(sub, common)
     db = sub.add_parser("db", parents=[common], help="database commands")
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
     return parser
@@ -164,8 +166,8 @@ def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | No
 
 
 # Commands that keep what happens in the database; the first three only read it.
-READERS = frozenset({"tickets", "unanswered", "flows"})
-WRITERS = frozenset({"chat", "ask", "slack", "web", "teams", "db"})
+READERS = frozenset({"tickets", "unanswered", "flows", "audit"})
+WRITERS = frozenset({"chat", "ask", "slack", "web", "teams", "db", "reload"})
 
 
 def _where_the_database_is(command: str, settings: Settings) -> Settings:
@@ -490,6 +492,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "slack": cmd_slack,
     "web": cmd_web,
     "teams": teams_cli.run,
+    "reload": admin_cli.reload,
+    "audit": admin_cli.audit,
     "db": cmd_db,
 }
 

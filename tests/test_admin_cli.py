@@ -1,0 +1,93 @@
+"""``helpbot reload`` and ``helpbot audit`` from the shell, and reloads under load."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from bot.core.engine import Engine
+from bot.core.messages import Message
+from bot.runtime import Runtime
+from bot.store import Store, audit
+
+
+def rename_helpdesk(knowledge: Path, name: str) -> None:
+    path = knowledge / "contacts.yaml"
+    text = re.sub(r"(id: nhsmail_helpdesk\n    name: ).*", rf"\g<1>{name}", path.read_text())
+    path.write_text(text)
+
+
+def running_bot(sqlite_url: str, knowledge, folders, recorder) -> tuple[Store, Engine, Runtime]:
+    """A bot serving from ``folders`` on the database the shell commands use."""
+    store = Store(sqlite_url)
+    running = Engine(knowledge, store, source=folders)
+    return store, running, Runtime(running, recorder)
+
+
+def test_a_good_edit_reloaded_from_the_shell_reaches_a_running_bot(
+    folders, helpbot, sqlite_url: str, knowledge, recorder
+) -> None:
+    intents, knowledge_dir = folders
+    store, running, runtime = running_bot(sqlite_url, knowledge, folders, recorder)
+    rename_helpdesk(knowledge_dir, "Renamed Helpdesk")
+    done = helpbot("reload", "--intents", str(intents), "--knowledge", str(knowledge_dir))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Reloaded: ")
+    runtime.sync_round()
+    assert "Renamed Helpdesk" in str(running.knowledge.content.contacts)
+    [entry] = audit.entries(store)
+    assert (entry.action, entry.allowed, entry.outcome) == ("reload", True, "ok")
+    assert entry.actor.startswith("shell") and entry.channel == "shell"
+    store.close()
+
+
+def test_a_bad_edit_is_refused_with_its_line_and_nothing_reloads(
+    folders, helpbot, sqlite_url: str, knowledge, recorder
+) -> None:
+    intents, knowledge_dir = folders
+    store, running, runtime = running_bot(sqlite_url, knowledge, folders, recorder)
+    path = knowledge_dir / "nhsmail.yaml"
+    path.write_text(
+        path.read_text().replace("  - id: nhsmail_what\n", "  - idd: nhsmail_what\n", 1)
+    )
+    done = helpbot("reload", "--intents", str(intents), "--knowledge", str(knowledge_dir))
+    assert done.returncode == 1
+    assert "Not reloaded" in done.stderr and f"{path}:4:" in done.stderr
+    before = running.knowledge
+    runtime.sync_round()
+    assert running.knowledge is before  # the last good version keeps serving
+    [entry] = audit.entries(store)
+    assert entry.outcome.startswith("invalid: ") and audit.last_reload(store) == 0
+    shown = helpbot("audit")
+    assert shown.returncode == 0 and "reload  allowed: invalid: " in shown.stdout
+    store.close()
+
+
+def test_messages_arriving_during_reloads_are_all_answered(engine: Engine, folders) -> None:
+    live = Engine(engine.knowledge, engine.store, source=folders)
+    answered: list[int] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def chat() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                replies = live.handle(Message(user_id=f"u{n % 5}", text="what is nhsmail"))
+                answered.append(len(replies))
+            except BaseException as exc:  # noqa: BLE001 - counted, the test fails below
+                failures.append(exc)
+
+    talker = threading.Thread(target=chat)
+    talker.start()
+    try:
+        for name in ("First Helpdesk", "Second Helpdesk"):
+            rename_helpdesk(folders[1], name)
+            live.reload()
+            assert name in str(live.knowledge.content.contacts)
+    finally:
+        stop.set()
+        talker.join(timeout=60)
+    assert not failures and answered and all(n >= 1 for n in answered)
