@@ -74,6 +74,8 @@ class Settings:
     model_cache: Path | None = None
     # An answer's review against its source is due after this many months.
     review_months: int = 12
+    # Development: reload the YAML whenever a file in the folders changes.
+    watch: bool = False
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with every non-None change applied (how CLI options win over the env)."""
@@ -98,6 +100,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         model_cache=_folder_or_off(env, "HELPBOT_MODEL_CACHE", DEFAULT_MODEL_CACHE),
         review_months=_whole(env, "HELPBOT_REVIEW_MONTHS", low=1, high=120) or 12,
+        watch=bool(_flag(env, "HELPBOT_WATCH")),
     )
 
 

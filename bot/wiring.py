@@ -67,6 +67,7 @@ def build_engine(
         "hours": settings.helpdesk_hours,
         "clock": clock,
         "models": models,
+        "watch": settings.watch,
     }
     try:
         knowledge = building.result()

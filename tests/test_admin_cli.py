@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 from pathlib import Path
 
+from bot.content.loader import Content, ContentInvalid
 from bot.core.engine import Engine
 from bot.core.messages import Message
 from bot.runtime import Runtime
+from bot.runtime.watch import watch_content
 from bot.store import Store, audit
 
 
@@ -91,3 +94,21 @@ def test_messages_arriving_during_reloads_are_all_answered(engine: Engine, folde
         stop.set()
         talker.join(timeout=60)
     assert not failures and answered and all(n >= 1 for n in answered)
+
+
+def test_with_watch_on_an_edit_is_picked_up_and_a_bad_one_is_not(folders, knowledge) -> None:
+    outcomes: queue.Queue[object] = queue.Queue()
+    live = Engine(knowledge, None, source=folders, watch=True)
+    stop = threading.Event()
+    watch_content(live, stop, then=outcomes.put)
+    try:
+        rename_helpdesk(folders[1], "Watched Helpdesk")
+        assert isinstance(outcomes.get(timeout=30), Content)
+        assert "Watched Helpdesk" in str(live.knowledge.content.contacts)
+        good = live.knowledge
+        path = folders[1] / "nhsmail.yaml"
+        path.write_text(path.read_text().replace("  - id: nhsmail_what\n", "  - idd: x\n", 1))
+        assert isinstance(outcomes.get(timeout=30), ContentInvalid)
+        assert live.knowledge is good  # still the last good version
+    finally:
+        stop.set()

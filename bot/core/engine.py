@@ -122,8 +122,10 @@ class Engine:
         tickets: Tickets | None = None,
         hours: BusinessHours | None = None,
         models: ModelCache | None = None,
+        watch: bool = False,
     ) -> None:
         self._knowledge = knowledge
+        self.watch = watch  # reload on every YAML edit (development; bot.runtime.watch)
         self._models = models
         self.store = store
         self._source = source
@@ -146,6 +148,11 @@ class Engine:
     @property
     def knowledge(self) -> Knowledge:
         return self._knowledge
+
+    @property
+    def source(self) -> tuple[Path, Path] | None:
+        """The intents and knowledge folders this engine reloads from, if any."""
+        return self._source
 
     def reload(self) -> Content:
         """Re-read the YAML. On any error, raise ``ContentInvalid`` and keep the old one."""

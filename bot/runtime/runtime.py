@@ -217,6 +217,10 @@ class Runtime:
 
         thread = threading.Thread(target=loop, name=f"{self.channel.name}-sync", daemon=True)
         thread.start()
+        if self.engine.watch:
+            from bot.runtime.watch import watch_content
+
+            watch_content(self.engine, self._stop)
         return thread
 
     def stop(self) -> None:
