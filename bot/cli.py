@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--misses", action="store_true", help="list every miss")
     ev.add_argument(
+        "--compare",
+        metavar="REV",
+        help="also score the intents and knowledge of git revision REV, case by case",
+    )
+    ev.add_argument(
         "--topics",
         type=Path,
         default=PROJECT_ROOT / "tests" / "data" / "staff_topics.yaml",
@@ -325,7 +330,25 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         print(exc, file=sys.stderr)
         return 1
     if cases:
-        print(format_report(evaluate(knowledge.matcher, cases), show_misses=args.misses))
+        from bot.eval_compare import (
+            RevisionUnavailable,
+            compare,
+            format_intent_scores,
+            intent_scores,
+        )
+        from bot.wiring import model_cache
+
+        now = evaluate(knowledge.matcher, cases)
+        print(format_report(now, show_misses=args.misses))
+        print("\n".join(format_intent_scores(intent_scores(now))))
+        if args.compare:
+            try:
+                folders = (settings.intents_dir, settings.knowledge_dir)
+                lines = compare(args.compare, folders, cases, now, model_cache(settings))
+            except RevisionUnavailable as exc:
+                print(f"error: cannot read {args.compare!r} from git: {exc}", file=sys.stderr)
+                return 1
+            print("\n".join(lines))
     if labelled:
         print(format_topic_report(report, show_misses=args.misses))
     return 0
