@@ -13,8 +13,9 @@ import argparse
 import getpass
 import json
 import sys
+from pathlib import Path
 
-from bot.config import Settings
+from bot.config import PROJECT_ROOT, Settings
 
 
 def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -22,6 +23,18 @@ def add_parsers(sub: argparse._SubParsersAction, common: argparse.ArgumentParser
         "reload",
         parents=[common],
         help="check the YAML and have every running bot pick it up (no restart)",
+    )
+    teach = sub.add_parser(
+        "teach", parents=[common], help="add a phrase people use to an intent's examples"
+    )
+    teach.add_argument("phrase", help="what people typed (already redacted), in quotes")
+    teach.add_argument("intent", help="the intent id it should match")
+    teach.add_argument(
+        "--eval",
+        type=Path,
+        nargs="*",
+        metavar="FILE",
+        help="labelled sets to score before and after (default tests/data/eval*.yaml)",
     )
     audit = sub.add_parser("audit", parents=[common], help="who did what, when (the audit log)")
     audit.add_argument("--limit", type=int, default=50, help="how many, newest first (default 50)")
@@ -102,4 +115,54 @@ def audit(args: argparse.Namespace, settings: Settings) -> int:
         )
     if not found and not args.json:
         print("the audit log is empty")
+    return 0
+
+
+def teach(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content.loader import load_content
+    from bot.core.engine import Knowledge
+    from bot.evaluation import evaluate, load_cases
+    from bot.store import Store, StoreUnavailable
+    from bot.store import audit as log
+    from bot.teach import TeachRefused
+    from bot.teach import teach as add
+    from bot.wiring import model_cache
+
+    folders = (settings.intents_dir, settings.knowledge_dir)
+    files = (
+        args.eval
+        if args.eval is not None
+        else sorted((PROJECT_ROOT / "tests/data").glob("eval*.yaml"))
+    )
+    cases = [c for f in files for c in load_cases(f)]
+    models = model_cache(settings)
+
+    def score(content: object) -> str:
+        if not cases:
+            return "no eval set"
+        report = evaluate(Knowledge.build(content, models).matcher, cases)
+        return (
+            f"top-1 {report.top1_accuracy:.1%}, answered right {report.answer_accuracy:.1%}, "
+            f"falls back when it should {report.fallback_recall:.1%}"
+        )
+
+    content = load_content(*folders)
+    before = score(content)
+    try:
+        taught = add(content, folders, args.phrase, args.intent)
+    except TeachRefused as exc:
+        print(f"not added: {exc}", file=sys.stderr)
+        return 1
+    after = score(load_content(*folders))
+    print(f"added to {taught.path}:{taught.line}: {taught.written}")
+    print(f"eval on {len(cases)} case(s):")
+    print(f"  before: {before}")
+    print(f"  after:  {after}")
+    try:
+        diff = f"+{taught.path}:{taught.line}: {taught.written}"
+        log.record(
+            Store(settings.database_url), _actor(), "shell", "teach", allowed=True, outcome=diff
+        )
+    except StoreUnavailable as exc:
+        print(f"warning: not written to the audit log: {exc}", file=sys.stderr)
     return 0

@@ -172,7 +172,7 @@ def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | No
 
 # Commands that keep what happens in the database; the first three only read it.
 READERS = frozenset({"tickets", "unanswered", "flows", "audit"})
-WRITERS = frozenset({"chat", "ask", "slack", "web", "teams", "db", "reload"})
+WRITERS = frozenset({"chat", "ask", "slack", "web", "teams", "db", "reload", "teach"})
 
 
 def _where_the_database_is(command: str, settings: Settings) -> Settings:
@@ -517,6 +517,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "teams": teams_cli.run,
     "reload": admin_cli.reload,
     "audit": admin_cli.audit,
+    "teach": admin_cli.teach,
     "db": cmd_db,
 }
 
