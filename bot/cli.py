@@ -106,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("flows", parents=[common], help="the guided flows, with usage counts")
     tickets_cli.add_parser(sub, common)
     un = sub.add_parser("unanswered", parents=[common], help="questions the bot could not answer")
-    un.add_argument("--limit", type=int, default=50, help="how many, newest first (default 50)")
+    un.add_argument(
+        "--limit", type=int, default=1000, help="how many questions to read, newest first"
+    )
+    un.add_argument("--since", help="only this recent: 24h, 7d, 2w (default: all)")
+    un.add_argument("--list", action="store_true", help="one line per question, not grouped")
     sl = sub.add_parser("slack", parents=[common], help="run the Slack app (HTTP or Socket Mode)")
     sl.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     sl.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
@@ -374,19 +378,39 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clusters import Question, cluster, since
     from bot.store.db import recent_unanswered
 
     try:
-        rows = recent_unanswered(Store(settings.database_url), args.limit)
+        start = system_clock() - since(args.since) if args.since else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        rows = recent_unanswered(Store(settings.database_url), args.limit, start)
     except StoreUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    for row in rows:
-        guess = f" (closest: {row.best_intent} {row.best_score:.2f})" if row.best_intent else ""
-        line = f"{row.created_at:%Y-%m-%d %H:%M} [{row.channel}] {row.text}{guess}"
-        print(terminal_safe(line))  # what people typed must not act on the admin's terminal
     if not rows:
         print("no unanswered questions")
+        return 0
+    # What people typed must not act on the admin's terminal: terminal_safe throughout.
+    if args.list:
+        for row in rows:
+            guess = f" (closest: {row.best_intent} {row.best_score:.2f})" if row.best_intent else ""
+            print(
+                terminal_safe(f"{row.created_at:%Y-%m-%d %H:%M} [{row.channel}] {row.text}{guess}")
+            )
+        return 0
+    groups = cluster(Question(r.text, r.created_at, r.best_intent) for r in rows)
+    print(f"{len(rows)} unanswered question(s) in {len(groups)} group(s), most asked first:")
+    for group in groups:
+        closest = group.closest()
+        guess = f"  (closest intent: {closest})" if closest else ""
+        print(terminal_safe(f"{group.count:5d}  last {group.latest:%Y-%m-%d}{guess}"))
+        for text in group.examples():
+            print(terminal_safe(f"       - {text}"))
+    print('teach one: helpbot teach "the phrase" INTENT')
     return 0
 
 

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -323,10 +324,14 @@ class Store:
         return connection.execute(self._opening, params).one()
 
 
-def recent_unanswered(store: Store, limit: int = 50) -> list[Unanswered]:
-    """The latest questions the bot could not answer, newest first."""
+def recent_unanswered(
+    store: Store, limit: int = 50, since: datetime | None = None
+) -> list[Unanswered]:
+    """The latest questions the bot could not answer (from ``since``), newest first."""
     with store.session() as session:
         query = select(Unanswered).order_by(Unanswered.created_at.desc(), Unanswered.id.desc())
+        if since is not None:
+            query = query.where(Unanswered.created_at >= since)
         return list(session.execute(query.limit(limit)).scalars())
 
 
