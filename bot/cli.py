@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     teams_cli.add_parser(sub, common)
     admin_cli.add_parsers(sub, common)
+    rep = sub.add_parser("report", parents=[common], help="what happened: usage, outcomes, tickets")
+    rep.add_argument("--since", default="30d", help="how far back: 24h, 7d, 2w (default 30d)")
+    rep.add_argument("--html", type=Path, metavar="FILE", help="also write a page with charts")
     db = sub.add_parser("db", parents=[common], help="database commands")
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply pending migrations")
     return parser
@@ -175,7 +178,7 @@ def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | No
 
 
 # Commands that keep what happens in the database; the first three only read it.
-READERS = frozenset({"tickets", "unanswered", "flows", "audit"})
+READERS = frozenset({"tickets", "unanswered", "flows", "audit", "report"})
 WRITERS = frozenset({"chat", "ask", "slack", "web", "teams", "db", "reload", "teach"})
 
 
@@ -414,6 +417,39 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clusters import since
+    from bot.report import as_text, gather
+
+    try:
+        span = since(args.since)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    content = load_content(settings.intents_dir, settings.knowledge_dir)
+    end = system_clock()
+    smalltalk = frozenset(i.id for i in content.intents.values() if i.smalltalk)
+    try:
+        found = gather(
+            Store(settings.database_url), content, end - span, end,
+            idle=settings.flow_timeout, review_months=settings.review_months, smalltalk=smalltalk,
+        )  # fmt: skip
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(as_text(found)))
+    if args.html:
+        from bot.report_html import page
+
+        try:
+            args.html.write_text(page(found), encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write {args.html}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"wrote {args.html}")
+    return 0
+
+
 def cmd_flows(args: argparse.Namespace, settings: Settings) -> int:
     from bot.store.reports import flow_stats
 
@@ -542,6 +578,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "reload": admin_cli.reload,
     "audit": admin_cli.audit,
     "teach": admin_cli.teach,
+    "report": cmd_report,
     "db": cmd_db,
 }
 

@@ -531,7 +531,9 @@ class Engine:
             stored = PLACEHOLDER
         turn.add_message("in", stored)
         for reply in decision.replies:
-            band = "fallback" if reply.meta.fallback else None
+            band = (
+                "fallback" if reply.meta.fallback else "suggest" if reply.meta.suggestions else None
+            )
             turn.add_message(
                 "out",
                 reply.text,
