@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--misses", action="store_true", help="list every miss")
     ev.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write a page with the confusion matrix"
+    )
+    ev.add_argument(
         "--compare",
         metavar="REV",
         help="also score the intents and knowledge of git revision REV, case by case",
@@ -348,6 +351,11 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         now = evaluate(knowledge.matcher, cases)
         print(format_report(now, show_misses=args.misses))
         print("\n".join(format_intent_scores(intent_scores(now))))
+        if args.html:
+            from bot.eval_html import page
+
+            args.html.write_text(page(now), encoding="utf-8")
+            print(f"wrote {args.html}")
         if args.compare:
             try:
                 folders = (settings.intents_dir, settings.knowledge_dir)

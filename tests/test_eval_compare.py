@@ -73,3 +73,33 @@ def test_compare_shows_each_case_a_content_change_moved(helpbot, tmp_path: Path)
     assert "1 case(s) changed: 0 now right, 1 now wrong" in out
     bad = helpbot("eval", str(cases), "--compare", "no-such-revision", *folders)
     assert bad.returncode == 1 and "cannot read 'no-such-revision' from git" in bad.stderr
+
+
+def test_the_confusion_matrix_puts_right_answers_on_its_diagonal() -> None:
+    from bot.eval_html import matrix
+
+    report = Report(
+        [
+            outcome("a", Band.ANSWER, "a"),
+            outcome("a", Band.SUGGEST, "b"),
+            outcome("b", Band.ANSWER, "a"),
+            outcome("b", Band.ANSWER, "c"),  # an intent no case expected
+            outcome(None, Band.FALLBACK, None),
+            outcome(None, Band.ANSWER, "a"),  # leaked
+        ]
+    )
+    rows, columns, counts = matrix(report)
+    assert rows == ["a", "b", "fallback"]
+    assert columns == ["a", "b", "c", "did you mean", "fallback"]
+    assert counts == [[1, 0, 0, 1, 0], [1, 0, 1, 0, 0], [1, 0, 0, 0, 1]]
+
+
+def test_eval_writes_a_page_with_the_matrix_drawn(helpbot, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(CASES)
+    out = tmp_path / "eval.html"
+    done = helpbot("eval", str(cases), "--html", str(out))
+    assert done.returncode == 0, done.stderr
+    written = out.read_text()
+    assert written.count("<svg") == 1 and "Confusion matrix" in written
+    assert "data:" not in written and 'http-equiv="Content-Security-Policy"' in written
