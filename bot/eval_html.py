@@ -8,8 +8,8 @@ do not tell apart. Drawn by matplotlib as inline SVG: the page loads nothing.
 from __future__ import annotations
 
 import html
-import io
 
+from bot.charts import svg
 from bot.core.matcher import Band
 from bot.eval_compare import format_intent_scores, intent_scores
 from bot.evaluation import Outcome, Report, format_report
@@ -37,30 +37,21 @@ def matrix(report: Report) -> tuple[list[str], list[str], list[list[int]]]:
 
 
 def _picture(report: Report) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    matplotlib.rcParams["svg.fonttype"] = "none"
     rows, columns, counts = matrix(report)
-    size = max(6.0, 0.22 * max(len(rows), len(columns)))
-    figure, axes = pyplot.subplots(figsize=(size + 2, size))
+    side = max(6.0, 0.22 * max(len(rows), len(columns)))
     # Each row as shares of its cases, so a rare intent's misses show as clearly.
     shares = [[n / (sum(row) or 1) for n in row] for row in counts]
-    # Cells as shapes, not an embedded bitmap: crisp at any zoom, nothing to load.
-    axes.pcolormesh(shares, cmap="Blues", vmin=0, vmax=1, edgecolors="#eeeeee", linewidth=0.3)
-    axes.invert_yaxis()
-    axes.set_xticks([i + 0.5 for i in range(len(columns))], columns, rotation=90, fontsize=7)
-    axes.set_yticks([i + 0.5 for i in range(len(rows))], rows, fontsize=7)
-    axes.set_xlabel("what the bot did")
-    axes.set_ylabel("what the case expected")
-    figure.tight_layout()
-    out = io.StringIO()
-    figure.savefig(out, format="svg")
-    pyplot.close(figure)
-    svg = out.getvalue()
-    return svg[svg.index("<svg") :]
+
+    def draw(axes) -> None:  # noqa: ANN001 - a matplotlib Axes
+        # Cells as shapes, not an embedded bitmap: crisp at any zoom, nothing to load.
+        axes.pcolormesh(shares, cmap="Blues", vmin=0, vmax=1, edgecolors="#eeeeee", linewidth=0.3)
+        axes.invert_yaxis()
+        axes.set_xticks([i + 0.5 for i in range(len(columns))], columns, rotation=90, fontsize=7)
+        axes.set_yticks([i + 0.5 for i in range(len(rows))], rows, fontsize=7)
+        axes.set_xlabel("what the bot did")
+        axes.set_ylabel("what the case expected")
+
+    return svg(draw, size=(side + 2, side))
 
 
 def page(report: Report) -> str:

@@ -7,8 +7,8 @@ The charts are drawn by matplotlib as inline SVG; the page loads nothing from an
 from __future__ import annotations
 
 import html
-import io
 
+from bot.charts import svg
 from bot.report import Period, as_text
 
 _CSS = (
@@ -16,23 +16,6 @@ _CSS = (
     "color:#212b32}h1{color:#005eb8}figure{margin:1.5rem 0}figcaption{font-weight:600}"
     "li{margin:.2rem 0}"
 )
-
-
-def _svg(draw) -> str:  # noqa: ANN001 - a function drawing on a matplotlib Axes
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: small, searchable
-    figure, axes = pyplot.subplots(figsize=(8, 3.2))
-    draw(axes)
-    figure.tight_layout()
-    out = io.StringIO()
-    figure.savefig(out, format="svg")
-    pyplot.close(figure)
-    svg = out.getvalue()
-    return svg[svg.index("<svg") :]
 
 
 def _daily(p: Period):  # noqa: ANN202
@@ -73,7 +56,7 @@ def page(p: Period) -> str:
         ("Outcomes of the replies", _outcomes(p)),
     ]
     figures = "".join(
-        f'<figure class="chart"><figcaption>{html.escape(title)}</figcaption>{_svg(draw)}</figure>'
+        f'<figure class="chart"><figcaption>{html.escape(title)}</figcaption>{svg(draw)}</figure>'
         for title, draw in charts
     )
     facts = "".join(f"<li>{html.escape(line)}</li>" for line in as_text(p))
