@@ -30,6 +30,7 @@ class Period:
     questions: int = 0
     answered: int = 0  # replies that answered outright
     suggested: int = 0  # "did you mean" offered
+    suggestions_taken: int = 0  # ... and the very next reply answered
     fell_back: int = 0
     without_a_person: int = 0  # conversations that opened no ticket
     top_intents: list[tuple[str, int]] = field(default_factory=list)
@@ -70,7 +71,8 @@ def gather(
     with store.session() as session:
         rows = session.execute(
             select(MessageRecord.direction, MessageRecord.intent, MessageRecord.band,
-                   MessageRecord.created_at, MessageRecord.conversation_id).where(within)
+                   MessageRecord.created_at, MessageRecord.conversation_id)
+            .where(within).order_by(MessageRecord.conversation_id, MessageRecord.id)
         ).all()  # fmt: skip
         with_tickets = {
             (channel, user)
@@ -106,6 +108,7 @@ def gather(
     found.fell_back = sum(1 for r in replies if r.band == "fallback")
     found.suggested = sum(1 for r in replies if r.band == "suggest")
     found.answered = sum(1 for r in replies if r.band is None and r.intent)
+    found.suggestions_taken = _taken(replies)
     intents = Counter(r.intent for r in replies if r.intent and r.intent not in smalltalk)
     found.top_intents = intents.most_common(TOP)
     days = Counter(_aware(r.created_at).date() for r in asked)
@@ -126,6 +129,16 @@ def gather(
     return found
 
 
+def _taken(replies: list) -> int:  # noqa: ANN001 - rows, by conversation then order
+    """Did-you-means whose next reply in the same conversation was an answer."""
+    taken, offered_in = 0, None
+    for r in replies:
+        if offered_in == r.conversation_id and r.band is None and r.intent:
+            taken += 1
+        offered_in = r.conversation_id if r.band == "suggest" else None
+    return taken
+
+
 def as_text(p: Period) -> list[str]:
     hours = f"{p.hours_to_resolve:.1f} h" if p.hours_to_resolve is not None else "none resolved"
     score = f"{p.mean_score:.1f} of 5 ({len(p.scores)})" if p.mean_score is not None else "none"
@@ -133,7 +146,8 @@ def as_text(p: Period) -> list[str]:
         f"from {p.start:%Y-%m-%d %H:%M} to {p.end:%Y-%m-%d %H:%M} (UTC)",
         f"conversations: {p.conversations}, questions: {p.questions}",
         f"answered without a person: {p.deflection:.0%} of conversations ({p.without_a_person})",
-        f"replies: {p.answered} answered, {p.suggested} did-you-mean, {p.fell_back} fell back",
+        f"replies: {p.answered} answered, {p.suggested} did-you-mean "
+        f"({p.suggestions_taken} taken), {p.fell_back} fell back",
         f"tickets: {p.tickets_opened} opened, {p.tickets_resolved} resolved, "
         f"median time to resolve {hours}",
         f"feedback: solved {p.solved_yes} yes / {p.solved_no} no; score {score}",

@@ -112,3 +112,20 @@ def test_with_watch_on_an_edit_is_picked_up_and_a_bad_one_is_not(folders, knowle
         assert live.knowledge is good  # still the last good version
     finally:
         stop.set()
+
+
+def test_what_agents_do_to_tickets_is_in_the_audit_log(engine: Engine, store: Store) -> None:
+    from bot.tickets.service import Requester
+
+    view, _ = engine.tickets.open(Requester("cli", "sam", "sam"), "general", "help")
+    engine.tickets.claim(view.ref, "ann")
+    engine.tickets.reply(view.ref, "ann", "try again now")
+    engine.tickets.resolve(view.ref, "ann")
+    engine.tickets.close(view.ref, "ann")
+    found = [(e.actor, e.action, e.outcome) for e in reversed(audit.entries(store))]
+    assert found == [
+        ("ann", "ticket claimed", view.ref),
+        ("ann", "ticket reply", view.ref),
+        ("ann", "ticket resolved", view.ref),
+        ("ann", "ticket closed", view.ref),
+    ]

@@ -22,7 +22,7 @@ CHROMIUM = os.environ.get("HELPBOT_CHROMIUM", "/usr/bin/chromium")
 
 
 def scripted_day(knowledge: Knowledge, store: Store, clock: FixedClock) -> str:
-    """Three people on one day: two answers, a fallback, a did-you-mean, one ticket."""
+    """Three people on one day: two answers, a fallback, a did-you-mean taken, one ticket."""
     tickets = Tickets(store, clock=clock)
     engine = Engine(knowledge, store, tickets=tickets)
 
@@ -33,6 +33,7 @@ def scripted_day(knowledge: Knowledge, store: Store, clock: FixedClock) -> str:
     say("ann", "who can use nhsmail")
     say("bob", "what is the capital of peru")  # falls back
     say("cat", "mfa")  # did you mean
+    say("cat", "1")  # ... taken: the first suggestion
     say("bob", "talk to a person")
     say("bob", "yes")  # the ticket
     [ticket] = tickets.list()
@@ -53,12 +54,12 @@ def period(knowledge: Knowledge, content: Content, store: Store, clock: FixedClo
 
 
 def test_the_report_counts_what_the_script_did(period) -> None:
-    assert (period.conversations, period.questions) == (3, 6)
+    assert (period.conversations, period.questions) == (3, 7)
     assert (period.without_a_person, round(period.deflection, 3)) == (2, 0.667)
-    assert (period.fell_back, period.suggested) == (1, 1)
+    assert (period.fell_back, period.suggested, period.suggestions_taken) == (1, 1, 1)
     assert ("nhsmail_what", 1) in period.top_intents
     assert ("nhsmail_who_can_use", 1) in period.top_intents
-    assert period.daily == [(START.date(), 6)]
+    assert period.daily == [(START.date(), 7)]
     assert (period.tickets_opened, period.tickets_resolved) == (1, 1)
     assert period.hours_to_resolve == 3.0
     assert (period.solved_yes, period.solved_no, period.scores) == (1, 0, [4])
@@ -97,6 +98,6 @@ def test_the_command_prints_the_figures_and_writes_the_page(helpbot, tmp_path: P
     done = helpbot("report", "--since", "7d", "--html", str(out))
     assert done.returncode == 0, done.stderr
     assert "conversations: 1, questions: 2" in done.stdout
-    assert "replies: 1 answered, 0 did-you-mean, 1 fell back" in done.stdout
+    assert "replies: 1 answered, 0 did-you-mean (0 taken), 1 fell back" in done.stdout
     assert out.read_text().count("<svg") == 3
     assert helpbot("report", "--since", "soon").returncode == 2

@@ -26,6 +26,7 @@ from bot.core.redact import redact
 from bot.errors import HelpbotError
 from bot.store import Store
 from bot.store.models import (
+    AuditEntry,
     Conversation,
     MessageRecord,
     Outbound,
@@ -54,6 +55,10 @@ REF_PREFIX = "HD-"
 FEEDBACK_PREFIX = TICKET
 OPEN_STATUSES = ("open", "claimed")
 TRANSCRIPT_MESSAGES = 12
+
+
+# Ticket events that are an agent's action on a ticket (not the requester's words).
+AUDITED = frozenset({"claimed", "reply", "resolved", "closed", "reopened"})
 
 
 class TicketError(HelpbotError):
@@ -521,6 +526,17 @@ class Tickets:
                 ticket_id=ticket.id, kind=kind, actor=actor, text=text, created_at=self._clock()
             )
         )
+        if kind in AUDITED:  # what agents do to tickets is in the audit log too
+            session.add(
+                AuditEntry(
+                    actor=actor,
+                    channel="tickets",
+                    action=f"ticket {kind}",
+                    allowed=True,
+                    outcome=ticket.ref,
+                    created_at=self._clock(),
+                )
+            )
 
     def _notify(
         self, session: Session, ticket: Ticket, text: str, buttons: tuple[Button, ...] = ()
