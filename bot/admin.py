@@ -10,6 +10,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from bot.content.diff import content_diff
 from bot.content.loader import ContentInvalid
 from bot.core import replies
 from bot.core.engine import Engine
@@ -49,9 +50,10 @@ class AdminCommands:
         if not self.is_admin(actor):
             self._audit(actor, channel, action, allowed=False, outcome="refused")
             return AdminReply(REFUSAL, allowed=False, action=action)
+        detail = None
         try:
             if action == "reload":
-                text, outcome = self._reload()
+                text, outcome, detail = self._reload()
             elif action == "stats":
                 text, outcome = self._stats(), "ok"
             elif action == "unanswered":
@@ -61,10 +63,12 @@ class AdminCommands:
         except StoreUnavailable as exc:
             text = f"The database is not available right now, so I can't do that: {exc}"
             outcome = "database unavailable"
-        self._audit(actor, channel, action, allowed=True, outcome=outcome)
+        self._audit(actor, channel, action, allowed=True, outcome=outcome, detail=detail)
         return AdminReply(text, allowed=True, action=action)
 
-    def _reload(self) -> tuple[str, str]:
+    def _reload(self) -> tuple[str, str, str | None]:
+        """The reply, the outcome for the audit log, and what the content change changed."""
+        before = self.engine.knowledge.content
         try:
             content = self.engine.reload()
         except ContentInvalid as exc:
@@ -75,12 +79,13 @@ class AdminCommands:
                 "**Not reloaded**: the YAML has errors, so I'm still answering from the "
                 f"last good version.\n{shown}{more}"
             )
-            return text, f"invalid: {len(errors)} error(s)"
+            return text, f"invalid: {len(errors)} error(s)", None
         text = (
             f"**Reloaded**: {len(content.intents)} intents, {len(content.answers)} answers, "
             f"{len(content.flows)} flows. Every worker picks it up within a few seconds."
         )
-        return text, audit.OK
+        changed = content_diff(before, content)
+        return text, audit.OK, "\n".join(changed) if changed else "no change"
 
     def _stats(self) -> str:
         store = self._store()
@@ -116,13 +121,28 @@ class AdminCommands:
             raise StoreUnavailable("the database is not available")
         return self.engine.store
 
-    def _audit(self, actor: str, channel: str, action: str, *, allowed: bool, outcome: str) -> None:
+    def _audit(
+        self,
+        actor: str,
+        channel: str,
+        action: str,
+        *,
+        allowed: bool,
+        outcome: str,
+        detail: str | None = None,
+    ) -> None:
         if self.engine.store is None:
             log.warning("audit: %s %s %s (%s), no database", actor, action, allowed, outcome)
             return
         try:
             audit.record(
-                self.engine.store, actor, channel, action, allowed=allowed, outcome=outcome
+                self.engine.store,
+                actor,
+                channel,
+                action,
+                allowed=allowed,
+                outcome=outcome,
+                detail=detail,
             )
         except StoreUnavailable:
             log.warning("audit: %s %s %s (%s), not stored", actor, action, allowed, outcome)

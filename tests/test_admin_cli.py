@@ -42,6 +42,7 @@ def test_a_good_edit_reloaded_from_the_shell_reaches_a_running_bot(
     [entry] = audit.entries(store)
     assert (entry.action, entry.allowed, entry.outcome) == ("reload", True, "ok")
     assert entry.actor.startswith("shell") and entry.channel == "shell"
+    assert "reload  allowed: ok" in helpbot("audit").stdout
     store.close()
 
 
@@ -65,6 +66,16 @@ def test_a_bad_edit_is_refused_with_its_line_and_nothing_reloads(
     shown = helpbot("audit")
     assert shown.returncode == 0 and "reload  allowed: invalid: " in shown.stdout
     store.close()
+
+
+def test_a_reload_from_chat_records_what_changed(folders, knowledge, store: Store) -> None:
+    from bot.admin import AdminCommands
+
+    live = Engine(knowledge, store, source=folders)
+    rename_helpdesk(folders[1], "Renamed Helpdesk")
+    assert AdminCommands(live, ["UADMIN"]).run("UADMIN", "slack", "reload").allowed
+    [entry] = audit.entries(store)
+    assert (entry.outcome, entry.detail) == ("ok", "~ contacts")
 
 
 def test_messages_arriving_during_reloads_are_all_answered(engine: Engine, folders) -> None:

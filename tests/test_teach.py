@@ -74,7 +74,9 @@ def test_teach_from_the_shell_shows_the_eval_and_is_audited(
     assert f"added to {intents / 'account_secret.yaml'}:" in done.stdout
     assert "eval on 1 case(s):" in done.stdout and "  after:  top-1" in done.stdout
     [entry] = audit.entries(Store(sqlite_url))
-    assert entry.action == "teach" and entry.outcome.endswith("- is my secret the same as my pin")
+    assert (entry.action, entry.outcome) == ("teach", "ok: secret_what")
+    assert entry.detail.startswith(f"+ {intents / 'account_secret.yaml'}:")
+    assert entry.detail.endswith(": - is my secret the same as my pin")
     refused = helpbot(
         "teach", "what is nhs mail for", "secret_what",
         "--intents", str(intents), "--knowledge", str(knowledge), "--eval", str(cases),

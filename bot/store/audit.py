@@ -12,11 +12,23 @@ OK = "ok"
 
 
 def record(
-    store: Store, actor: str, channel: str, action: str, *, allowed: bool, outcome: str | None
+    store: Store,
+    actor: str,
+    channel: str,
+    action: str,
+    *,
+    allowed: bool,
+    outcome: str | None,
+    detail: str | None = None,
 ) -> int:
     with store.session() as session:
         entry = AuditEntry(
-            actor=actor, channel=channel, action=action, allowed=allowed, outcome=outcome
+            actor=actor,
+            channel=channel,
+            action=action,
+            allowed=allowed,
+            outcome=outcome,
+            detail=detail,
         )
         session.add(entry)
         session.flush()

@@ -160,6 +160,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     allowed: Mapped[bool] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(Text)
+    # For a content change, what changed (bot.content.diff), one line each.
+    detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
