@@ -12,15 +12,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
-from bot import admin_cli
+from bot import admin_cli, review_cli
 from bot import benchcli as bench_cli
 from bot.channels import console
 from bot.channels.teams import command as teams_cli
-from bot.clock import system_clock
 from bot.config import (
     PROJECT_ROOT,
     ConfigError,
@@ -30,11 +28,10 @@ from bot.config import (
     load_slack_settings,
     load_web_settings,
 )
-from bot.content.loader import ContentInvalid, load_content
-from bot.core.engine import Engine, Knowledge
+from bot.content.loader import ContentInvalid
+from bot.core.engine import Engine
 from bot.core.flows import start_value
 from bot.core.messages import Message, Reply
-from bot.core.text import terminal_safe
 from bot.runtime import Runtime
 from bot.store import Store, StoreUnavailable
 from bot.store.db import sqlite_file
@@ -152,10 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     # Bytes that are not UTF-8 become U+FFFD instead of killing a batch half-way.
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")
+    new = sqlite_file(settings.database_url)
+    new = new if new is not None and not new.exists() else None
     settings = _where_the_database_is(args.command, settings)
     command: Callable[[argparse.Namespace, Settings], int] = COMMANDS[args.command]
     try:
-        return command(args, settings)
+        done = command(args, settings)
+        if done == 0 and new is not None and new.exists():
+            # Said once the command did its work, so that an error stays one line.
+            print(
+                f"helpbot: new database at {new.resolve()} "
+                "(DATABASE_URL or --database names another)",
+                file=sys.stderr,
+            )
+        return done
     except ContentInvalid as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -180,30 +187,22 @@ def _start_flow(engine: Engine, name: str | None, user: str) -> list[Reply] | No
     return engine.handle(Message(user_id=user, text="", channel="cli", action=start_value(name)))
 
 
-# Commands that keep what happens in the database; the first three only read it.
+# Commands that only read what happens in the database (the others may make one).
 READERS = frozenset({"tickets", "unanswered", "flows", "audit", "report"})
-WRITERS = frozenset({"chat", "ask", "slack", "web", "teams", "db", "reload", "teach"})
 
 
 def _where_the_database_is(command: str, settings: Settings) -> Settings:
-    """Say so when the SQLite file is not there yet: a reader looks at an empty database
-    instead of leaving a new file behind; a writer says where it makes one."""
+    """A command that only reads looks at an empty database, and says so, where the
+    SQLite file is not there yet, instead of leaving a new file behind."""
     missing = sqlite_file(settings.database_url)
-    if missing is None or missing.exists() or command not in READERS | WRITERS:
+    if missing is None or missing.exists() or command not in READERS:
         return settings
-    where = missing.resolve()
-    if command in READERS:
-        print(
-            f"helpbot: no database yet at {where}, so nothing to show "
-            "(DATABASE_URL or --database names another)",
-            file=sys.stderr,
-        )
-        return settings.with_overrides(database_url="sqlite://")  # empty, in memory
     print(
-        f"helpbot: new database at {where} (DATABASE_URL or --database names another)",
+        f"helpbot: no database yet at {missing.resolve()}, so nothing to show "
+        "(DATABASE_URL or --database names another)",
         file=sys.stderr,
     )
-    return settings
+    return settings.with_overrides(database_url="sqlite://")  # empty, in memory
 
 
 LEAVE_NOW = frozenset({"quit", "exit", "q"})
@@ -292,188 +291,6 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 (console.render_json(reply) if as_json else console.render_line(reply)) + "\n"
             )
         out.flush()
-    return 0
-
-
-def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.content.lint import Finding, lint
-
-    content = load_content(settings.intents_dir, settings.knowledge_dir)
-    today = system_clock().date()
-    found = lint(content, today, review_months=settings.review_months)
-    if args.json:
-        print(json.dumps([asdict(Finding.of(p)) for p in found], indent=2))
-    else:
-        shown = None
-        for problem in found:  # grouped per file, in line order
-            if problem.path != shown:
-                shown = problem.path
-                print(f"{shown}:", file=sys.stderr)
-            print(f"  line {problem.line}: {problem.severity}: {problem.message}", file=sys.stderr)
-        examples = sum(len(i.examples) for i in content.intents.values())
-        print(
-            f"ok: {len(content.intents)} intents ({examples} examples), "
-            f"{len(content.answers)} answers, {len(content.flows)} flows, "
-            f"{len(content.contacts)} contacts; {len(found)} warning(s)"
-        )
-    return 1 if args.strict and found else 0
-
-
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import EvalSetInvalid, evaluate, format_report, load_cases
-    from bot.topic_eval import (
-        evaluate_topics,
-        format_topic_report,
-        load_messages,
-        load_topics,
-    )
-
-    knowledge = _knowledge(settings)
-    labelled = [f for f in args.files if f.suffix == ".jsonl"]
-    try:
-        cases = [case for f in args.files if f not in labelled for case in load_cases(f)]
-        if labelled:
-            messages = [m for f in labelled for m in load_messages(f)]
-            topics = load_topics(args.topics)
-            report = evaluate_topics(knowledge, messages, topics)
-    except EvalSetInvalid as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    if cases:
-        from bot.eval_compare import (
-            RevisionUnavailable,
-            compare,
-            format_intent_scores,
-            intent_scores,
-        )
-        from bot.wiring import model_cache
-
-        now = evaluate(knowledge.matcher, cases)
-        print(format_report(now, show_misses=args.misses))
-        print("\n".join(format_intent_scores(intent_scores(now))))
-        if args.html:
-            from bot.eval_html import page
-
-            args.html.write_text(page(now), encoding="utf-8")
-            print(f"wrote {args.html}")
-        if args.compare:
-            try:
-                folders = (settings.intents_dir, settings.knowledge_dir)
-                lines = compare(args.compare, folders, cases, now, model_cache(settings))
-            except RevisionUnavailable as exc:
-                print(f"error: cannot read {args.compare!r} from git: {exc}", file=sys.stderr)
-                return 1
-            print("\n".join(lines))
-    if labelled:
-        print(format_topic_report(report, show_misses=args.misses))
-    return 0
-
-
-def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.evaluation import EvalSetInvalid, load_cases
-    from bot.sweep import format_sweep, judge, sweep, sweep_agreement
-
-    knowledge = _knowledge(settings)
-    try:
-        cases = [case for f in args.files for case in load_cases(f)]
-        settings_found = sweep(knowledge.matcher, cases)
-        agreement = sweep_agreement(knowledge.matcher, cases)
-    except EvalSetInvalid as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    current = judge(knowledge.matcher, cases)
-    print(format_sweep(settings_found, current))
-    print("\nonly the agreed bars, at the current plain bars and share:")
-    print(format_sweep(agreement, current, top=3))
-    return 0
-
-
-def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.clusters import Question, cluster, since
-    from bot.store.db import recent_unanswered
-
-    try:
-        start = system_clock() - since(args.since) if args.since else None
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        rows = recent_unanswered(Store(settings.database_url), args.limit, start)
-    except StoreUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if not rows:
-        print("no unanswered questions")
-        return 0
-    # What people typed must not act on the admin's terminal: terminal_safe throughout.
-    if args.list:
-        for row in rows:
-            guess = f" (closest: {row.best_intent} {row.best_score:.2f})" if row.best_intent else ""
-            print(
-                terminal_safe(f"{row.created_at:%Y-%m-%d %H:%M} [{row.channel}] {row.text}{guess}")
-            )
-        return 0
-    groups = cluster(Question(r.text, r.created_at, r.best_intent) for r in rows)
-    print(f"{len(rows)} unanswered question(s) in {len(groups)} group(s), most asked first:")
-    for group in groups:
-        closest = group.closest()
-        guess = f"  (closest intent: {closest})" if closest else ""
-        print(terminal_safe(f"{group.count:5d}  last {group.latest:%Y-%m-%d}{guess}"))
-        for text in group.examples():
-            print(terminal_safe(f"       - {text}"))
-    print('teach one: helpbot teach "the phrase" INTENT')
-    return 0
-
-
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.clusters import since
-    from bot.report import as_text, gather
-
-    try:
-        span = since(args.since)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    content = load_content(settings.intents_dir, settings.knowledge_dir)
-    end = system_clock()
-    smalltalk = frozenset(i.id for i in content.intents.values() if i.smalltalk)
-    try:
-        found = gather(
-            Store(settings.database_url), content, end - span, end,
-            idle=settings.flow_timeout, review_months=settings.review_months, smalltalk=smalltalk,
-        )  # fmt: skip
-    except StoreUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print("\n".join(as_text(found)))
-    if args.html:
-        from bot.report_html import page
-
-        try:
-            args.html.write_text(page(found), encoding="utf-8")
-        except OSError as exc:
-            print(f"error: cannot write {args.html}: {exc.strerror}", file=sys.stderr)
-            return 1
-        print(f"wrote {args.html}")
-    return 0
-
-
-def cmd_flows(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.store.reports import flow_stats
-
-    content = load_content(settings.intents_dir, settings.knowledge_dir)
-    try:
-        counts = {
-            c.flow: c for c in flow_stats(Store(settings.database_url), settings.flow_timeout)
-        }
-    except StoreUnavailable as exc:
-        print(f"warning: {exc}; no counts", file=sys.stderr)
-        counts = {}
-    print(f"{'flow':<24} {'started':>8} {'completed':>10} {'cancelled':>10} {'abandoned':>10}")
-    for flow_id in sorted(set(content.flows) | set(counts)):
-        c = counts.get(flow_id)
-        figures = (c.started, c.completed, c.cancelled, c.abandoned) if c else (0, 0, 0, 0)
-        print(f"{flow_id:<24} {figures[0]:>8} {figures[1]:>10} {figures[2]:>10} {figures[3]:>10}")
     return 0
 
 
@@ -573,12 +390,12 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "chat": cmd_chat,
     "ask": cmd_ask,
-    "validate": cmd_validate,
-    "eval": cmd_eval,
-    "sweep": cmd_sweep,
+    "validate": review_cli.cmd_validate,
+    "eval": review_cli.cmd_eval,
+    "sweep": review_cli.cmd_sweep,
     "bench": bench_cli.run,
-    "unanswered": cmd_unanswered,
-    "flows": cmd_flows,
+    "unanswered": review_cli.cmd_unanswered,
+    "flows": review_cli.cmd_flows,
     "tickets": tickets_cli.run,
     "slack": cmd_slack,
     "web": cmd_web,
@@ -586,12 +403,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "reload": admin_cli.reload,
     "audit": admin_cli.audit,
     "teach": admin_cli.teach,
-    "report": cmd_report,
+    "report": review_cli.cmd_report,
     "db": cmd_db,
 }
-
-
-def _knowledge(settings: Settings) -> Knowledge:
-    from bot.wiring import load_knowledge
-
-    return load_knowledge(settings)
