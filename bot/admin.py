@@ -113,6 +113,8 @@ class AdminCommands:
         for row in rows:
             when = row.created_at.strftime("%d %b %H:%M") if row.created_at else ""
             guess = f" (closest: {row.best_intent})" if row.best_intent else ""
+            if row.reason == "unhelpful":
+                guess = f" (answered {row.best_intent}, marked not helpful)"
             lines.append(f"- {when}: {replies.verbatim(row.text)}{guess}")
         return "\n".join(lines)
 

@@ -27,6 +27,7 @@ class Question:
     text: str
     when: datetime
     closest: str | None  # the intent the matcher thought closest, if any
+    reason: str | None = None  # fallback, declined or unhelpful (None: recorded before)
 
 
 @dataclass
@@ -49,6 +50,10 @@ class Cluster:
             if q.text not in seen:
                 seen.append(q.text)
         return seen[:limit]
+
+    def unhelpful(self) -> int:
+        """How many of these got an answer that the person marked not helpful."""
+        return sum(1 for q in self.questions if q.reason == "unhelpful")
 
     def closest(self) -> str | None:
         found = Counter(q.closest for q in self.questions if q.closest)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from bot.content.loader import Content
 from bot.store import Store
-from bot.store.models import Conversation, MessageRecord, Ticket, TicketEvent
+from bot.store.models import Conversation, MessageRecord, Rating, Ticket, TicketEvent
 from bot.store.reports import FlowCounts, flow_stats
 
 TOP = 10
@@ -42,6 +42,9 @@ class Period:
     solved_yes: int = 0
     solved_no: int = 0
     scores: list[int] = field(default_factory=list)
+    rated_helpful: int = 0  # answers rated with the Helpful / Not helpful buttons
+    rated_unhelpful: int = 0
+    unhelpful_intents: list[tuple[str, int]] = field(default_factory=list)  # most first
     due_for_review: list[str] = field(default_factory=list)
 
     @property
@@ -96,6 +99,9 @@ def gather(
             .join(Ticket, Ticket.id == TicketEvent.ticket_id)
             .where(TicketEvent.kind == "resolved", TicketEvent.created_at.between(start, end))
         ).all()
+        rated = session.execute(
+            select(Rating.intent, Rating.helpful).where(Rating.created_at.between(start, end))
+        ).all()
         found.tickets_opened = session.execute(
             select(func.count()).select_from(Ticket).where(Ticket.created_at.between(start, end))
         ).scalar_one()
@@ -120,6 +126,9 @@ def gather(
     found.solved_yes = sum(1 for t in tickets if t.solved is True)
     found.solved_no = sum(1 for t in tickets if t.solved is False)
     found.scores = [t.score for t in tickets if t.score is not None]
+    found.rated_helpful = sum(1 for r in rated if r.helpful)
+    found.rated_unhelpful = len(rated) - found.rated_helpful
+    found.unhelpful_intents = Counter(r.intent for r in rated if not r.helpful).most_common(TOP)
     today = end.date()
     found.due_for_review = sorted(
         a.id
@@ -151,6 +160,12 @@ def as_text(p: Period) -> list[str]:
         f"tickets: {p.tickets_opened} opened, {p.tickets_resolved} resolved, "
         f"median time to resolve {hours}",
         f"feedback: solved {p.solved_yes} yes / {p.solved_no} no; score {score}",
+        f"answers rated: {p.rated_helpful} helpful / {p.rated_unhelpful} not helpful"
+        + (
+            "; not helpful most: " + ", ".join(f"{i} {n}" for i, n in p.unhelpful_intents)
+            if p.unhelpful_intents
+            else ""
+        ),
         "top intents: " + (", ".join(f"{i} {n}" for i, n in p.top_intents) or "none"),
     ]
     lines += [

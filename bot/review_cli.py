@@ -129,16 +129,21 @@ def cmd_unanswered(args: argparse.Namespace, settings: Settings) -> int:
     # What people typed must not act on the admin's terminal: terminal_safe throughout.
     if args.list:
         for row in rows:
-            guess = f" (closest: {row.best_intent} {row.best_score:.2f})" if row.best_intent else ""
+            score = f" {row.best_score:.2f}" if row.best_score is not None else ""
+            guess = f" (closest: {row.best_intent}{score})" if row.best_intent else ""
+            if row.reason == "unhelpful":
+                guess = f" (answered {row.best_intent}, marked not helpful)"
             print(
                 terminal_safe(f"{row.created_at:%Y-%m-%d %H:%M} [{row.channel}] {row.text}{guess}")
             )
         return 0
-    groups = cluster(Question(r.text, r.created_at, r.best_intent) for r in rows)
+    groups = cluster(Question(r.text, r.created_at, r.best_intent, r.reason) for r in rows)
     print(f"{len(rows)} unanswered question(s) in {len(groups)} group(s), most asked first:")
     for group in groups:
         closest = group.closest()
         guess = f"  (closest intent: {closest})" if closest else ""
+        if group.unhelpful():
+            guess += f"  ({group.unhelpful()} answered but marked not helpful)"
         print(terminal_safe(f"{group.count:5d}  last {group.latest:%Y-%m-%d}{guess}"))
         for text in group.examples():
             print(terminal_safe(f"       - {text}"))

@@ -71,3 +71,15 @@ def test_the_command_groups_and_lists(helpbot) -> None:
     assert lines[1].strip().startswith("2  last ")
     assert len(helpbot("unanswered", "--list").stdout.splitlines()) == 3
     assert helpbot("unanswered", "--since", "soon").returncode == 2
+
+
+def test_answers_marked_not_helpful_are_listed_with_what_was_answered(helpbot) -> None:
+    helpbot("ask", stdin="what is nhsmail\nnot helpful\nwhat is the football score tonight\n")
+    grouped = helpbot("unanswered").stdout.splitlines()
+    assert grouped[0] == "2 unanswered question(s) in 2 group(s), most asked first:"
+    marked = next(i for i, line in enumerate(grouped) if "marked not helpful" in line)
+    assert "(closest intent: nhsmail_what)  (1 answered but marked not helpful)" in grouped[marked]
+    assert grouped[marked + 1].strip() == "- what is nhsmail"
+    listed = helpbot("unanswered", "--list").stdout
+    assert "what is nhsmail (answered nhsmail_what, marked not helpful)" in listed
+    assert "what is the football score tonight (closest:" in listed

@@ -123,7 +123,7 @@ def test_a_database_behind_is_still_brought_up_to_date(db_url: str) -> None:
         from sqlalchemy import text
 
         found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        assert found == head_revision() == "0008"
+        assert found == head_revision() == "0009"
     again.close()
     store.close()
 

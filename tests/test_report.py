@@ -22,7 +22,8 @@ CHROMIUM = os.environ.get("HELPBOT_CHROMIUM", "/usr/bin/chromium")
 
 
 def scripted_day(knowledge: Knowledge, store: Store, clock: FixedClock) -> str:
-    """Three people on one day: two answers, a fallback, a did-you-mean taken, one ticket."""
+    """Three people on one day: two answers (one rated helpful, one not), a fallback, a
+    did-you-mean taken, one ticket."""
     tickets = Tickets(store, clock=clock)
     engine = Engine(knowledge, store, tickets=tickets)
 
@@ -30,7 +31,9 @@ def scripted_day(knowledge: Knowledge, store: Store, clock: FixedClock) -> str:
         engine.handle(Message(user_id=user, text=text, channel="cli"))
 
     say("ann", "what is nhsmail")
+    say("ann", "helpful")
     say("ann", "who can use nhsmail")
+    say("ann", "not helpful")
     say("bob", "what is the capital of peru")  # falls back
     say("cat", "mfa")  # did you mean
     say("cat", "1")  # ... taken: the first suggestion
@@ -54,18 +57,22 @@ def period(knowledge: Knowledge, content: Content, store: Store, clock: FixedClo
 
 
 def test_the_report_counts_what_the_script_did(period) -> None:
-    assert (period.conversations, period.questions) == (3, 7)
+    assert (period.conversations, period.questions) == (3, 9)
     assert (period.without_a_person, round(period.deflection, 3)) == (2, 0.667)
     assert (period.fell_back, period.suggested, period.suggestions_taken) == (1, 1, 1)
     assert ("nhsmail_what", 1) in period.top_intents
     assert ("nhsmail_who_can_use", 1) in period.top_intents
-    assert period.daily == [(START.date(), 7)]
+    assert period.daily == [(START.date(), 9)]
     assert (period.tickets_opened, period.tickets_resolved) == (1, 1)
     assert period.hours_to_resolve == 3.0
     assert (period.solved_yes, period.solved_no, period.scores) == (1, 0, [4])
+    assert (period.rated_helpful, period.rated_unhelpful) == (1, 1)
+    assert period.unhelpful_intents == [("nhsmail_who_can_use", 1)]
     text = "\n".join(as_text(period))
     assert "answered without a person: 67% of conversations (2)" in text
     assert "median time to resolve 3.0 h" in text
+    rated = "answers rated: 1 helpful / 1 not helpful; not helpful most: nhsmail_who_can_use 1"
+    assert rated in text
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")

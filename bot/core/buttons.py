@@ -4,6 +4,7 @@ A value travels as a string (Slack's button ``value``, the stored state, ``helpb
 --jsonl``'s ``action``), so it has a grammar; the ticket choices all start ``ticket:``:
 the offer (``ticket:create``...), ``ticket:askbot``, and the feedback questions below.
 A leaf of the core: the tickets service writes these values, the engine reads them.
+Ratings of an answer (``rate:up:INTENT``) are here too: replies write them.
 """
 
 from __future__ import annotations
@@ -36,3 +37,27 @@ class Feedback:
             return None
         kind, ref, answer = parts
         return cls("solved" if kind == "solved" else "score", ref, answer)
+
+
+RATE = "rate:"
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A person's verdict on one answer: ``rate:up:INTENT`` or ``rate:down:INTENT``."""
+
+    intent: str
+    helpful: bool
+
+    def value(self) -> str:
+        return f"{RATE}{'up' if self.helpful else 'down'}:{self.intent}"
+
+    @classmethod
+    def parse(cls, value: str) -> Rating | None:
+        """The rating a value stands for; None for any other value."""
+        if not value.startswith(RATE):
+            return None
+        verdict, _, intent = value.removeprefix(RATE).partition(":")
+        if verdict not in ("up", "down") or not intent:
+            return None
+        return cls(intent, verdict == "up")

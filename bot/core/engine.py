@@ -18,6 +18,7 @@ from bot.clock import Clock, system_clock
 from bot.content.flowgraph import CONTROL_WORDS
 from bot.content.loader import Content, load_content
 from bot.core import flows, handoff, relay, replies
+from bot.core.buttons import Rating
 from bot.core.credentials import PLACEHOLDER, mentions_credential
 from bot.core.flows import FlowState, RunLog
 from bot.core.matcher import Band, Matcher
@@ -57,7 +58,9 @@ class Knowledge:
 class Decision:
     replies: list[Reply]
     state: State = field(default_factory=State)
-    unanswered: tuple[str | None, float] | None = None  # (best guess, score) if unanswered
+    # (best guess, its score, why: fallback, declined or unhelpful) if not answered well
+    unanswered: tuple[str | None, float | None, str] | None = None
+    rating: Rating | None = None  # the person's verdict on the answer before, to record
     conceal: bool = False  # store the user's message as [REDACTED]: it may hold a secret
 
 
@@ -390,7 +393,8 @@ class Engine:
             return _walked(flows.Outcome([reply], walk))
         misses = ctx.state.misses + 1
         reply = replies.fallback(content, confidence=match.confidence, again=misses >= 2)
-        decision = Decision([reply], unanswered=(best.intent if best else None, match.confidence))
+        guess = best.intent if best else None
+        decision = Decision([reply], unanswered=(guess, match.confidence, "fallback"))
         decision.state.misses = misses
         decision.state.question = text[:MAX_STORED_CHARS]
         return self._aside(ctx, decision)
@@ -424,6 +428,9 @@ class Engine:
             return _walked(outcome)
         decision = Decision([replies.answer(content, intent_id, confidence)])
         decision.state.topic = intent_id
+        # A click on a suggestion answers the question typed before it, not the click.
+        asked = ctx.state.question if ctx.chosen and ctx.state.question else ctx.text
+        decision.state.asked = asked[:MAX_STORED_CHARS]
         return self._aside(ctx, decision)
 
     def _does(self, ctx: _Context, does: str) -> Decision:
@@ -450,6 +457,9 @@ class Engine:
             return self._handoff(ctx, handoff.Consent(value), pending)
         if value == relay.ASK_BOT:  # clicked when no agent is talking with them
             return Decision([relay.bot_listens_anyway()])
+        rating = Rating.parse(value)
+        if rating is not None:
+            return self._aside(ctx, self._rated(ctx, value, rating))
         if value.startswith(FEEDBACK_PREFIX) and ctx.tickets is not None:
             reply = handoff.feedback(ctx.tickets, value)
             return Decision([reply]) if reply is not None else None
@@ -474,13 +484,29 @@ class Engine:
             # The suggestions missed: that question is one admins should see.
             decision = Decision(
                 [replies.fallback(content)],
-                unanswered=(None, 0.0),
+                unanswered=(None, 0.0, "declined"),
                 state=State(unanswered_text=ctx.state.question or ""),
             )
             decision.state.question = ctx.state.question or ""
         else:
             return None
         return self._aside(ctx, decision)
+
+    @staticmethod
+    def _rated(ctx: _Context, value: str, rating: Rating) -> Decision:
+        decision = Decision([replies.rated(ctx.content, rating.helpful)])
+        if not any(b.value == value for b in ctx.state.buttons):
+            # An older answer's buttons, or a second click: thanked, not counted twice.
+            return decision
+        decision.rating = rating
+        if not rating.helpful:
+            # A person asked next is asked about this answer's question.
+            decision.state.topic = rating.intent
+            decision.state.question = ctx.state.asked
+            if ctx.state.asked:
+                decision.unanswered = (rating.intent, None, "unhelpful")
+                decision.state.unanswered_text = ctx.state.asked
+        return decision
 
     def _handoff(
         self, ctx: _Context, answer: handoff.Consent, pending: handoff.Pending
@@ -544,6 +570,8 @@ class Engine:
         if decision.unanswered is not None:
             question = decision.state.unanswered_text or stored
             turn.add_unanswered(question, *decision.unanswered)
+        if decision.rating is not None:
+            turn.add_rating(decision.rating.intent, decision.rating.helpful)
         turn.state = decision.state.dump()
 
 

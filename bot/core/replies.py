@@ -11,6 +11,7 @@ import re
 from bot.content.loader import Content
 from bot.content.placeholders import CONTACTS
 from bot.content.schema import Contact
+from bot.core.buttons import Rating
 from bot.core.messages import Button, Reply, ReplyMeta
 
 HANDOFF = "handoff"
@@ -107,6 +108,8 @@ def answer(content: Content, intent_id: str, confidence: float) -> Reply:
         buttons.append(Button(f"Walk me through it: {flow.title}", value, WALKTHROUGH))
     if found.offer_handoff:
         buttons.append(handoff_button())
+    if not content.intents[intent_id].smalltalk:
+        buttons.extend(rating_buttons(intent_id))
     return Reply(
         text=text,
         buttons=_numbered(buttons),
@@ -117,6 +120,30 @@ def answer(content: Content, intent_id: str, confidence: float) -> Reply:
             source=found.source,
         ),
     )
+
+
+HELPFUL = "helpful"
+NOT_HELPFUL = "not helpful"
+
+
+def rating_buttons(intent_id: str) -> tuple[Button, Button]:
+    """Whether an answer helped: the admins' list of what to teach or fix next."""
+    return (
+        Button("Helpful", Rating(intent_id, helpful=True).value(), HELPFUL),
+        Button("Not helpful", Rating(intent_id, helpful=False).value(), NOT_HELPFUL),
+    )
+
+
+def rated(content: Content, helpful: bool) -> Reply:
+    """The thanks for a rating; after "not helpful", the helpdesk is the next step."""
+    if helpful:
+        return Reply("Thank you, I'm glad that helped.", meta=ReplyMeta(confidence=1.0))
+    text = (
+        "Sorry that didn't help. Thank you for telling me: the team reads these to improve "
+        "my answers.\n\nYou could ask again in other words, or talk to a person:\n"
+        + format_contacts(content.contacts)
+    )
+    return Reply(text, (handoff_button(),), ReplyMeta(confidence=1.0, handoff_offered=True))
 
 
 def did_you_mean(content: Content, candidates: list[tuple[str, float]]) -> Reply:

@@ -26,6 +26,7 @@ class State:
     misses: int = 0  # fallbacks in a row: the second offers a person
     question: str | None = None  # the last question not answered outright
     topic: str | None = None  # the last intent answered: what a ticket would be about
+    asked: str | None = None  # what got that answer: kept with a "not helpful" rating
     credential_talk: bool = False  # talking about the secret: "it's X" may share it
     unanswered_text: str | None = None  # for the record only, never stored
 
@@ -42,6 +43,7 @@ class State:
             misses=_int(data.get("misses")),
             question=_str(data.get("question")),
             topic=_str(data.get("topic")),
+            asked=_str(data.get("asked")),
             credential_talk=bool(data.get("credential_talk")),
         )
 
@@ -54,6 +56,7 @@ class State:
             "misses": self.misses or None,
             "question": self.question,
             "topic": self.topic,
+            "asked": self.asked,
             "credential_talk": self.credential_talk or None,
         }
         return {key: value for key, value in found.items() if value is not None}

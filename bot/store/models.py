@@ -56,6 +56,22 @@ class Unanswered(Base):
     text: Mapped[str] = mapped_column(Text)
     best_intent: Mapped[str | None] = mapped_column(String(64))
     best_score: Mapped[float | None] = mapped_column(Float)
+    # fallback, declined (none of the suggestions) or unhelpful (the answer, rated so);
+    # None on rows written before the reason was kept.
+    reason: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Rating(Base):
+    """A person's verdict on an answer (the Helpful / Not helpful buttons)."""
+
+    __tablename__ = "answer_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    intent: Mapped[str] = mapped_column(String(64))
+    helpful: Mapped[bool] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

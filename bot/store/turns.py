@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
-from bot.store.models import Conversation, FlowRun, MessageRecord, Outbound, Ticket, Unanswered
+from bot.store.models import (
+    Conversation,
+    FlowRun,
+    MessageRecord,
+    Outbound,
+    Rating,
+    Ticket,
+    Unanswered,
+)
 
 _conversations = Conversation.__table__
 _outbox = Outbound.__table__
@@ -88,6 +96,7 @@ _DELIVERED = (
 )
 _MESSAGES = insert(MessageRecord.__table__)
 _UNANSWERED = insert(Unanswered.__table__)
+_RATING = insert(Rating.__table__)
 _START_RUN = insert(_runs)
 _MOVE_RUN = (
     update(_runs)
@@ -138,7 +147,9 @@ class Turn:
             }
         )
 
-    def add_unanswered(self, text: str, best_intent: str | None, best_score: float) -> None:
+    def add_unanswered(
+        self, text: str, best_intent: str | None, best_score: float | None, reason: str
+    ) -> None:
         self.unanswered.append(
             {
                 "conversation_id": self.conversation_id,
@@ -146,8 +157,22 @@ class Turn:
                 "text": text,
                 "best_intent": best_intent,
                 "best_score": best_score,
+                "reason": reason,
                 "created_at": self.now,
             }
+        )
+
+    def add_rating(self, intent: str, helpful: bool) -> None:
+        """Written with the turn, like an unanswered question: rare, so one statement."""
+        self.connection.execute(
+            _RATING,
+            {
+                "conversation_id": self.conversation_id,
+                "channel": self.channel,
+                "intent": intent,
+                "helpful": helpful,
+                "created_at": self.now,
+            },
         )
 
     def take_outbox(self) -> list[dict[str, Any]]:
