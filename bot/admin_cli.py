@@ -77,7 +77,7 @@ def reload(args: argparse.Namespace, settings: Settings) -> int:
         )
         raise  # the errors, each with its file and line (bot.cli)
     # Checked: record it, and every running process follows. What changed is known only
-    # to those processes (they hold the old version), so no diff is written from here.
+    # to those processes (they hold the old version): the first to follow writes it.
     content = engine.knowledge.content
     try:
         log.record(

@@ -33,16 +33,25 @@ def test_a_good_edit_reloaded_from_the_shell_reaches_a_running_bot(
 ) -> None:
     intents, knowledge_dir = folders
     store, running, runtime = running_bot(sqlite_url, knowledge, folders, recorder)
+    other_store, other, other_runtime = running_bot(sqlite_url, knowledge, folders, recorder)
     rename_helpdesk(knowledge_dir, "Renamed Helpdesk")
     done = helpbot("reload", "--intents", str(intents), "--knowledge", str(knowledge_dir))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Reloaded: ")
+    [recorded] = audit.entries(store)
+    assert recorded.detail is None  # only a running bot knows the version it replaces
     runtime.sync_round()
     assert "Renamed Helpdesk" in str(running.knowledge.content.contacts)
     [entry] = audit.entries(store)
     assert (entry.action, entry.allowed, entry.outcome) == ("reload", True, "ok")
     assert entry.actor.startswith("shell") and entry.channel == "shell"
+    assert entry.detail == "~ contacts"  # written by the first running bot to follow
+    # A second process following the same reload leaves the first one's account alone.
+    other_runtime.sync_round()
+    assert "Renamed Helpdesk" in str(other.knowledge.content.contacts)
+    assert audit.entries(store)[0].detail == "~ contacts"
     assert "reload  allowed: ok" in helpbot("audit").stdout
+    other_store.close()
     store.close()
 
 

@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from bot.content.loader import ContentInvalid
+from bot.content.loader import Content, ContentInvalid
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply, ReplyMeta
 from bot.runtime.channel import Channel, Helpdesk, Unreachable
@@ -177,10 +177,26 @@ class Runtime:
         latest = self._last_reload()
         if latest > self._reloads_seen:
             self._reloads_seen = latest
+            before = self.engine.knowledge.content
             try:
-                self.engine.reload()
+                after = self.engine.reload()
             except ContentInvalid as exc:
                 log.error("%s: reload asked elsewhere failed here: %s", self.channel.name, exc)
+                return
+            self._describe(latest, before, after)
+
+    def _describe(self, entry_id: int, before: Content, after: Content) -> None:
+        """What the reload changed, from the version this process was serving (see
+        ``audit.describe``); the log keeps the reload even if this cannot be written."""
+        from bot.content.diff import content_diff
+
+        if self.store is None:
+            return
+        changed = content_diff(before, after)
+        try:
+            audit.describe(self.store, entry_id, "\n".join(changed) if changed else "no change")
+        except StoreUnavailable as exc:
+            log.warning("%s: could not record what the reload changed: %s", self.channel.name, exc)
 
     def sync(self) -> None:
         """One round of catching up: news, the helpdesk, and reloads done elsewhere."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.store.db import Store
 from bot.store.models import AuditEntry
@@ -49,3 +49,18 @@ def last_reload(store: Store) -> int:
     )
     with store.session() as session:
         return session.execute(query).scalar_one() or 0
+
+
+def describe(store: Store, entry_id: int, detail: str) -> bool:
+    """Add what a change changed to an entry that does not say yet; False if it did.
+
+    A reload from the shell is recorded before any running process has followed it, and
+    only those processes hold the version it replaced: the first to follow writes this.
+    """
+    query = (
+        update(AuditEntry)
+        .where(AuditEntry.id == entry_id, AuditEntry.detail.is_(None))
+        .values(detail=detail)
+    )
+    with store.session() as session:
+        return session.execute(query).rowcount == 1
