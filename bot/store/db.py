@@ -175,11 +175,6 @@ class Store:
         self.clock = clock
         self.timeout = timeout
         self.engine = create_db_engine(url, timeout)
-        # A local SQLite file has no server that can stop answering: its one wait, for
-        # the file's lock, is bounded by the busy timeout (half of ``timeout``). Only a
-        # database across a network needs its work run on a thread with a deadline
-        # (``bot.store.deadline``), which cost a fifth of a SQLite turn.
-        self.bounded = self.engine.dialect.name == "sqlite"
         self._opening = opening_read(self.engine.dialect.name)  # chosen once, not per turn
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "before_flush", self._stamp_new_rows)
