@@ -228,6 +228,31 @@ def test_typed_hint_is_escaped() -> None:
     assert hint == "Or type: `&lt;!here&gt;`"
 
 
+def test_the_rating_pair_is_a_row_of_its_own_under_its_question() -> None:
+    from bot.core.replies import rating_buttons
+
+    reply = Reply(
+        text="Answer",
+        buttons=(Button("Related", "intent:x", "1"), *rating_buttons("secret_what")),
+        meta=ReplyMeta(source="https://x.org/"),
+    )
+    blocks = blocks_for(reply, start=4)
+    assert [b["type"] for b in blocks] == ["section", "actions", "context", "actions"]
+    first, rating = (b["elements"] for b in blocks if b["type"] == "actions")
+    assert [e.get("value") for e in first] == ["intent:x", None]  # and the source link
+    assert blocks[2]["elements"][0]["text"] == "Was this answer helpful?"
+    assert [(e["text"]["text"], e["value"]) for e in rating] == [
+        ("Helpful", "rate:up:secret_what"),
+        ("Not helpful", "rate:down:secret_what"),
+    ]
+    ids = [e["action_id"] for e in _actions(blocks)]
+    assert len(set(ids)) == len(ids) == 4
+    # Once one is clicked, the question goes with the choices.
+    after = chosen(blocks, "Helpful")
+    assert [b["type"] for b in after] == ["section", "context"]
+    assert after[-1]["elements"][0]["text"] == "You chose: *Helpful*"
+
+
 # -- a whole message --------------------------------------------------------------------
 
 

@@ -44,6 +44,28 @@ def test_a_reply_is_one_card_of_schema_1_5_with_wrapped_text_buttons_and_the_sou
     assert attachment(card) == {"contentType": CARD_TYPE, "content": card}
 
 
+def test_the_rating_pair_comes_last_under_its_question() -> None:
+    from bot.core.replies import rating_buttons
+
+    reply = Reply(
+        "Answer", (Button("Related", "intent:x", "1"), *rating_buttons("secret_what")),
+        ReplyMeta(source=SOURCE),
+    )  # fmt: skip
+    [card] = cards(reply)
+    assert "actions" not in card  # a card's own actions would show below the rating
+    text, choices, question, rating = card["body"]
+    assert text["text"] == "Answer"
+    assert [a.get("title") for a in choices["actions"]] == ["Related", "Open the source page"]
+    assert question == {
+        "type": "TextBlock", "text": "Was this answer helpful?", "wrap": True, "isSubtle": True
+    }  # fmt: skip
+    assert rating["type"] == "ActionSet"
+    assert [a["data"]["helpbot"] for a in rating["actions"]] == [
+        "rate:up:secret_what",
+        "rate:down:secret_what",
+    ]
+
+
 def test_markup_teams_does_not_render_is_not_sent() -> None:
     assert text_block("# Title #\nsee <https://portal.nhs.net/>") == (
         "**Title**\nsee https://portal.nhs.net/"

@@ -96,6 +96,20 @@ def test_only_the_newest_choices_can_be_clicked(page) -> None:
     assert groups.nth(1).locator("button:enabled").count() > 0
 
 
+def test_an_answer_can_be_rated_and_not_helpful_offers_a_person(page) -> None:
+    send(page, "acct secret deadline??")
+    rating = page.locator(".from-bot").last.get_by_role("group", name="Was this answer helpful?")
+    assert rating.inner_text().startswith("Was this answer helpful?")
+    assert rating.get_by_role("button").all_inner_texts() == ["Helpful", "Not helpful"]
+    before = page.locator(".from-bot").count()
+    rating.get_by_role("button", name="Not helpful").click()
+    page.locator(".from-bot").nth(before).wait_for()
+    sorry = page.locator(".from-bot").last
+    assert "Sorry that didn't help" in sorry.inner_text()
+    assert sorry.locator(".choices button:enabled", has_text="Talk to a person").count() == 1
+    assert rating.locator("button:enabled").count() == 0  # spent, like any old choice
+
+
 def test_asking_for_a_person_gives_a_ticket_reference(page) -> None:
     send(page, "talk to a person")
     click(page, "Yes, create a ticket")
@@ -158,6 +172,7 @@ def test_axe_finds_no_wcag_22_aa_violations(browser, site) -> None:
     page.goto(site + "/")
     send(page, "help me set up my account secret")
     click(page, "Existing account")
+    send(page, "acct secret deadline??")  # an answer, with Helpful / Not helpful
     send(page, "talk to a person")  # the offer of a ticket, with its contact field
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(

@@ -124,6 +124,8 @@ def answer(content: Content, intent_id: str, confidence: float) -> Reply:
 
 HELPFUL = "helpful"
 NOT_HELPFUL = "not helpful"
+# Channels that can set the rating apart show it under this question.
+RATE_QUESTION = "Was this answer helpful?"
 
 
 def rating_buttons(intent_id: str) -> tuple[Button, Button]:

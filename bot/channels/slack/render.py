@@ -6,7 +6,9 @@ import copy
 import re
 from collections.abc import Callable
 
-from bot.core.messages import Reply
+from bot.core.buttons import RATE
+from bot.core.messages import Button, Reply
+from bot.core.replies import RATE_QUESTION
 
 BUTTON_ACTION = "helpbot.button"
 LINK_ACTION = "helpbot.link"
@@ -162,17 +164,11 @@ def blocks_for(reply: Reply, start: int = 0) -> list[dict]:
     """One reply as Block Kit; action ids are numbered from ``start``."""
     blocks = _sections(to_mrkdwn(reply.text)) if reply.text.strip() else []
     elements: list[dict] = []
+    ratings: list[dict] = []  # the Helpful / Not helpful pair: a row of its own, asked
     n = start
     for position, button in enumerate(reply.buttons, start=1):
-        label = button.label.strip() or button.typed.strip() or str(position)
-        elements.append(
-            {
-                "type": "button",
-                "action_id": f"{BUTTON_ACTION}.{n}",
-                "text": {"type": "plain_text", "text": label[:LABEL_LIMIT], "emoji": True},
-                "value": button.value[:VALUE_LIMIT],
-            }
-        )
+        rating = button.value.startswith(RATE)
+        (ratings if rating else elements).append(_button(button, position, n))
         n += 1
     source = reply.meta.source
     if source and _HTTP.match(source):
@@ -186,11 +182,23 @@ def blocks_for(reply: Reply, start: int = 0) -> list[dict]:
         )
     for i in range(0, len(elements), ACTIONS_LIMIT):
         blocks.append({"type": "actions", "elements": elements[i : i + ACTIONS_LIMIT]})
+    if ratings:
+        blocks += [_context(RATE_QUESTION), {"type": "actions", "elements": ratings}]
     words = _typed_words(reply)
     if words:
         hint = " · ".join(f"`{escape(w.replace('`', ''))}`" for w in words)
         blocks.append(_context(f"Or type: {hint}"))
     return blocks
+
+
+def _button(button: Button, position: int, n: int) -> dict:
+    label = button.label.strip() or button.typed.strip() or str(position)
+    return {
+        "type": "button",
+        "action_id": f"{BUTTON_ACTION}.{n}",
+        "text": {"type": "plain_text", "text": label[:LABEL_LIMIT], "emoji": True},
+        "value": button.value[:VALUE_LIMIT],
+    }
 
 
 def _context(mrkdwn: str) -> dict:
@@ -225,10 +233,10 @@ def message(replies: list[Reply]) -> dict:
 
 
 def _is_hint(block: dict) -> bool:
+    """The lines about the choices ("Or type: ...", the rating's question)."""
     elements = block.get("elements") or [{}]
-    return block.get("type") == "context" and str(elements[0].get("text", "")).startswith(
-        "Or type:"
-    )
+    text = str(elements[0].get("text", ""))
+    return block.get("type") == "context" and (text.startswith("Or type:") or text == RATE_QUESTION)
 
 
 def chosen(blocks: list[dict], label: str) -> list[dict]:

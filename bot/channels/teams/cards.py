@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.buttons import RATE
 from bot.core.messages import Button, Reply
+from bot.core.replies import RATE_QUESTION
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -55,10 +57,19 @@ def cards(reply: Reply) -> list[dict[str, Any]]:
     """
     pieces = list(_pieces(text_block(reply.text)))
     made = [_card(piece) for piece in pieces]
-    actions = [_submit(b) for b in reply.buttons]
+    actions = [_submit(b) for b in reply.buttons if not b.value.startswith(RATE)]
+    ratings = [_submit(b) for b in reply.buttons if b.value.startswith(RATE)]
     if reply.meta.source:
         actions.append({"type": "Action.OpenUrl", "title": SOURCE_LABEL, "url": reply.meta.source})
-    if actions:
+    if ratings:
+        # Helpful / Not helpful last, under their question: so the other choices go in
+        # the body too, above it (a card's own actions always come after its body).
+        body = made[-1]["body"]
+        if actions:
+            body.append({"type": "ActionSet", "actions": actions})
+        body.append({"type": "TextBlock", "text": RATE_QUESTION, "wrap": True, "isSubtle": True})
+        body.append({"type": "ActionSet", "actions": ratings})
+    elif actions:
         made[-1]["actions"] = actions
     return made
 

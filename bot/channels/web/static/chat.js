@@ -80,7 +80,8 @@
   }
 
   function disableOldChoices() {
-    for (const b of log.querySelectorAll(".choices button, input.contact")) b.disabled = true;
+    const old = log.querySelectorAll(".choices button, .rating button, input.contact");
+    for (const b of old) b.disabled = true;
   }
 
   // Asked whether to open a ticket: someone locked out of NHSmail needs another way to
@@ -107,26 +108,42 @@
     const div = bubble("bot", reply.text, false);
     const creates = (reply.buttons || []).some((b) => b.value === CREATE);
     const contact = creates ? contactField(div) : null;
-    if (reply.buttons && reply.buttons.length) {
-      const group = document.createElement("div");
-      group.className = "choices";
-      group.setAttribute("role", "group");
-      group.setAttribute("aria-label", "Choices");
-      for (const choice of reply.buttons) {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.textContent = choice.label;
-        b.addEventListener("click", () => {
-          const body = { action: choice.value, label: choice.label };
-          if (contact && choice.value === CREATE && contact.value.trim()) {
-            body.contact = contact.value.trim();
-          }
-          send(body);
-        });
-        group.append(b);
-      }
+    const buttons = reply.buttons || [];
+    const choices = buttons.filter((b) => !b.value.startsWith(RATE));
+    const ratings = buttons.filter((b) => b.value.startsWith(RATE));
+    if (choices.length) div.append(buttonGroup("choices", "Choices", choices, contact));
+    if (ratings.length) {
+      // Helpful / Not helpful: a row of its own, under the question it answers.
+      const group = buttonGroup("rating", RATE_QUESTION, ratings, null);
+      const question = document.createElement("span");
+      question.textContent = RATE_QUESTION;
+      group.prepend(question);
       div.append(group);
     }
+  }
+
+  const RATE = "rate:";
+  const RATE_QUESTION = "Was this answer helpful?";
+
+  function buttonGroup(className, name, buttons, contact) {
+    const group = document.createElement("div");
+    group.className = className;
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", name);
+    for (const choice of buttons) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = choice.label;
+      b.addEventListener("click", () => {
+        const body = { action: choice.value, label: choice.label };
+        if (contact && choice.value === CREATE && contact.value.trim()) {
+          body.contact = contact.value.trim();
+        }
+        send(body);
+      });
+      group.append(b);
+    }
+    return group;
   }
 
   function scrollDown() {
