@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from bot.clock import system_clock
 from bot.config import Settings
@@ -75,8 +76,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         if args.html:
             from bot.eval_html import page
 
-            args.html.write_text(page(now), encoding="utf-8")
-            print(f"wrote {args.html}")
+            if not _write_page(args.html, page(now)):
+                return 1
         if args.compare:
             try:
                 folders = (settings.intents_dir, settings.knowledge_dir)
@@ -175,13 +176,20 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.html:
         from bot.report_html import page
 
-        try:
-            args.html.write_text(page(found), encoding="utf-8")
-        except OSError as exc:
-            print(f"error: cannot write {args.html}: {exc.strerror}", file=sys.stderr)
+        if not _write_page(args.html, page(found)):
             return 1
-        print(f"wrote {args.html}")
     return 0
+
+
+def _write_page(path: Path, html: str) -> bool:
+    """Write an --html page; False (and one line saying why) when it cannot be written."""
+    try:
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write {path}: {exc.strerror}", file=sys.stderr)
+        return False
+    print(f"wrote {path}")
+    return True
 
 
 def cmd_flows(args: argparse.Namespace, settings: Settings) -> int:

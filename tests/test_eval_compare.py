@@ -103,3 +103,13 @@ def test_eval_writes_a_page_with_the_matrix_drawn(helpbot, tmp_path: Path) -> No
     written = out.read_text()
     assert written.count("<svg") == 1 and "Confusion matrix" in written
     assert "data:" not in written and 'http-equiv="Content-Security-Policy"' in written
+
+
+def test_a_page_that_cannot_be_written_is_one_line_not_a_traceback(helpbot, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text(CASES)
+    nowhere = tmp_path / "no such folder" / "eval.html"
+    done = helpbot("eval", str(cases), "--html", str(nowhere))
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: cannot write {nowhere}: No such file or directory"
+    assert "top-1 accuracy" in done.stdout  # the figures were still printed
