@@ -282,7 +282,7 @@ def test_asking_to_be_guided_through_the_secret_starts_the_walk_through(matcher,
     ("text", "intent"),
     [
         ("walk me through moving the authenticator to my new phone", "mfa_new_phone"),
-        ("step by step please, how do i reset my nhsmail password", "locked_out"),
+        ("step by step please, how do i reset my nhsmail password", "password_self_reset"),
     ],
 )
 def test_asking_to_be_guided_through_something_else_is_not_the_secret_walk_through(
