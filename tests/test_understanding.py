@@ -33,13 +33,13 @@ def test_every_staff_topic_is_in_the_map_and_every_intent_exists(knowledge, repo
 
 
 def test_seed_questions_are_answered_or_offered(report) -> None:
-    assert report.share("seed") >= 0.80  # (0.842 answered right outright)
-    assert report.share("seed") + report.offered("seed") >= 0.90  # (0.951 within one tap)
+    assert report.share("seed") >= 0.84  # (0.864 answered right outright)
+    assert report.share("seed") + report.offered("seed") >= 0.94  # (0.966 within one tap)
 
 
 def test_questions_beyond_the_seed_are_answered_or_offered(report) -> None:
-    assert report.share("beyond_seed") >= 0.82  # (0.847)
-    assert report.share("beyond_seed") + report.offered("beyond_seed") >= 0.94  # (0.963)
+    assert report.share("beyond_seed") >= 0.84  # (0.862)
+    assert report.share("beyond_seed") + report.offered("beyond_seed") >= 0.95  # (0.968)
 
 
 def test_walkthrough_requests_start_it(report) -> None:
@@ -47,7 +47,7 @@ def test_walkthrough_requests_start_it(report) -> None:
 
 
 def test_questions_that_are_not_ours_fall_back(report) -> None:
-    assert report.share("out_of_scope") >= 0.92  # (0.962)
+    assert report.share("out_of_scope") >= 0.92  # (0.924)
 
 
 def test_typed_secrets_are_warned_about(report) -> None:
@@ -56,4 +56,4 @@ def test_typed_secrets_are_warned_about(report) -> None:
 
 def test_wrong_confident_answers_stay_rare(report) -> None:
     # Before this work the bot answered 86 of the 565 with a wrong intent.
-    assert report.answered_wrongly() <= 10  # (10)
+    assert report.answered_wrongly() <= 8  # (6)
