@@ -34,11 +34,11 @@ def test_every_staff_topic_is_in_the_map_and_every_intent_exists(knowledge, repo
 
 def test_seed_questions_are_answered_or_offered(report) -> None:
     assert report.share("seed") >= 0.86  # (0.875 answered right outright)
-    assert report.share("seed") + report.offered("seed") >= 0.95  # (0.977 within one tap)
+    assert report.share("seed") + report.offered("seed") >= 0.95  # (0.973 within one tap)
 
 
 def test_questions_beyond_the_seed_are_answered_or_offered(report) -> None:
-    assert report.share("beyond_seed") >= 0.84  # (0.862)
+    assert report.share("beyond_seed") >= 0.85  # (0.873)
     assert report.share("beyond_seed") + report.offered("beyond_seed") >= 0.95  # (0.968)
 
 
@@ -47,7 +47,7 @@ def test_walkthrough_requests_start_it(report) -> None:
 
 
 def test_questions_that_are_not_ours_fall_back(report) -> None:
-    assert report.share("out_of_scope") >= 0.92  # (0.937)
+    assert report.share("out_of_scope") >= 0.92  # (0.924)
 
 
 def test_typed_secrets_are_warned_about(report) -> None:
