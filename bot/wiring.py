@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, system_clock
 from bot.config import Settings
@@ -18,8 +18,9 @@ from bot.core.model_cache import ModelCache
 from bot.core.snapshot import Snapshots, snapshot_key
 from bot.store import Store, StoreUnavailable
 from bot.store.deadline import in_background
-from bot.tickets.mailer import TicketMailer
-from bot.tickets.service import Tickets, email_new_tickets
+
+if TYPE_CHECKING:
+    from bot.tickets.service import Tickets
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,18 @@ def build_engine(
     building = in_background(lambda: load_knowledge(settings))
     store = store if store is not None else open_store(settings, clock)
     clock = store.clock if store is not None else clock
-    tickets = Tickets(store, clock=clock) if store is not None else None
-    if tickets is not None and settings.smtp is not None:
-        email_new_tickets(tickets, TicketMailer(settings.smtp, clock=clock))
+    smtp = settings.smtp
+
+    def email_them(tickets: Tickets) -> None:
+        from bot.tickets.mailer import TicketMailer
+        from bot.tickets.service import email_new_tickets
+
+        assert smtp is not None
+        email_new_tickets(tickets, TicketMailer(smtp, clock=clock))
+
     options: dict[str, Any] = {
         "flow_timeout": settings.flow_timeout,
-        "tickets": tickets,
+        "on_tickets": email_them if smtp is not None else None,
         "hours": settings.helpdesk_hours,
         "clock": clock,
         "models": models,

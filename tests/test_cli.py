@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import INTENTS
@@ -174,6 +175,21 @@ def test_a_new_database_is_said_once_where_it_is(helpbot, tmp_path: Path) -> Non
     assert f"helpbot: new database at {made} " in first.stderr and made.exists()
     again = helpbot("ask", stdin="hello\n", env=env)
     assert "new database" not in again.stderr
+
+
+def test_answering_questions_never_loads_the_orm_yet_a_ticket_still_opens(helpbot) -> None:
+    # Importing SQLAlchemy's ORM was about a fifth of `helpbot ask`'s start: a turn needs
+    # only Core (bot.store.tables); tickets load the ORM when a ticket is asked for.
+    assert helpbot("ask", stdin="hello\n").returncode == 0  # a new database migrates first
+    traced = {"PYTHONPROFILEIMPORTTIME": "1"}  # each import, on standard error
+    asked = helpbot("ask", stdin="hello\nhow do i apply for nhsmail\n", env=traced)
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.count("\n") == 2
+    assert re.search(r"\|\s+sqlalchemy\.engine$", asked.stderr, re.MULTILINE)  # Core was
+    assert "sqlalchemy.orm" not in asked.stderr
+    handed = helpbot("ask", stdin="talk to a person\nyes\n", env=traced)
+    assert "Done: your ticket is HD-000001." in handed.stdout, handed.stderr
+    assert "sqlalchemy.orm" in handed.stderr
 
 
 def test_the_default_database_is_one_place_whatever_the_folder() -> None:

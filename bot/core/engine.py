@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, system_clock
 from bot.content.flowgraph import CONTROL_WORDS
@@ -32,7 +33,10 @@ from bot.store import Store, StoreRejected, StoreUnavailable
 from bot.store.deadline import StoreTimeout, within
 from bot.store.health import Health
 from bot.store.turns import Turn
-from bot.tickets.service import FEEDBACK_PREFIX, Requester, Tickets, TicketView
+from bot.tickets.views import FEEDBACK_PREFIX, Requester, TicketView
+
+if TYPE_CHECKING:
+    from bot.tickets.service import Tickets
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,10 @@ class Decision:
     conceal: bool = False  # store the user's message as [REDACTED]: it may hold a secret
 
 
+def _none() -> None:
+    return None
+
+
 @dataclass
 class _Context:
     """Everything one turn's decision reads: the message, the state, where to record."""
@@ -75,7 +83,9 @@ class _Context:
     runs: RunLog
     requester: Requester
     now: datetime
-    tickets: Tickets | None
+    # The engine's tickets, asked for only when the turn needs them: most turns never
+    # touch a ticket, and a process that only answers questions never loads them.
+    tickets_of: Callable[[], Tickets | None]
     walk: FlowState | None = None
     shared: bool = False
     # False when the turn's opening read found no ticket claimed by an agent: then
@@ -85,6 +95,10 @@ class _Context:
     @property
     def content(self) -> Content:
         return self.knowledge.content
+
+    @property
+    def tickets(self) -> Tickets | None:
+        return self.tickets_of()
 
     @property
     def stamp(self) -> str:
@@ -107,8 +121,9 @@ class _Context:
         place (a channel thread), where what they write is not meant for the agent."""
         if "_talking" not in self.__dict__:
             found = None
-            if self.tickets is not None and not self.shared and self.maybe_talking:
-                found = self.tickets.live(self.requester.channel, self.requester.user_id)
+            tickets = self.tickets if self.maybe_talking and not self.shared else None
+            if tickets is not None:
+                found = tickets.live(self.requester.channel, self.requester.user_id)
             self.__dict__["_talking"] = found
         return self.__dict__["_talking"]
 
@@ -123,6 +138,7 @@ class Engine:
         flow_timeout: timedelta = DEFAULT_FLOW_TIMEOUT,
         clock: Clock | None = None,
         tickets: Tickets | None = None,
+        on_tickets: Callable[[Tickets], None] | None = None,
         hours: BusinessHours | None = None,
         models: ModelCache | None = None,
         watch: bool = False,
@@ -135,7 +151,9 @@ class Engine:
         self._reload_lock = threading.Lock()
         self.flow_timeout = flow_timeout
         self._clock = clock or (store.clock if store is not None else system_clock)
-        self.tickets = tickets if tickets is not None or store is None else Tickets(store)
+        self._tickets = tickets
+        self._on_tickets = on_tickets
+        self._tickets_lock = threading.Lock()
         self.hours = hours or BusinessHours.parse(DEFAULT_HELPDESK_HOURS)
         self.health = Health(log)
 
@@ -151,6 +169,22 @@ class Engine:
     @property
     def knowledge(self) -> Knowledge:
         return self._knowledge
+
+    @property
+    def tickets(self) -> Tickets | None:
+        """The helpdesk's tickets (None without a database), made at their first use, and
+        then handed to ``on_tickets`` (to email new ones, say). They need the ORM, which
+        was about a fifth of the start of a command that only answers questions."""
+        if self._tickets is None and self.store is not None:
+            with self._tickets_lock:
+                if self._tickets is None:
+                    from bot.tickets.service import Tickets
+
+                    made = Tickets(self.store)
+                    if self._on_tickets is not None:
+                        self._on_tickets(made)
+                    self._tickets = made
+        return self._tickets
 
     @property
     def source(self) -> tuple[Path, Path] | None:
@@ -185,7 +219,7 @@ class Engine:
         decision = self._stored_turn(message, text, secret, requester)
         if decision is None:
             # Without the database there is no memory, and no tickets either.
-            ctx = self._context(text, message.action, State(), flows.NoRuns(), requester, None)
+            ctx = self._context(text, message.action, State(), flows.NoRuns(), requester, _none)
             ctx.shared = message.shared
             decision = self._decide(ctx, secret)
         for reply in decision.replies:
@@ -244,7 +278,7 @@ class Engine:
         # News is private: it waits for the person's own conversation.
         news = [] if message.shared or not message.takes_news else turn.take_outbox()
         waiting = [Reply.from_dict(r) for r in news]
-        ctx = self._context(text, message.action, state, turn, requester, self.tickets)
+        ctx = self._context(text, message.action, state, turn, requester, lambda: self.tickets)
         ctx.shared = message.shared
         ctx.maybe_talking = turn.claimed
         decision = self._decide(ctx, secret)
@@ -283,10 +317,10 @@ class Engine:
         state: State,
         runs: RunLog,
         requester: Requester,
-        tickets: Tickets | None,
+        tickets_of: Callable[[], Tickets | None],
     ) -> _Context:
         return _Context(
-            self._knowledge, text, action, state, runs, requester, self._clock(), tickets
+            self._knowledge, text, action, state, runs, requester, self._clock(), tickets_of
         )
 
     def _decide(self, ctx: _Context, secret: bool) -> Decision:

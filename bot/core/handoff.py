@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.content.loader import Content
 from bot.core import replies
@@ -20,7 +21,10 @@ from bot.core.buttons import Feedback
 from bot.core.messages import Button, Reply, ReplyMeta
 from bot.core.normalise import fold
 from bot.hours import BusinessHours
-from bot.tickets.service import FEEDBACK_PREFIX, Requester, TicketError, Tickets, TicketView
+from bot.tickets.views import FEEDBACK_PREFIX, Requester, TicketError, TicketView
+
+if TYPE_CHECKING:
+    from bot.tickets.service import Tickets
 
 CREATE = FEEDBACK_PREFIX + "create"
 CANCEL = FEEDBACK_PREFIX + "cancel"

@@ -22,10 +22,14 @@ ticket (a card's thread) reaches the person: only from the agent who claimed it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.core.messages import Button, Reply, ReplyMeta
 from bot.core.normalise import fold
-from bot.tickets.service import FEEDBACK_PREFIX, Requester, TicketError, Tickets, TicketView
+from bot.tickets.views import FEEDBACK_PREFIX, Requester, TicketError, TicketView
+
+if TYPE_CHECKING:
+    from bot.tickets.service import Tickets
 
 ASK_BOT = FEEDBACK_PREFIX + "askbot"
 SENT = "sent"  # the last message went to the agent (the next acknowledgement is short)

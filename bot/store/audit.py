@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, insert, select, update
 
 from bot.store.db import Store
-from bot.store.models import AuditEntry
+from bot.store.tables import audit_log
+
+if TYPE_CHECKING:
+    from bot.store.models import AuditEntry
 
 RELOAD = "reload"
 OK = "ok"
@@ -21,22 +26,23 @@ def record(
     outcome: str | None,
     detail: str | None = None,
 ) -> int:
-    with store.session() as session:
-        entry = AuditEntry(
-            actor=actor,
-            channel=channel,
-            action=action,
-            allowed=allowed,
-            outcome=outcome,
-            detail=detail,
-        )
-        session.add(entry)
-        session.flush()
-        return entry.id
+    row = {
+        "actor": actor,
+        "channel": channel,
+        "action": action,
+        "allowed": allowed,
+        "outcome": outcome,
+        "detail": detail,
+        "created_at": store.clock(),
+    }
+    with store.transaction() as connection:
+        return int(connection.execute(insert(audit_log), row).inserted_primary_key[0])
 
 
 def entries(store: Store, limit: int = 50) -> list[AuditEntry]:
     """The latest entries, newest first."""
+    from bot.store.models import AuditEntry
+
     with store.session() as session:
         query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
         return list(session.execute(query).scalars())
@@ -44,11 +50,10 @@ def entries(store: Store, limit: int = 50) -> list[AuditEntry]:
 
 def last_reload(store: Store) -> int:
     """The id of the latest successful content reload (0 if none): other processes follow."""
-    query = select(func.max(AuditEntry.id)).where(
-        AuditEntry.action == RELOAD, AuditEntry.allowed.is_(True), AuditEntry.outcome == OK
-    )
-    with store.session() as session:
-        return session.execute(query).scalar_one() or 0
+    c = audit_log.c
+    query = select(func.max(c.id)).where(c.action == RELOAD, c.allowed.is_(True), c.outcome == OK)
+    with store.transaction() as connection:
+        return connection.execute(query).scalar_one() or 0
 
 
 def describe(store: Store, entry_id: int, detail: str) -> bool:
@@ -57,10 +62,7 @@ def describe(store: Store, entry_id: int, detail: str) -> bool:
     A reload from the shell is recorded before any running process has followed it, and
     only those processes hold the version it replaced: the first to follow writes this.
     """
-    query = (
-        update(AuditEntry)
-        .where(AuditEntry.id == entry_id, AuditEntry.detail.is_(None))
-        .values(detail=detail)
-    )
-    with store.session() as session:
-        return session.execute(query).rowcount == 1
+    c = audit_log.c
+    query = update(audit_log).where(c.id == entry_id, c.detail.is_(None)).values(detail=detail)
+    with store.transaction() as connection:
+        return connection.execute(query).rowcount == 1

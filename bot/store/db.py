@@ -10,23 +10,27 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, Row, make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.errors import HelpbotError
-from bot.store.models import Unanswered
 from bot.store.turns import NEW_CONVERSATION, Turn, opening_read
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.store.models import Unanswered
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -176,8 +180,10 @@ class Store:
         self.timeout = timeout
         self.engine = create_db_engine(url, timeout)
         self._opening = opening_read(self.engine.dialect.name)  # chosen once, not per turn
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        event.listen(self._sessions, "before_flush", self._stamp_new_rows)
+        # The ORM's sessions, made at their first use: a turn needs none (see
+        # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
+        self._session_maker: sessionmaker[Session] | None = None
+        self._session_maker_lock = threading.Lock()
         if migrate:
             self.upgrade()
 
@@ -227,10 +233,27 @@ class Store:
     def session(self, *, wait: float | None = None) -> Iterator[Session]:
         """One transaction. ``wait``: after about this many seconds blocked on a lock it
         fails with ``StoreUnavailable``, for callers that must not wait long."""
-        with self._translated(), self._sessions.begin() as session:
+        with self._translated(), self._sessions().begin() as session:
             if wait is not None:
                 _limit_waits(session, wait)
             yield session
+
+    def _sessions(self) -> sessionmaker[Session]:
+        if self._session_maker is None:
+            with self._session_maker_lock:
+                if self._session_maker is None:
+                    from sqlalchemy.orm import sessionmaker
+
+                    made = sessionmaker(self.engine, expire_on_commit=False)
+                    event.listen(made, "before_flush", self._stamp_new_rows)
+                    self._session_maker = made
+        return self._session_maker
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction in SQLAlchemy Core, for the few statements that need no ORM."""
+        with self._translated(), self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
@@ -328,6 +351,8 @@ def recent_unanswered(
     store: Store, limit: int = 50, since: datetime | None = None
 ) -> list[Unanswered]:
     """The latest questions the bot could not answer (from ``since``), newest first."""
+    from bot.store.models import Unanswered
+
     with store.session() as session:
         query = select(Unanswered).order_by(Unanswered.created_at.desc(), Unanswered.id.desc())
         if since is not None:

@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.store.db import Store
-from bot.store.models import Outbound
+from bot.store.tables import outbox
+
+_PENDING = (outbox.c.id, outbox.c.user_id, outbox.c.conversation_key, outbox.c.reply)
 
 HELPDESK = "helpdesk"  # the agents' side: news about a ticket for whoever shows it to them
 
@@ -32,33 +34,31 @@ def claim_pending(
 ) -> list[Pending]:
     """Waiting messages for ``channel`` (one user's, if given), now claimed by the caller."""
     query = (
-        select(Outbound.id)
-        .where(Outbound.channel == channel, Outbound.delivered_at.is_(None))
-        .order_by(Outbound.id)
+        select(*_PENDING)
+        .where(outbox.c.channel == channel, outbox.c.delivered_at.is_(None))
+        .order_by(outbox.c.id)
         .limit(limit)
     )
     if user_id is not None:
-        query = query.where(Outbound.user_id == user_id)
+        query = query.where(outbox.c.user_id == user_id)
     claimed: list[Pending] = []
-    with store.session() as session:
-        for outbound_id in session.execute(query).scalars().all():
-            won = session.execute(
-                update(Outbound)
-                .where(Outbound.id == outbound_id, Outbound.delivered_at.is_(None))
+    with store.transaction() as connection:
+        for row in connection.execute(query).all():
+            won = connection.execute(
+                update(outbox)
+                .where(outbox.c.id == row.id, outbox.c.delivered_at.is_(None))
                 .values(delivered_at=store.clock())
             ).rowcount
             if won:
-                item = session.get(Outbound, outbound_id)
-                assert item is not None
-                claimed.append(Pending(item.id, item.user_id, item.conversation_key, item.reply))
+                claimed.append(Pending(row.id, row.user_id, row.conversation_key, row.reply))
     return claimed
 
 
 def release(store: Store, outbound_id: int) -> None:
     """Put a claimed message back: sending it failed, so a later attempt should retry."""
-    with store.session() as session:
-        session.execute(
-            update(Outbound).where(Outbound.id == outbound_id).values(delivered_at=None)
+    with store.transaction() as connection:
+        connection.execute(
+            update(outbox).where(outbox.c.id == outbound_id).values(delivered_at=None)
         )
 
 
@@ -71,18 +71,18 @@ def delivered_after(
     piece it got (``Last-Event-ID``) and the rest is sent again from here.
     """
     query = (
-        select(Outbound)
+        select(*_PENDING)
         .where(
-            Outbound.channel == channel,
-            Outbound.user_id == user_id,
-            Outbound.id > after_id,
-            Outbound.delivered_at.is_not(None),
+            outbox.c.channel == channel,
+            outbox.c.user_id == user_id,
+            outbox.c.id > after_id,
+            outbox.c.delivered_at.is_not(None),
         )
-        .order_by(Outbound.id)
+        .order_by(outbox.c.id)
         .limit(limit)
     )
-    with store.session() as session:
+    with store.transaction() as connection:
         return [
-            Pending(o.id, o.user_id, o.conversation_key, o.reply)
-            for o in session.execute(query).scalars()
+            Pending(row.id, row.user_id, row.conversation_key, row.reply)
+            for row in connection.execute(query)
         ]

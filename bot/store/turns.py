@@ -17,20 +17,12 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.engine import Connection
 
-from bot.store.models import (
-    Conversation,
-    FlowRun,
-    MessageRecord,
-    Outbound,
-    Rating,
-    Ticket,
-    Unanswered,
-)
+from bot.store import tables
 
-_conversations = Conversation.__table__
-_outbox = Outbound.__table__
-_tickets = Ticket.__table__
-_runs = FlowRun.__table__
+_conversations = tables.conversations
+_outbox = tables.outbox
+_tickets = tables.tickets
+_runs = tables.flow_runs
 
 _SAME_PERSON = and_(
     _outbox.c.channel == _conversations.c.channel,
@@ -94,9 +86,9 @@ _WAITING = (
 _DELIVERED = (
     update(_outbox).where(_outbox.c.id == bindparam("row")).values(delivered_at=bindparam("now"))
 )
-_MESSAGES = insert(MessageRecord.__table__)
-_UNANSWERED = insert(Unanswered.__table__)
-_RATING = insert(Rating.__table__)
+_MESSAGES = insert(tables.messages)
+_UNANSWERED = insert(tables.unanswered)
+_RATING = insert(tables.answer_ratings)
 _START_RUN = insert(_runs)
 _MOVE_RUN = (
     update(_runs)

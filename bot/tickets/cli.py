@@ -9,7 +9,7 @@ import sys
 from bot.config import Settings
 from bot.core.text import terminal_safe
 from bot.store import Store, StoreUnavailable
-from bot.tickets.service import UNVERIFIED, AlreadyResolved, TicketError, Tickets, TicketView
+from bot.tickets.views import UNVERIFIED, AlreadyResolved, TicketError, TicketView
 
 STATUSES = ("open", "claimed", "resolved", "closed")
 
@@ -50,6 +50,8 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
+        from bot.tickets.service import Tickets  # the ORM: only for ticket commands
+
         tickets = Tickets(Store(settings.database_url))
         command = args.ticket_command
         if command == "list":

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,10 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.core.buttons import TICKET, Feedback
+from bot.core.buttons import Feedback
 from bot.core.messages import Button, Reply
 from bot.core.redact import redact
-from bot.errors import HelpbotError
 from bot.store import Store
 from bot.store.models import (
     AuditEntry,
@@ -36,6 +34,16 @@ from bot.store.models import (
 from bot.store.outbox import HELPDESK
 from bot.tickets.keys import open_key
 from bot.tickets.mailer import TicketMailer
+from bot.tickets.views import (
+    UNVERIFIED,
+    AlreadyResolved,
+    Requester,
+    TicketConflict,
+    TicketError,
+    TicketLimited,
+    TicketView,
+    UnknownTicket,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,93 +60,12 @@ _CLAIMED = (
 )
 
 REF_PREFIX = "HD-"
-FEEDBACK_PREFIX = TICKET
 OPEN_STATUSES = ("open", "claimed")
 TRANSCRIPT_MESSAGES = 12
 
 
 # Ticket events that are an agent's action on a ticket (not the requester's words).
 AUDITED = frozenset({"claimed", "reply", "resolved", "closed", "reopened"})
-
-
-class TicketError(HelpbotError):
-    """Something an agent asked for cannot be done; the message says why, in one line."""
-
-
-class TicketLimited(TicketError):
-    """The channel allows this sender no new ticket for now (see ``Requester.may_open``)."""
-
-
-class UnknownTicket(TicketError):
-    pass
-
-
-class TicketConflict(TicketError):
-    pass
-
-
-class AlreadyResolved(TicketConflict):
-    """A resolve of a resolved ticket: nothing to do (and no second feedback question)."""
-
-
-@dataclass(frozen=True)
-class Requester:
-    channel: str
-    user_id: str
-    conversation_key: str
-    display_name: str | None = None
-    reach: str | None = field(default=None, repr=False)  # see ``Message.contact``
-    may_open: bool = True  # see ``Message.may_open_ticket``
-
-
-@dataclass(frozen=True)
-class TicketView:
-    """A ticket as agents and JSON output see it."""
-
-    ref: str
-    status: str
-    requester: dict[str, Any]
-    summary: str
-    category: str  # a stable id (an intent or flow id, or "general")
-    category_title: str  # the same, as people read it
-    assignee: str | None
-    assignee_name: str | None  # how the user sees the agent
-    priority: str
-    created_at: str
-    updated_at: str
-    sla_due: str
-    transcript: str
-    email: str
-    solved: bool | None
-    score: int | None
-    events: list[dict[str, Any]] = field(default_factory=list)
-
-    # Kept out of repr and to_dict (lists, JSON, cards, emails): only ``reach_for`` the
-    # agent who has claimed the ticket gives it.
-    reach: str | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        found = asdict(self)
-        del found["reach"]
-        return {**found, "unverified": self.unverified}
-
-    def reach_for(self, agent: str) -> str | None:
-        """How to reach the person, for the agent who has claimed the ticket only."""
-        return self.reach if self.status == "claimed" and self.assignee == agent else None
-
-    @property
-    def unverified(self) -> bool:
-        """Opened where nobody signs in (the public web chat): anyone could have typed it."""
-        return self.requester["channel"] in UNVERIFIED_CHANNELS
-
-
-# Channels whose people are not signed in to anything we trust: tickets from them say so.
-UNVERIFIED_CHANNELS = frozenset({"web"})
-UNVERIFIED = (
-    "Unverified: opened from the public web chat, with no sign-in. Do not reset or change "
-    "anything on this ticket alone: confirm who the person is first (for example through "
-    "their Local Administrator)."
-)
 
 
 def ref_for(ticket_id: int) -> str:

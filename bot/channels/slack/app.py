@@ -41,7 +41,7 @@ from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
 from bot.runtime import Runtime
 from bot.store import StoreUnavailable
-from bot.tickets.service import TicketError, TicketView
+from bot.tickets.views import TicketError, TicketView
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from slack_sdk.errors import SlackApiError
 from bot.channels.slack import records
 from bot.channels.slack.render import escape, user_text
 from bot.store import Store
-from bot.tickets.service import UNVERIFIED, Tickets, TicketView
+from bot.tickets.service import Tickets
+from bot.tickets.views import UNVERIFIED, TicketView
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 from bot.channels.slack.render import blocks_for, to_mrkdwn, user_text
 from bot.content.loader import Content
 from bot.core import replies
-from bot.tickets.service import TicketView
+from bot.tickets.views import TicketView
 
 TICKETS_SHOWN = 5
 
