@@ -628,3 +628,29 @@ def test_abbreviations_are_spelt_out_where_an_answer_first_uses_them(content) ->
             if spelt == -1 or spelt > first.start():
                 unexplained.append(f"{answer.id}: {short}")
     assert unexplained == []
+
+
+def test_the_running_bots_classes_hold_every_field_the_schema_checks() -> None:
+    # The YAML is checked by pydantic (bot.content.schema) and held as plain dataclasses
+    # (bot.content.model), so that a process reading a snapshot never imports pydantic.
+    # A field added to one and not the other would be dropped or fail on load.
+    from dataclasses import MISSING, fields
+
+    from bot.content import model, schema
+
+    for name in ("Intent", "Answer", "Contact", "Synonyms", "Choice", "Link", "Step", "Flow"):
+        checked, held = getattr(schema, name), getattr(model, name)
+        defaults = {
+            f.name: f.default if f.default is not MISSING else f.default_factory()
+            for f in fields(held)
+            if f.default is not MISSING or f.default_factory is not MISSING
+        }
+        assert {f.name for f in fields(held)} == set(checked.model_fields), name
+        for field_name, info in checked.model_fields.items():
+            if info.is_required():
+                assert field_name not in defaults, (name, field_name)
+            else:
+                assert defaults[field_name] == info.get_default(call_default_factory=True), (
+                    name,
+                    field_name,
+                )

@@ -11,12 +11,10 @@ from bot.content.loader import Content
 def test_examples_intents_and_answers_added_removed_and_changed(content: Content) -> None:
     intents = dict(content.intents)
     what = intents["secret_what"]
-    intents["secret_what"] = what.model_copy(
-        update={"examples": [*what.examples[1:], "is my secret like a pin"]}
-    )
+    intents["secret_what"] = replace(what, examples=[*what.examples[1:], "is my secret like a pin"])
     del intents["thanks"]
     answers = dict(content.answers)
-    answers["secret_rules"] = answers["secret_rules"].model_copy(update={"text": "Letters only."})
+    answers["secret_rules"] = replace(answers["secret_rules"], text="Letters only.")
     changed = replace(content, intents=intents, answers=answers)
     assert content_diff(content, changed) == [
         "- intent thanks",

@@ -6,6 +6,8 @@ this, what it was: examples added and removed, intents, answers, flows and conta
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.content.loader import Content
 
 SHOWN = 50  # lines kept: a large rework is summed up, not copied
@@ -23,8 +25,7 @@ def content_diff(old: Content, new: Content) -> list[str]:
         was, now = set(before.examples), set(after.examples)
         lines += [f"+ example '{e}' ({intent})" for e in after.examples if e not in was]
         lines += [f"- example '{e}' ({intent})" for e in before.examples if e not in now]
-        rest = before.model_dump(exclude={"examples"}) != after.model_dump(exclude={"examples"})
-        if rest:
+        if replace(before, examples=[]) != replace(after, examples=[]):
             lines.append(f"~ intent {intent}")
     for kind, was_map, now_map in (
         ("answer", old.answers, new.answers),
@@ -35,11 +36,11 @@ def content_diff(old: Content, new: Content) -> list[str]:
         lines += [
             f"~ {kind} {k}"
             for k in sorted(was_map.keys() & now_map.keys())
-            if was_map[k].model_dump() != now_map[k].model_dump()
+            if was_map[k] != now_map[k]
         ]
-    if [c.model_dump() for c in old.contacts] != [c.model_dump() for c in new.contacts]:
+    if old.contacts != new.contacts:
         lines.append("~ contacts")
-    if old.synonyms.model_dump() != new.synonyms.model_dump():
+    if old.synonyms != new.synonyms:
         lines.append("~ synonyms")
     if len(lines) > SHOWN:
         lines = lines[:SHOWN] + [f"... and {len(lines) - SHOWN} more"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.content.schema import Flow, Step
+from bot.content.model import Flow, Step
 from bot.core.normalise import fold
 
 # Words every step understands, whatever its choices: a choice may not take them over.

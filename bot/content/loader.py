@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from bot.content import flowgraph, placeholders
-from bot.content.schema import Answer, Contact, ContentFile, Flow, Intent, Synonyms
-from bot.content.schemaerrors import describe
-from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, line_within, read_yaml
+from bot.content.model import Answer, Choice, Contact, Flow, Intent, Link, Step, Synonyms
 from bot.core.normalise import Normaliser
 from bot.errors import HelpbotError
+
+if TYPE_CHECKING:
+    from bot.content import schema
+    from bot.content.yamlfile import LineDict
 
 MIN_EXAMPLES = 8
 
@@ -89,7 +90,13 @@ def content_files(intents_dir: Path, knowledge_dir: Path) -> list[Path]:
 
 
 def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
-    """Read both folders; raise ``ContentInvalid`` if anything is wrong."""
+    """Read both folders; raise ``ContentInvalid`` if anything is wrong.
+
+    The YAML parser and the schema's checks (pydantic) are imported here, not with this
+    module: a process that starts from a snapshot of built knowledge never needs them.
+    """
+    from bot.content.yamlfile import line_of, line_within
+
     problems: list[Problem] = []
     for folder in (intents_dir, knowledge_dir):
         if not folder.is_dir():
@@ -118,9 +125,9 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
         for loc, written, message in placeholders.problems(model):
             problems.append(Problem(path, line_within(data, loc, written), message))
         for kind, items, store in (
-            ("intent", model.intents, content.intents),
-            ("answer", model.answers, content.answers),
-            ("flow", model.flows, content.flows),
+            ("intent", [_plain(Intent, i) for i in model.intents], content.intents),
+            ("answer", [_plain(Answer, a) for a in model.answers], content.answers),
+            ("flow", [_flow(f) for f in model.flows], content.flows),
         ):
             section = data.get(f"{kind}s")
             for index, item in enumerate(items):
@@ -146,7 +153,7 @@ def load_content(intents_dir: Path, knowledge_dir: Path) -> Content:
                     for loc, message in flowgraph.problems(item):
                         line = line_of(section, [index, *loc]) if section else 1
                         problems.append(Problem(path, line, message))
-        content.contacts.extend(model.contacts)
+        content.contacts.extend(_plain(Contact, c) for c in model.contacts)
         if model.synonyms is not None:
             words.update(model.synonyms.words)
             spellings.update(model.synonyms.spellings)
@@ -196,16 +203,40 @@ def _fill_local_team(
     for answer_id, answer in list(content.answers.items()):
         if token in answer.text:
             text = answer.text.replace(token, filled)
-            content.answers[answer_id] = answer.model_copy(update={"text": text})
+            content.answers[answer_id] = replace(answer, text=text)
     for flow_id, flow in list(content.flows.items()):
         steps = [
-            s.model_copy(update={"text": s.text.replace(token, filled)}) if token in s.text else s
+            replace(s, text=s.text.replace(token, filled)) if token in s.text else s
             for s in flow.steps
         ]
-        content.flows[flow_id] = flow.model_copy(update={"steps": steps})
+        content.flows[flow_id] = replace(flow, steps=steps)
 
 
-def _parse(path: Path, problems: list[Problem]) -> tuple[LineDict, ContentFile] | None:
+def _plain(kind: type, checked: Any, **parts: Any) -> Any:
+    """The schema's checked item as the running bot holds it (``bot.content.model``)."""
+    return kind(**{f.name: parts.get(f.name, getattr(checked, f.name)) for f in fields(kind)})
+
+
+def _flow(checked: schema.Flow) -> Flow:
+    steps = [
+        _plain(
+            Step,
+            s,
+            choices=[_plain(Choice, c) for c in s.choices],
+            links=[_plain(Link, link) for link in s.links],
+        )
+        for s in checked.steps
+    ]
+    return _plain(Flow, checked, steps=steps)
+
+
+def _parse(path: Path, problems: list[Problem]) -> tuple[LineDict, schema.ContentFile] | None:
+    from pydantic import ValidationError
+
+    from bot.content.schema import ContentFile
+    from bot.content.schemaerrors import describe
+    from bot.content.yamlfile import LineDict, YamlSyntaxError, line_of, read_yaml
+
     try:
         data = read_yaml(path)
     except YamlSyntaxError as exc:

@@ -11,8 +11,10 @@ import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.content.schema import ContentFile
+if TYPE_CHECKING:
+    from bot.content.schema import ContentFile
 
 CONTACTS = "{contacts}"  # the helpdesk contacts, one per line
 # The deployment's own team (the contact marked ``local: true``), filled in when the

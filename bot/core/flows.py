@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.content.flowgraph import CONTROL_WORDS, steps_to_end
-from bot.content.schema import Flow, Step
+from bot.content.model import Flow, Step
 from bot.core import replies
 from bot.core.messages import Button, Reply, ReplyMeta
 from bot.core.normalise import fold

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from bot.content.loader import Content
+from bot.content.model import Contact
 from bot.content.placeholders import CONTACTS
-from bot.content.schema import Contact
 from bot.core.buttons import Rating
 from bot.core.messages import Button, Reply, ReplyMeta
 

@@ -30,7 +30,7 @@ from bot.core.files import write_whole
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when what is saved, or how it is read, changes
+FORMAT = 2  # bump when what is saved, or how it is read, changes
 KEEP = 8  # snapshots kept per folder, newest first: one per recent version of the YAML
 _CODE = Path(__file__).resolve().parent.parent  # the bot package
 _code_digest: str | None = None

@@ -28,7 +28,7 @@ from bot.channels.web.events import LIFETIME, NewsFeed, Streams
 from bot.channels.web.guard import BodyTooLarge, WebGuard
 from bot.channels.web.limits import RateLimiter
 from bot.config import WebSettings
-from bot.content.schema import Contact
+from bot.content.model import Contact
 from bot.core.engine import Engine
 from bot.core.messages import Message, Reply
 from bot.core.redact import redact_checked
