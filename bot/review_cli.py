@@ -93,13 +93,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation import EvalSetInvalid, load_cases
-    from bot.sweep import format_sweep, judge, sweep, sweep_agreement
+    from bot.sweep import format_sweep, judge, sweep, sweep_agreement, sweep_clear
 
     knowledge = _knowledge(settings)
     try:
         cases = [case for f in args.files for case in load_cases(f)]
         settings_found = sweep(knowledge.matcher, cases)
         agreement = sweep_agreement(knowledge.matcher, cases)
+        clear = sweep_clear(knowledge.matcher, cases)
     except EvalSetInvalid as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -107,6 +108,8 @@ def cmd_sweep(args: argparse.Namespace, settings: Settings) -> int:
     print(format_sweep(settings_found, current))
     print("\nonly the agreed bars, at the current plain bars and share:")
     print(format_sweep(agreement, current, top=3))
+    print("\nonly the clear-lead bars, at the current plain and agreed bars and share:")
+    print(format_sweep(clear, current, top=3))
     return 0
 
 

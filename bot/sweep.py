@@ -61,7 +61,8 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
         for answer, suggest, margin in product(ANSWER, SUGGEST, MARGIN):
             if suggest > answer:
                 continue
-            # Agreement off (its bars equal the plain ones) while the plain bars are chosen.
+            # Agreement and a clear lead off (their bars equal the plain ones) while the
+            # plain bars are chosen.
             t = replace(
                 scorer.thresholds,
                 answer=answer,
@@ -69,6 +70,8 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
                 margin=margin,
                 agreed_answer=answer,
                 agreed_margin=margin,
+                clear_answer=answer,
+                clear_margin=margin,
             )
             settings.append(_judge(scorer, t, matches))
         by_share[share] = (scorer, matches)
@@ -77,6 +80,10 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
     plain = _ordered(settings)[0].thresholds
     scorer, matches = by_share[plain.classifier_share]
     settings += _agreement(scorer, plain, matches)
+    # Last, with those fixed, how much lower the bar may be when the first candidate is
+    # far ahead of the rest.
+    agreed = _ordered(settings)[0].thresholds
+    settings += _clear(scorer, agreed, matches)
     return _ordered(settings)
 
 
@@ -85,6 +92,13 @@ def sweep_agreement(matcher: Matcher, cases: list[Case]) -> list[Setting]:
     _require(cases)
     matches = [(case, matcher.match(redact(case.text))) for case in cases]
     return _ordered(_agreement(matcher, matcher.thresholds, matches))
+
+
+def sweep_clear(matcher: Matcher, cases: list[Case]) -> list[Setting]:
+    """The clear-lead bars alone, at the matcher's own plain and agreed bars, best first."""
+    _require(cases)
+    matches = [(case, matcher.match(redact(case.text))) for case in cases]
+    return _ordered(_clear(matcher, matcher.thresholds, matches))
 
 
 def _require(cases: list[Case]) -> None:
@@ -99,6 +113,15 @@ def _agreement(
         _judge(scorer, replace(plain, agreed_answer=answer, agreed_margin=margin), matches)
         for answer, margin in product(ANSWER, MARGIN)
         if plain.suggest <= answer <= plain.answer and margin <= plain.margin
+    ]
+
+
+def _clear(scorer: Matcher, fixed: Thresholds, matches: list[tuple[Case, Match]]) -> list[Setting]:
+    # A lower bar, but a wider lead: between the suggestion bar and the plain answer bar.
+    return [
+        _judge(scorer, replace(fixed, clear_answer=answer, clear_margin=margin), matches)
+        for answer, margin in product(ANSWER, MARGIN)
+        if fixed.suggest <= answer <= fixed.answer and margin >= fixed.margin
     ]
 
 
@@ -159,13 +182,15 @@ def format_sweep(settings: list[Setting], current: Setting, top: int = 8) -> str
         f"value = right + fallback + {ONE_TAP:g} x (offered + asked)"
         f" - {WRONG_ANSWER_COST:g} x (wrong + leaked)",
         f"{'share':>5} {'answer':>6} {'suggest':>7} {'margin':>6} {'agreed':>6} {'margin':>6} "
-        f"{'right':>6} {'offerd':>6} {'wrong':>6} {'fallbk':>6} {'leaked':>6} {'value':>6}",
+        f"{'clear':>6} {'margin':>6} {'right':>6} {'offerd':>6} {'wrong':>6} {'fallbk':>6} "
+        f"{'leaked':>6} {'value':>6}",
     ]
     for label, s in [("current", current)] + [("", s) for s in settings[:top]]:
         t = s.thresholds
         lines.append(
             f"{t.classifier_share:5.2f} {t.answer:6.2f} {t.suggest:7.2f} {t.margin:6.2f} "
             f"{t.agreed_answer:6.2f} {t.agreed_margin:6.2f} "
+            f"{t.clear_answer:6.2f} {t.clear_margin:6.2f} "
             f"{s.right:6.1%} {s.offered:6.1%} "
             f"{s.wrong:6.1%} "
             f"{s.fallback:6.1%} {s.leaked:6.1%} {s.value:6.3f} {label}"

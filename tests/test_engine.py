@@ -53,7 +53,9 @@ def test_answer_buttons_can_be_picked_by_number_label_or_click(engine: Engine) -
 
 def test_did_you_mean_offers_choices_and_none(content, store: Store) -> None:
     # A matcher that is never sure enough to answer: every match becomes "did you mean".
-    unsure = Knowledge(content, Matcher(content, Thresholds(answer=1.01, agreed_answer=1.01)))
+    unsure = Knowledge(
+        content, Matcher(content, Thresholds(answer=1.01, agreed_answer=1.01, clear_answer=1.01))
+    )
     engine = Engine(unsure, store)
     [reply] = say(engine, "how do I set up my account secret")
     assert reply.meta.suggestions[0] == "secret_setup"
@@ -68,7 +70,7 @@ def test_did_you_mean_offers_choices_and_none(content, store: Store) -> None:
 
 
 def test_a_suggestion_can_be_picked_by_number(content, store: Store) -> None:
-    never_sure = Thresholds(answer=1.01, agreed_answer=1.01)
+    never_sure = Thresholds(answer=1.01, agreed_answer=1.01, clear_answer=1.01)
     engine = Engine(Knowledge(content, Matcher(content, never_sure)), store)
     [reply] = say(engine, "how do I set up my account secret")
     [picked] = say(engine, "1")

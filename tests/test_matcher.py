@@ -236,12 +236,30 @@ def test_an_undisputed_question_of_ours_is_still_answered(matcher) -> None:
 def test_other_thresholds_reuse_the_index_without_rebuilding(matcher) -> None:
     from dataclasses import replace
 
-    careful = matcher.with_thresholds(replace(matcher.thresholds, answer=1.01, agreed_answer=1.01))
+    careful = matcher.with_thresholds(
+        replace(matcher.thresholds, answer=1.01, agreed_answer=1.01, clear_answer=1.01)
+    )
     assert careful.thresholds.answer == 1.01 and matcher.thresholds.answer < 1
     assert careful._classifier is matcher._classifier
     text = "when is the account secret deadline"
     assert careful.match(text).candidates == matcher.match(text).candidates
     assert careful.match(text).band is not Band.ANSWER
+
+
+def test_a_first_candidate_far_ahead_of_the_rest_has_the_clear_bars(matcher) -> None:
+    from bot.core.matcher import Candidate
+
+    t = matcher.thresholds
+    assert t.suggest <= t.clear_answer < t.answer and t.clear_margin >= t.margin
+    score = (t.clear_answer + t.answer) / 2  # under the plain bar, over the clear one
+    alone = [Candidate("secret_rules", score), Candidate("secret_setup", score - t.clear_margin)]
+    near = [Candidate("secret_rules", score), Candidate("secret_setup", score - t.margin)]
+    assert matcher.band(alone) is Band.ANSWER
+    assert matcher.band(near) is Band.SUGGEST  # another intent is near: which one?
+    # Neither a dispute nor a near miss first is answered, however far ahead.
+    assert matcher.band(alone, disputed=True) is Band.SUGGEST
+    oos = sorted(matcher._out_of_scope)[0]
+    assert matcher.band([Candidate(oos, score), *alone[1:]]) is Band.FALLBACK
 
 
 def test_when_every_view_agrees_the_lower_agreed_bars_apply(matcher) -> None:

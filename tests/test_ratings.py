@@ -87,7 +87,7 @@ def test_a_ticket_after_not_helpful_is_about_that_question(engine: Engine, store
 
 
 def test_rating_a_picked_suggestion_keeps_the_typed_question(content, store: Store) -> None:
-    never_sure = Thresholds(answer=1.01, agreed_answer=1.01)
+    never_sure = Thresholds(answer=1.01, agreed_answer=1.01, clear_answer=1.01)
     engine = Engine(Knowledge(content, Matcher(content, never_sure)), store)
     [offer] = say(engine, QUESTION)
     [picked] = say(engine, "1")
@@ -109,7 +109,11 @@ def test_fallbacks_and_declined_suggestions_say_why(content, store: Store) -> No
     engine = Engine(Knowledge(content, Matcher(content, Thresholds())), store)
     say(engine, "how do I book a flu jab for my mum")
     unsure = Engine(
-        Knowledge(content, Matcher(content, Thresholds(answer=1.01, agreed_answer=1.01))), store
+        Knowledge(
+            content,
+            Matcher(content, Thresholds(answer=1.01, agreed_answer=1.01, clear_answer=1.01)),
+        ),
+        store,
     )
     say(unsure, "how do I set up my account secret", user="u2")
     say(unsure, "none", user="u2")

@@ -55,6 +55,7 @@ def test_cli_prints_the_current_and_the_best_settings(helpbot, tmp_path: Path) -
     assert lines[0].startswith("value = right + fallback + 0.5 x (offered + asked) - 2 x")
     assert lines[2].endswith("current") and len(lines) >= 4
     assert "only the agreed bars, at the current plain bars and share:" in lines
+    assert "only the clear-lead bars, at the current plain and agreed bars and share:" in lines
 
 
 def test_the_agreed_bars_are_swept_at_the_current_plain_bars(knowledge) -> None:
@@ -71,6 +72,29 @@ def test_the_agreed_bars_are_swept_at_the_current_plain_bars(knowledge) -> None:
     assert all(s.thresholds.agreed_answer <= plain.answer for s in settings)
     # Lowering the bars only when every view agrees answers at least as many people.
     assert max(s.right for s in settings) >= judge(knowledge.matcher, cases).right
+
+
+def test_the_clear_bars_are_swept_at_the_current_plain_and_agreed_bars(knowledge) -> None:
+    from bot.sweep import sweep_clear
+
+    cases = load_cases(EVAL_SET)
+    settings = sweep_clear(knowledge.matcher, cases)
+    now = knowledge.matcher.thresholds
+    fixed = ("answer", "suggest", "margin", "agreed_answer", "agreed_margin")
+    assert settings and all(
+        [getattr(s.thresholds, f) for f in fixed] == [getattr(now, f) for f in fixed]
+        for s in settings
+    )
+    # A lower bar only with a wider lead: between the suggestion and the plain answer bar.
+    assert all(
+        now.suggest <= s.thresholds.clear_answer <= now.answer
+        and s.thresholds.clear_margin >= now.margin
+        for s in settings
+    )
+    # Switched off (its bars at the plain ones) is one of the settings judged.
+    off = replace(now, clear_answer=now.answer, clear_margin=now.margin)
+    assert any(s.thresholds == off for s in settings)
+    assert settings[0].value >= max(s.value for s in settings) - TIE
 
 
 def test_a_set_of_only_out_of_scope_cases_is_scored_within_bounds(knowledge) -> None:

@@ -33,8 +33,8 @@ def test_every_staff_topic_is_in_the_map_and_every_intent_exists(knowledge, repo
 
 
 def test_seed_questions_are_answered_or_offered(report) -> None:
-    assert report.share("seed") >= 0.86  # (0.875 answered right outright)
-    assert report.share("seed") + report.offered("seed") >= 0.95  # (0.973 within one tap)
+    assert report.share("seed") >= 0.88  # (0.891 answered right outright)
+    assert report.share("seed") + report.offered("seed") >= 0.95  # (0.974 within one tap)
 
 
 def test_questions_beyond_the_seed_are_answered_or_offered(report) -> None:
@@ -56,4 +56,4 @@ def test_typed_secrets_are_warned_about(report) -> None:
 
 def test_wrong_confident_answers_stay_rare(report) -> None:
     # Before this work the bot answered 86 of the 565 with a wrong intent.
-    assert report.answered_wrongly() <= 8  # (6)
+    assert report.answered_wrongly() <= 8  # (7)

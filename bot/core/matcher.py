@@ -15,8 +15,9 @@ the staff messages (``helpbot eval``):
    "deadline" count more than "how"), blended with the probability from a linear model
    trained on all the examples (``bot.core.classifier``), which learns the words that
    tell intents apart and carries misspellings through letter n-grams;
-5. decide: answer only above a bar and with a clear lead over the runner-up (lower bars
-   when overlap, model and blend all rank the same intent first), and only when neither
+5. decide: answer only above a bar and with a lead over the runner-up (lower bars when
+   overlap, model and blend all rank the same intent first, or when no other intent
+   comes near the first), and only when neither
    view on its own ranked a near miss first; otherwise offer the top few; otherwise
    fall back. Words the knowledge has never seen
    ("facebook", "111"), or that only the near misses use ("gmail"), pull the score
@@ -93,6 +94,11 @@ class Thresholds:
     # From the sweep's second part (at the plain bars above): `helpbot sweep` prints it.
     agreed_answer: float = 0.42
     agreed_margin: float = 0.04
+    # A lower bar again when no other intent comes near the first: a "did you mean"
+    # with one option, far ahead of the rest, was the right one most of the time.
+    # From the sweep's third part (at the plain and agreed bars above).
+    clear_answer: float = 0.28
+    clear_margin: float = 0.14
     suggest_window: float = 0.15  # suggestions must be this close to the best
     unknown_alpha: float = 0.5  # how hard unknown words pull a score down
     segment_blend: float = 0.65  # share of a sentence's own score vs the whole message's
@@ -483,7 +489,8 @@ class Matcher:
         hotmail password" is mostly about passwords to the model, mostly about Hotmail
         to word overlap) is never answered outright: it is offered, or falls back. An
         ``agreed`` one (every view put the first candidate first) has the agreed bars;
-        a ``guided`` one (asked for step by step, a walk-through first) starts it.
+        one far ahead of the runner-up has the clear bars; a ``guided`` one (asked for
+        step by step, a walk-through first) starts it.
         """
         t = thresholds or self.thresholds
         if not ranked or ranked[0].score < t.suggest:
@@ -500,6 +507,8 @@ class Matcher:
         if top.score >= t.answer and lead >= t.margin:
             return Band.ANSWER
         if agreed and top.score >= t.agreed_answer and lead >= t.agreed_margin:
+            return Band.ANSWER
+        if top.score >= t.clear_answer and lead >= t.clear_margin:
             return Band.ANSWER
         return Band.SUGGEST
 
