@@ -87,3 +87,66 @@ def test_on_postgresql_only_the_turn_skips_waiting_for_the_disk(store: Store) ->
     with store.session() as session:  # tickets and the rest: as the server says
         outside = session.execute(text("SHOW synchronous_commit")).scalar()
     assert (inside, outside) == ("off", "on")
+
+
+def test_on_postgresql_a_turns_writes_share_one_round_trip(store: Store, tmp_path) -> None:  # noqa: ANN001
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no round trips")
+    with store.turn("cli", "sam", "k"):
+        pass
+    trace = tmp_path / "libpq.trace"
+    with trace.open("w") as out:
+
+        def traced(dbapi_connection, *_args) -> None:  # noqa: ANN001
+            dbapi_connection.pgconn.trace(out.fileno())
+
+        event.listen(store.engine, "checkout", traced)
+        try:
+            with store.turn("cli", "sam", "k") as turn:
+                turn.state = {"misses": 1}
+                turn.add_message("in", "thanks")
+                turn.add_message("out", "You're welcome.")
+                connection = turn.connection.connection.driver_connection
+        finally:
+            event.remove(store.engine, "checkout", traced)
+            connection.pgconn.untrace()
+    lines = trace.read_text(errors="replace").splitlines()
+    update = next(i for i, line in enumerate(lines) if "UPDATE conversations" in line)
+    answered = next(i for i in range(update, len(lines)) if "ReadyForQuery" in lines[i])
+    # The state and both messages sent one after another, answered together.
+    sent = [line for line in lines[update:answered] if "\tF\t" in line and "\tExecute\t" in line]
+    assert len(sent) == 3
+    assert 'CommandComplete\t "COMMIT"' in "\n".join(lines[answered:])
+    with store.session() as session:
+        assert session.execute(text("SELECT count(*) FROM messages")).scalar() == 2
+
+
+def test_a_write_the_database_refuses_is_rejected_and_the_next_turn_works(store: Store) -> None:
+    from bot.store.db import StoreRejected
+
+    with store.turn("cli", "sam", "k"):
+        pass
+    if store.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite keeps a value longer than its column")
+    with pytest.raises(StoreRejected), store.turn("cli", "sam", "k") as turn:
+        turn.state = {"misses": 1}
+        turn.add_message("out", "An answer", band="x" * 40)  # the column holds 16
+    with store.turn("cli", "sam", "k") as turn:
+        assert turn.state == {}  # nothing of the refused turn was kept
+        turn.add_message("in", "hello again")
+    with store.session() as session:
+        assert session.execute(text("SELECT text FROM messages")).scalars().all() == ["hello again"]
+
+
+def test_an_abandoned_turn_keeps_nothing_it_wrote(store: Store) -> None:
+    from bot.store.db import TurnAbandoned
+
+    with store.turn("cli", "sam", "k"):
+        pass
+    with pytest.raises(TurnAbandoned), store.turn("cli", "sam", "k", abandon=lambda: True) as turn:
+        turn.state = {"misses": 1}
+        turn.add_message("in", "too late")
+    with store.turn("cli", "sam", "k") as turn:
+        assert turn.state == {}
+    with store.session() as session:
+        assert session.execute(text("SELECT count(*) FROM messages")).scalar() == 0

@@ -180,6 +180,7 @@ class Store:
         self.timeout = timeout
         self.engine = create_db_engine(url, timeout)
         self._opening = opening_read(self.engine.dialect.name)  # chosen once, not per turn
+        self._pipelines = _can_pipeline(self.engine)
         # The ORM's sessions, made at their first use: a turn needs none (see
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
         self._session_maker: sessionmaker[Session] | None = None
@@ -222,7 +223,7 @@ class Store:
         """The database URL without its password, for messages and logs."""
         return self._name
 
-    def _explain(self, exc: SQLAlchemyError, what: str = "is unavailable") -> str:
+    def _explain(self, exc: Exception, what: str = "is unavailable") -> str:
         reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or ["no reason"])[0]
         return f"database {self.name} {what}: {reason}"
 
@@ -295,9 +296,34 @@ class Store:
                 claimed=bool(row.claimed),
             )
             yield turn
-            turn.save()
+            with self._batched(connection):
+                turn.save()
             if abandon is not None and abandon():
                 raise TurnAbandoned("answered without the database; this turn is not kept")
+
+    @contextmanager
+    def _batched(self, connection: Connection) -> Iterator[None]:
+        """On PostgreSQL, the turn's writes sent together and answered in one round trip
+        (a psycopg pipeline), not one round trip each.
+
+        Only statements that return no rows may be sent in it: SQLAlchemy would read a
+        queued SELECT (or RETURNING) as empty. ``Turn.save`` writes only. The commit
+        stays outside: a commit that fails inside a pipeline left SQLAlchemy believing
+        the transaction over, and the pool took the connection back still in it.
+        """
+        if not self._pipelines:
+            yield
+            return
+        import psycopg
+
+        try:
+            with connection.connection.driver_connection.pipeline():
+                yield
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            # Met when the answers come back, outside SQLAlchemy's own translation.
+            raise StoreRejected(self._explain(exc, "refused the data")) from exc
+        except psycopg.Error as exc:
+            raise StoreUnavailable(self._explain(exc)) from exc
 
     @contextmanager
     def _locked(self, params: dict[str, str]) -> Iterator[tuple[Connection, Row[Any]]]:
@@ -345,6 +371,15 @@ class Store:
         except IntegrityError:
             log.debug("conversation created concurrently; using the other one")
         return connection.execute(self._opening, params).one()
+
+
+def _can_pipeline(engine: Engine) -> bool:
+    """Whether this database's driver can send several statements before their answers."""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return False
+    import psycopg  # loaded already by the dialect
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 def recent_unanswered(

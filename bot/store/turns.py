@@ -5,7 +5,8 @@ rows it wrote (about four fifths of a turn's CPU on SQLite), and separate look-u
 news and for an agent cost a round trip each on PostgreSQL. So a turn reads in one
 statement (the conversation's state, locked where the database can, and whether news or
 an agent is waiting) and writes in as few as it needs: the state, the messages in one
-batch, an unanswered question if there is one.
+batch, an unanswered question if there is one. On PostgreSQL those writes are sent
+together and answered in one round trip (``Store.turn``).
 """
 
 from __future__ import annotations
@@ -86,8 +87,11 @@ _WAITING = (
 _DELIVERED = (
     update(_outbox).where(_outbox.c.id == bindparam("row")).values(delivered_at=bindparam("now"))
 )
-_MESSAGES = insert(tables.messages)
-_UNANSWERED = insert(tables.unanswered)
+# Written without asking for the new rows' ids (``inline``: no RETURNING): nothing
+# reads them, and on PostgreSQL they are sent in a pipeline (``Store.turn``), where a
+# statement that returns rows would be read as returning none.
+_MESSAGES = insert(tables.messages).inline()
+_UNANSWERED = insert(tables.unanswered).inline()
 _RATING = insert(tables.answer_ratings)
 _START_RUN = insert(_runs)
 _MOVE_RUN = (
