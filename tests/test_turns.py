@@ -95,6 +95,7 @@ def test_on_postgresql_a_turns_writes_share_one_round_trip(store: Store, tmp_pat
     with store.turn("cli", "sam", "k"):
         pass
     trace = tmp_path / "libpq.trace"
+    connection = None
     with trace.open("w") as out:
 
         def traced(dbapi_connection, *_args) -> None:  # noqa: ANN001
@@ -109,7 +110,8 @@ def test_on_postgresql_a_turns_writes_share_one_round_trip(store: Store, tmp_pat
                 connection = turn.connection.connection.driver_connection
         finally:
             event.remove(store.engine, "checkout", traced)
-            connection.pgconn.untrace()
+            if connection is not None:
+                connection.pgconn.untrace()
     lines = trace.read_text(errors="replace").splitlines()
     update = next(i for i, line in enumerate(lines) if "UPDATE conversations" in line)
     answered = next(i for i in range(update, len(lines)) if "ReadyForQuery" in lines[i])
@@ -150,3 +152,20 @@ def test_an_abandoned_turn_keeps_nothing_it_wrote(store: Store) -> None:
         assert turn.state == {}
     with store.session() as session:
         assert session.execute(text("SELECT count(*) FROM messages")).scalar() == 0
+
+
+def test_a_row_missing_a_value_is_rejected_on_every_database(store: Store) -> None:
+    from bot.store.db import StoreRejected
+
+    with store.turn("cli", "sam", "k"):
+        pass
+    # On PostgreSQL the refusal may come back with a later statement of the batch, or
+    # when the batch ends: the same StoreRejected either way.
+    with pytest.raises(StoreRejected), store.turn("cli", "sam", "k") as turn:
+        turn.add_message("in", None)  # type: ignore[arg-type]
+        turn.add_unanswered("a question", None, None, "fallback")
+    with store.turn("cli", "sam", "k") as turn:
+        turn.add_message("in", "hello again")
+    with store.session() as session:
+        assert session.execute(text("SELECT text FROM messages")).scalars().all() == ["hello again"]
+        assert session.execute(text("SELECT count(*) FROM unanswered")).scalar() == 0

@@ -296,8 +296,13 @@ class Store:
                 claimed=bool(row.claimed),
             )
             yield turn
-            with self._batched(connection):
-                turn.save()
+            try:
+                with self._batched(connection):
+                    turn.save()
+            except IntegrityError as exc:
+                # The turn's rows have no unique constraints: this is a row refused (a
+                # missing value), not a race, whichever statement SQLAlchemy names.
+                raise StoreRejected(self._explain(exc, "refused the data")) from exc
             if abandon is not None and abandon():
                 raise TurnAbandoned("answered without the database; this turn is not kept")
 
