@@ -70,9 +70,7 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
                 margin=margin,
                 agreed_answer=answer,
                 agreed_margin=margin,
-                clear_answer=answer,
-                clear_margin=margin,
-            )
+            ).without_clear_lead()
             settings.append(_judge(scorer, t, matches))
         by_share[share] = (scorer, matches)
     # Then, with the plain bars fixed, how much lower they may be when every view agrees

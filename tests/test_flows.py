@@ -262,6 +262,23 @@ def test_free_text_at_the_choose_your_secret_step_is_never_stored(bot: Engine, s
     assert say(bot, "next").meta.step == "keep_safe"
 
 
+def test_at_the_choose_your_secret_step_only_a_clear_question_is_answered(
+    content, store, clock
+) -> None:
+    from bot.core.engine import Knowledge
+    from bot.core.matcher import Matcher, Thresholds
+
+    # Only the clear-lead bars can answer here, and they answer any lone candidate.
+    loose = Thresholds(answer=1.01, agreed_answer=1.01, clear_answer=0.0, clear_margin=0.0)
+    bot = Engine(Knowledge(content, Matcher(content, loose)), store, clock=clock)
+    assert say(bot, "when is the account secret deadline", user="jo").meta.intent
+    walk(bot, "help me set up my account secret", "new", "yes", "next", "next", "next")
+    [warning] = bot.handle(Message(user_id="sam", text="Bluebellwood"))
+    assert "into the portal, not here" in warning.text and not warning.meta.intent
+    [again] = bot.handle(Message(user_id="sam", text="deadline secret bluebell"))
+    assert "into the portal, not here" in again.text
+
+
 @pytest.mark.parametrize("denial", ["not new", "we do not", "not an existing one"])
 def test_a_denial_does_not_pick_the_choice_it_denies(bot: Engine, denial: str) -> None:
     say(bot, "help me set up my account secret")

@@ -252,8 +252,9 @@ def test_a_first_candidate_far_ahead_of_the_rest_has_the_clear_bars(matcher) -> 
     t = matcher.thresholds
     assert t.suggest <= t.clear_answer < t.answer and t.clear_margin >= t.margin
     score = (t.clear_answer + t.answer) / 2  # under the plain bar, over the clear one
-    alone = [Candidate("secret_rules", score), Candidate("secret_setup", score - t.clear_margin)]
-    near = [Candidate("secret_rules", score), Candidate("secret_setup", score - t.margin)]
+    far = score - t.clear_margin - 0.01
+    alone = [Candidate("secret_rules", score), Candidate("secret_setup", far)]
+    near = [Candidate("secret_rules", score), Candidate("secret_setup", score - t.margin / 2)]
     assert matcher.band(alone) is Band.ANSWER
     assert matcher.band(near) is Band.SUGGEST  # another intent is near: which one?
     # Neither a dispute nor a near miss first is answered, however far ahead.

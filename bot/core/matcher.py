@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
 
@@ -103,6 +103,10 @@ class Thresholds:
     unknown_alpha: float = 0.5  # how hard unknown words pull a score down
     segment_blend: float = 0.65  # share of a sentence's own score vs the whole message's
     classifier_share: float = 0.5  # share of the trained model's probability in a score
+
+    def without_clear_lead(self) -> Thresholds:
+        """These bars with the clear-lead bars off (at the plain ones)."""
+        return replace(self, clear_answer=self.answer, clear_margin=self.margin)
 
 
 @dataclass(frozen=True)
