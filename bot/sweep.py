@@ -87,16 +87,17 @@ def sweep(matcher: Matcher, cases: list[Case]) -> list[Setting]:
 
 def sweep_agreement(matcher: Matcher, cases: list[Case]) -> list[Setting]:
     """The agreed bars alone, at the matcher's own plain bars and share, best first."""
-    _require(cases)
-    matches = [(case, matcher.match(redact(case.text))) for case in cases]
-    return _ordered(_agreement(matcher, matcher.thresholds, matches))
+    return _ordered(_agreement(matcher, matcher.thresholds, _matched(matcher, cases)))
 
 
 def sweep_clear(matcher: Matcher, cases: list[Case]) -> list[Setting]:
     """The clear-lead bars alone, at the matcher's own plain and agreed bars, best first."""
+    return _ordered(_clear(matcher, matcher.thresholds, _matched(matcher, cases)))
+
+
+def _matched(matcher: Matcher, cases: list[Case]) -> list[tuple[Case, Match]]:
     _require(cases)
-    matches = [(case, matcher.match(redact(case.text))) for case in cases]
-    return _ordered(_clear(matcher, matcher.thresholds, matches))
+    return [(case, matcher.match(redact(case.text))) for case in cases]
 
 
 def _require(cases: list[Case]) -> None:
@@ -138,8 +139,7 @@ def _ordered(settings: list[Setting]) -> list[Setting]:
 
 def judge(matcher: Matcher, cases: list[Case]) -> Setting:
     """The matcher's own thresholds, judged the same way."""
-    matches = [(case, matcher.match(redact(case.text))) for case in cases]
-    return _judge(matcher, matcher.thresholds, matches)
+    return _judge(matcher, matcher.thresholds, [(c, matcher.match(redact(c.text))) for c in cases])
 
 
 def _judge(matcher: Matcher, t: Thresholds, matches: list[tuple[Case, Match]]) -> Setting:
@@ -147,13 +147,7 @@ def _judge(matcher: Matcher, t: Thresholds, matches: list[tuple[Case, Match]]) -
     ours = sum(1 for case, _ in matches if case.intent is not None)
     in_scope, out_scope = max(ours, 1), max(len(matches) - ours, 1)
     for case, match in matches:
-        band = matcher.band(
-            list(match.candidates),
-            t,
-            disputed=match.disputed,
-            agreed=match.agreed,
-            guided=match.guided,
-        )
+        band = matcher.band_of(match, t)
         best = match.best.intent if match.best else None
         if case.intent is None:
             fallback += band is Band.FALLBACK

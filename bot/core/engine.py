@@ -438,13 +438,7 @@ class Engine:
         match = matcher.match(ctx.text)
         # Only the plain and agreed bars: a typed secret (a word or two the knowledge
         # does not know) must not pass as a question by being the only candidate.
-        band = matcher.band(
-            list(match.candidates),
-            matcher.thresholds.without_clear_lead(),
-            disputed=match.disputed,
-            agreed=match.agreed,
-            guided=match.guided,
-        )
+        band = matcher.band_of(match, matcher.thresholds.without_clear_lead())
         if band is Band.ANSWER and match.best is not None:
             return self._answer(ctx, match.best.intent, match.best.score)
         return self._aside(ctx, Decision([replies.secret_warning(maybe=True)]))

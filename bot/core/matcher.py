@@ -516,6 +516,16 @@ class Matcher:
             return Band.ANSWER
         return Band.SUGGEST
 
+    def band_of(self, match: Match, thresholds: Thresholds) -> Band:
+        """``match`` banded again at other ``thresholds``: its ranking is kept."""
+        return self.band(
+            list(match.candidates),
+            thresholds,
+            disputed=match.disputed,
+            agreed=match.agreed,
+            guided=match.guided,
+        )
+
     def suggestions(
         self, match: Match, thresholds: Thresholds | None = None, limit: int = 3
     ) -> list[Candidate]:
