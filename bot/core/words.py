@@ -37,7 +37,8 @@ FILLER = frozenset(
     now often old once people perhaps place please possible pretty probably problem
     question quick quickly quite random rather read ready real reason right said same
     saw say saying says see seem seems seen silly since sort soon start started stuck
-    stupid sure tell telling thing things think thought time times today told tomorrow
+    stupid stuff sure tell telling thing thingy thingie things think thought time times
+    today told tomorrow whatsit
     tried try trying understand unfortunately used usual usually wanted wants way week
     weeks weird well went whole wondering word work worked worried worry yesterday yet""".split()
 )
