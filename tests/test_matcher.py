@@ -110,6 +110,22 @@ def test_question_buried_in_chit_chat_is_found(matcher) -> None:
     assert matcher.match(text).intent == "nhsmail_apply"
 
 
+@pytest.mark.parametrize(
+    ("plain", "padded"),
+    [
+        ("what do care homes use nhsmail for", "what do care homes normally use nhsmail for"),
+        ("what is the secret deadline", "what is the secret thingy deadline"),
+        ("what is this mfa", "what is this mfa stuff"),
+    ],
+)
+def test_vague_everyday_words_do_not_pull_a_question_away(matcher, plain, padded) -> None:
+    # Unknown, "normally" or "thingy" once weighed like a topic word the knowledge had
+    # never seen ("facebook"), and halved the score of a question that is ours.
+    asked, padded_match = matcher.match(plain), matcher.match(padded)
+    assert padded_match.intent == asked.intent is not None
+    assert padded_match.confidence >= asked.confidence - 0.1
+
+
 def test_question_split_across_clauses_is_found(matcher) -> None:
     # Was a known limitation (the topic and the question in different clauses, and
     # "manager" pulling towards another example) until examples in more registers came.

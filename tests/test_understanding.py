@@ -5,8 +5,11 @@ voices of the people who use the bot; ``tests/data/staff_topics.yaml`` says what
 as right for each topic. Run ``helpbot eval ../shared/messages/staff-messages.jsonl`` to
 see the figures, by topic, with the confusions.
 
-The floors sit a little under what was measured when they were set (in brackets), so a
-change that makes the bot understand less fails here. Raise them as the bot improves.
+Each floor is the bar the bot was built to (seed questions 0.90 answered right outright,
+beyond the seed 0.85, walk-through requests 0.90, questions not ours 0.90 falling back)
+or, where it does better, a little under what was measured when the floor was set (in
+brackets), so a change that makes the bot understand less fails here. Raise them as the
+bot improves.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def test_every_staff_topic_is_in_the_map_and_every_intent_exists(knowledge, repo
 
 
 def test_seed_questions_are_answered_or_offered(report) -> None:
-    assert report.share("seed") >= 0.88  # (0.891 answered right outright)
+    assert report.share("seed") >= 0.90  # (0.902 answered right outright: 239 of 265)
     assert report.share("seed") + report.offered("seed") >= 0.95  # (0.974 within one tap)
 
 
@@ -43,7 +46,7 @@ def test_questions_beyond_the_seed_are_answered_or_offered(report) -> None:
 
 
 def test_walkthrough_requests_start_it(report) -> None:
-    assert report.share("walkthrough") >= 0.83  # (0.917: 11 of 12)
+    assert report.share("walkthrough") >= 0.90  # (0.917: 11 of 12)
 
 
 def test_questions_that_are_not_ours_fall_back(report) -> None:
@@ -56,4 +59,4 @@ def test_typed_secrets_are_warned_about(report) -> None:
 
 def test_wrong_confident_answers_stay_rare(report) -> None:
     # Before this work the bot answered 86 of the 565 with a wrong intent.
-    assert report.answered_wrongly() <= 8  # (7)
+    assert report.answered_wrongly() <= 7  # (6)

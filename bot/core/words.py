@@ -33,7 +33,8 @@ FILLER = frozenset(
     good great guess guys hate having hear heard help helpful honestly hope hopefully
     idea im just keep keeps kind know last later least left let life like little look
     looking lot lots love lovely make making many maybe mean meant meeting message
-    might mind minute moment monday morning much nearly never nice night nobody nothing
+    might mind minute moment monday morning much nearly never nice night nobody normally
+    nothing generally typically commonly mainly mostly
     now often old once people perhaps place please possible pretty probably problem
     question quick quickly quite random rather read ready real reason right said same
     saw say saying says see seem seems seen silly since sort soon start started stuck
