@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import event, insert, text
 
@@ -9,18 +11,69 @@ from bot.store import Store
 from bot.store.models import Outbound
 
 
-def statements_of(store: Store, work) -> list[str]:  # noqa: ANN001 - a callable
-    seen: list[str] = []
+def statements_of(store: Store, work, tmp_path) -> list[str]:  # noqa: ANN001 - a callable
+    """The statements ``work`` had the database run, as the database saw them (SQLite's
+    trace, libpq's on PostgreSQL): their first words, without BEGIN and COMMIT. A
+    statement run for several rows counts once a row."""
+    if store.engine.dialect.name == "sqlite":
+        sent: list[str] = []
+        while_traced(
+            store,
+            work,
+            lambda dbapi_connection: dbapi_connection.set_trace_callback(sent.append),
+            lambda dbapi_connection: dbapi_connection.set_trace_callback(None),
+        )
+    else:
+        sent = _libpq_statements(store, work, tmp_path / "libpq.trace")
+    words = [statement.split(None, 1)[0].strip('"').upper() for statement in sent]
+    return [word for word in words if word not in ("BEGIN", "COMMIT", "ROLLBACK")]
 
-    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
-        seen.append(statement.split(None, 1)[0].upper())
 
-    event.listen(store.engine, "before_cursor_execute", note)
+def while_traced(store: Store, work, start, stop) -> None:  # noqa: ANN001 - callables
+    """``work()``, with ``start`` called on each driver connection it checks out of the
+    pool and ``stop`` on each once it is done."""
+    traced = []
+
+    def checkout(dbapi_connection, *_args) -> None:  # noqa: ANN001
+        start(dbapi_connection)
+        traced.append(dbapi_connection)
+
+    event.listen(store.engine, "checkout", checkout)
     try:
         work()
     finally:
-        event.remove(store.engine, "before_cursor_execute", note)
-    return seen
+        event.remove(store.engine, "checkout", checkout)
+        for dbapi_connection in traced:
+            stop(dbapi_connection)
+
+
+def _libpq_statements(store: Store, work, trace: Path) -> list[str]:  # noqa: ANN001
+    """The SQL of each statement libpq sent: a simple query, or an Execute of a prepared
+    statement (named, or the last unnamed one)."""
+    with trace.open("w") as out:
+        while_traced(
+            store,
+            work,
+            lambda dbapi_connection: dbapi_connection.pgconn.trace(out.fileno()),
+            lambda dbapi_connection: dbapi_connection.pgconn.untrace(),
+        )
+    parsed: dict[str, str] = {}
+    bound, sent = "", []
+    for line in trace.read_text(errors="replace").splitlines():
+        fields = line.split("\t")
+        if len(fields) < 5 or fields[1] != "F":
+            continue
+        kind, rest = fields[3], fields[4].strip()
+        if kind == "Query":
+            sent.append(rest.strip('"'))
+        elif kind == "Parse":
+            name, sql = rest.split(" ", 1)
+            parsed[name] = sql.strip('"')
+        elif kind == "Bind":
+            bound = rest.split(" ")[1]
+        elif kind == "Execute":
+            sent.append(parsed[bound])
+    return sent
 
 
 def news_for_sam(store: Store) -> None:
@@ -40,7 +93,7 @@ def news_for_sam(store: Store) -> None:
         )
 
 
-def test_a_turn_reads_in_one_statement_and_writes_in_few(store: Store) -> None:
+def test_a_turn_reads_in_one_statement_and_writes_in_few(store: Store, tmp_path: Path) -> None:
     with store.turn("cli", "sam", "k") as turn:  # the conversation is made once
         turn.add_message("in", "hello")
 
@@ -51,7 +104,7 @@ def test_a_turn_reads_in_one_statement_and_writes_in_few(store: Store) -> None:
             turn.add_message("out", "You're welcome.")
             turn.state = {"misses": 1}
 
-    assert statements_of(store, second) == ["SELECT", "UPDATE", "INSERT"]
+    assert statements_of(store, second, tmp_path) == ["SELECT", "UPDATE", "INSERT", "INSERT"]
     with store.session() as session:
         assert session.execute(text("SELECT count(*) FROM messages")).scalar() == 3
 
@@ -83,42 +136,42 @@ def test_on_postgresql_only_the_turn_skips_waiting_for_the_disk(store: Store) ->
     with store.turn("cli", "sam", "k") as turn:
         pass
     with store.turn("cli", "sam", "k") as turn:
-        inside = turn.connection.execute(text("SHOW synchronous_commit")).scalar()
+        turn.cursor.execute("SHOW synchronous_commit")
+        inside = turn.cursor.fetchone()[0]
     with store.session() as session:  # tickets and the rest: as the server says
         outside = session.execute(text("SHOW synchronous_commit")).scalar()
     assert (inside, outside) == ("off", "on")
 
 
-def test_on_postgresql_a_turns_writes_share_one_round_trip(store: Store, tmp_path) -> None:  # noqa: ANN001
+def test_on_postgresql_a_turns_writes_and_commit_share_one_round_trip(
+    store: Store, tmp_path: Path
+) -> None:
     if store.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no round trips")
     with store.turn("cli", "sam", "k"):
         pass
+
+    def turn() -> None:
+        with store.turn("cli", "sam", "k") as turn:
+            turn.state = {"misses": 1}
+            turn.add_message("in", "thanks")
+            turn.add_message("out", "You're welcome.")
+
     trace = tmp_path / "libpq.trace"
-    connection = None
     with trace.open("w") as out:
-
-        def traced(dbapi_connection, *_args) -> None:  # noqa: ANN001
-            dbapi_connection.pgconn.trace(out.fileno())
-
-        event.listen(store.engine, "checkout", traced)
-        try:
-            with store.turn("cli", "sam", "k") as turn:
-                turn.state = {"misses": 1}
-                turn.add_message("in", "thanks")
-                turn.add_message("out", "You're welcome.")
-                connection = turn.connection.connection.driver_connection
-        finally:
-            event.remove(store.engine, "checkout", traced)
-            if connection is not None:
-                connection.pgconn.untrace()
+        while_traced(
+            store,
+            turn,
+            lambda dbapi_connection: dbapi_connection.pgconn.trace(out.fileno()),
+            lambda dbapi_connection: dbapi_connection.pgconn.untrace(),
+        )
     lines = trace.read_text(errors="replace").splitlines()
     update = next(i for i, line in enumerate(lines) if "UPDATE conversations" in line)
     answered = next(i for i in range(update, len(lines)) if "ReadyForQuery" in lines[i])
-    # The state and both messages sent one after another, answered together.
+    # The state, both messages and the commit sent one after another, answered together.
     sent = [line for line in lines[update:answered] if "\tF\t" in line and "\tExecute\t" in line]
-    assert len(sent) == 3
-    assert 'CommandComplete\t "COMMIT"' in "\n".join(lines[answered:])
+    assert len(sent) == 4
+    assert 'CommandComplete\t "COMMIT"' in "\n".join(lines[update:answered])
     with store.session() as session:
         assert session.execute(text("SELECT count(*) FROM messages")).scalar() == 2
 

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import Connection, Engine, Row, make_url
-from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.errors import HelpbotError
-from bot.store.turns import NEW_CONVERSATION, Turn, opening_read
+from bot.store.turns import NEW_CONVERSATION, Statements, Turn
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -179,7 +179,8 @@ class Store:
         self.clock = clock
         self.timeout = timeout
         self.engine = create_db_engine(url, timeout)
-        self._opening = opening_read(self.engine.dialect.name)  # chosen once, not per turn
+        self._statements = Statements(self.engine.dialect)  # compiled once, not per turn
+        self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._pipelines = _can_pipeline(self.engine)
         # The ORM's sessions, made at their first use: a turn needs none (see
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
@@ -283,80 +284,99 @@ class Store:
         answer was already given without the database).
         """
         params = {"channel": channel, "user_id": user_id, "key": conversation_key}
-        with self._translated(), self._locked(params) as (connection, row):
+        with self._translated(), self._locked(params) as (connection, cursor, row):
+            conversation_id, state, news, claimed = row[:4]
             turn = Turn(
-                connection,
-                row.id,
+                cursor,
+                self._statements,
+                conversation_id,
                 channel,
                 user_id,
                 conversation_key,
                 self.clock(),
-                dict(row.state or {}),
-                news=bool(row.news),
-                claimed=bool(row.claimed),
+                dict(state or {}),
+                news=bool(news),
+                claimed=bool(claimed),
             )
             yield turn
-            try:
-                with self._batched(connection):
-                    turn.save()
-            except IntegrityError as exc:
-                # The turn's rows have no unique constraints: this is a row refused (a
-                # missing value), not a race, whichever statement SQLAlchemy names.
-                raise StoreRejected(self._explain(exc, "refused the data")) from exc
-            if abandon is not None and abandon():
-                raise TurnAbandoned("answered without the database; this turn is not kept")
+            with self._batched(connection):
+                turn.save()
+                if abandon is not None and abandon():
+                    raise TurnAbandoned("answered without the database; this turn is not kept")
+                connection.commit()
 
     @contextmanager
-    def _batched(self, connection: Connection) -> Iterator[None]:
-        """On PostgreSQL, the turn's writes sent together and answered in one round trip
-        (a psycopg pipeline), not one round trip each.
-
-        Only statements that return no rows may be sent in it: SQLAlchemy would read a
-        queued SELECT (or RETURNING) as empty. ``Turn.save`` writes only. The commit
-        stays outside: a commit that fails inside a pipeline left SQLAlchemy believing
-        the transaction over, and the pool took the connection back still in it.
-        """
+    def _batched(self, connection: Any) -> Iterator[None]:
+        """On PostgreSQL, the turn's writes and its commit sent together and answered in
+        one round trip (a psycopg pipeline), not one round trip each. A refusal comes
+        back as the pipeline ends, and is the store's like any other (``_locked``)."""
         if not self._pipelines:
             yield
             return
-        import psycopg
-
-        try:
-            with connection.connection.driver_connection.pipeline():
-                yield
-        except (psycopg.DataError, psycopg.IntegrityError) as exc:
-            # Met when the answers come back, outside SQLAlchemy's own translation.
-            raise StoreRejected(self._explain(exc, "refused the data")) from exc
-        except psycopg.Error as exc:
-            raise StoreUnavailable(self._explain(exc)) from exc
+        with connection.driver_connection.pipeline():
+            yield
 
     @contextmanager
-    def _locked(self, params: dict[str, str]) -> Iterator[tuple[Connection, Row[Any]]]:
-        """A transaction holding the conversation's row (made if new), and that row.
+    def _locked(self, params: dict[str, str]) -> Iterator[tuple[Any, Any, tuple[Any, ...]]]:
+        """A transaction holding the conversation's row (made if new): the pooled driver
+        connection, its cursor and that row. Committed by the caller; anything else
+        rolls it back (the pool does, as it takes the connection back).
 
         Pooled connections are not pinged before use (a round trip on every turn): a
         connection the server dropped fails on the opening read, before anything was
         done, so the turn is opened once more on a new one.
         """
         for attempt in (1, 2):
-            connection = self.engine.connect()
             try:
-                transaction = connection.begin()
-                row = self._conversation(connection, params)
-            except DBAPIError as exc:
+                connection = self.engine.raw_connection()
+            except self._driver_error as exc:  # not wrapped by SQLAlchemy on this path
+                raise self._as_store_error(exc) from exc
+            cursor = None
+            try:
+                cursor = connection.cursor()
+                row = self._conversation(cursor, params)
+            except self._driver_error as exc:
+                dropped = self._forget_if_dropped(connection, cursor, exc)
                 connection.close()
-                if attempt == 2 or not exc.connection_invalidated:
-                    raise
+                if attempt == 2 or not dropped:
+                    raise self._as_store_error(exc) from exc
                 log.info("a pooled database connection was dropped; opening the turn again")
                 continue
-            with connection, transaction:
-                yield connection, row
+            except BaseException:
+                connection.close()
+                raise
+            try:
+                yield connection, cursor, row
+            except self._driver_error as exc:
+                self._forget_if_dropped(connection, cursor, exc)
+                raise self._as_store_error(exc) from exc
+            finally:
+                connection.close()
             return
 
-    def _conversation(self, connection: Connection, params: dict[str, str]) -> Row[Any]:
-        found = connection.execute(self._opening, params).one_or_none()
-        if found is not None:
-            return found
+    def _forget_if_dropped(self, connection: Any, cursor: Any, exc: Exception) -> bool:
+        """Whether ``exc`` means the connection is gone; if so the pool drops it."""
+        dialect = self.engine.dialect
+        if not dialect.is_disconnect(exc, connection.dbapi_connection, cursor):
+            return False
+        connection.invalidate(exc)
+        return True
+
+    def _as_store_error(self, exc: Exception) -> StoreError:
+        """A driver's error as the store's: data the database refused, or an outage.
+
+        A turn's rows have no unique constraints, so an integrity error is a row refused
+        (a missing value), not a race.
+        """
+        dbapi = self.engine.dialect.loaded_dbapi
+        if isinstance(exc, (dbapi.IntegrityError, dbapi.DataError)):
+            return StoreRejected(self._explain(exc, "refused the data"))
+        return StoreUnavailable(self._explain(exc))
+
+    def _conversation(self, cursor: Any, params: dict[str, str]) -> tuple[Any, ...]:
+        found = self._statements.opening.rows(cursor, params)
+        if found:
+            return found[0]
         # Create it in a transaction of its own: if another process wins the race, the
         # unique constraint stops us and we use theirs.
         now = self.clock()
@@ -375,7 +395,7 @@ class Store:
                 )
         except IntegrityError:
             log.debug("conversation created concurrently; using the other one")
-        return connection.execute(self._opening, params).one()
+        return self._statements.opening.rows(cursor, params)[0]
 
 
 def _can_pipeline(engine: Engine) -> bool:

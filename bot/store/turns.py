@@ -1,4 +1,4 @@
-"""One conversation turn as one lean transaction, in SQLAlchemy Core.
+"""One conversation turn as one lean transaction.
 
 A turn is the hot path: every message is one. The ORM's unit of work cost more than the
 rows it wrote (about four fifths of a turn's CPU on SQLite), and separate look-ups for
@@ -7,18 +7,24 @@ statement (the conversation's state, locked where the database can, and whether 
 an agent is waiting) and writes in as few as it needs: the state, the messages in one
 batch, an unanswered question if there is one. On PostgreSQL those writes are sent
 together and answered in one round trip (``Store.turn``).
+
+The statements are SQLAlchemy Core, compiled once per database and run on the driver's
+own cursor (``bot.store.prepared``): through a ``Connection`` each cost SQLAlchemy's
+execution machinery several times what the database spent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Dialect
 
 from bot.store import tables
+from bot.store.prepared import Prepared
 
 _conversations = tables.conversations
 _outbox = tables.outbox
@@ -88,12 +94,11 @@ _DELIVERED = (
     update(_outbox).where(_outbox.c.id == bindparam("row")).values(delivered_at=bindparam("now"))
 )
 # Written without asking for the new rows' ids (``inline``: no RETURNING): nothing
-# reads them, and on PostgreSQL they are sent in a pipeline (``Store.turn``), where a
-# statement that returns rows would be read as returning none.
+# reads them.
 _MESSAGES = insert(tables.messages).inline()
 _UNANSWERED = insert(tables.unanswered).inline()
-_RATING = insert(tables.answer_ratings)
-_START_RUN = insert(_runs)
+_RATING = insert(tables.answer_ratings).inline()
+_START_RUN = insert(_runs).returning(_runs.c.id)
 _MOVE_RUN = (
     update(_runs)
     .where(_runs.c.id == bindparam("row"), _runs.c.status == "active")
@@ -101,12 +106,71 @@ _MOVE_RUN = (
 )
 _END_RUN = _MOVE_RUN.values(status=bindparam("status"))
 
+_MESSAGE_KEYS = ("conversation_id", "direction", "text", "intent", "confidence", "band")
+_MESSAGE_KEYS += ("created_at",)
+_UNANSWERED_KEYS = ("conversation_id", "channel", "text", "best_intent", "best_score")
+_UNANSWERED_KEYS += ("reason", "created_at")
+_RATING_KEYS = ("conversation_id", "channel", "intent", "helpful", "created_at")
+_RUN_KEYS = ("flow_id", "conversation_id", "status", "step", "started_at", "updated_at")
+
+
+class Statements:
+    """A turn's statements for one database, each compiled at its first use: a command
+    that answers one question compiles only the few its turn runs."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+
+    def _compile(self, statement: Any, keys: tuple[str, ...] = ()) -> Prepared:
+        return Prepared.compile(statement, self.dialect, keys)
+
+    @cached_property
+    def opening(self) -> Prepared:
+        return self._compile(opening_read(self.dialect.name))
+
+    @cached_property
+    def save_state(self) -> Prepared:
+        return self._compile(_SAVE_STATE)
+
+    @cached_property
+    def messages(self) -> Prepared:
+        return self._compile(_MESSAGES, _MESSAGE_KEYS)
+
+    @cached_property
+    def unanswered(self) -> Prepared:
+        return self._compile(_UNANSWERED, _UNANSWERED_KEYS)
+
+    @cached_property
+    def rating(self) -> Prepared:
+        return self._compile(_RATING, _RATING_KEYS)
+
+    @cached_property
+    def waiting(self) -> Prepared:
+        return self._compile(_WAITING)
+
+    @cached_property
+    def delivered(self) -> Prepared:
+        return self._compile(_DELIVERED)
+
+    @cached_property
+    def start_run(self) -> Prepared:
+        return self._compile(_START_RUN, _RUN_KEYS)
+
+    @cached_property
+    def move_run(self) -> Prepared:
+        return self._compile(_MOVE_RUN)
+
+    @cached_property
+    def end_run(self) -> Prepared:
+        return self._compile(_END_RUN)
+
 
 @dataclass
 class Turn:
     """One conversation turn inside an open transaction."""
 
-    connection: Connection
+    cursor: Any  # the driver's own (sqlite3, psycopg), in the turn's transaction
+    statements: Statements
     conversation_id: int
     channel: str
     user_id: str
@@ -160,8 +224,8 @@ class Turn:
 
     def add_rating(self, intent: str, helpful: bool) -> None:
         """Written with the turn, like an unanswered question: rare, so one statement."""
-        self.connection.execute(
-            _RATING,
+        self.statements.rating.run(
+            self.cursor,
             {
                 "conversation_id": self.conversation_id,
                 "channel": self.channel,
@@ -179,16 +243,16 @@ class Turn:
         if not self.news:
             return []
         params = {"channel": self.channel, "user_id": self.user_id, "key": self.conversation_key}
-        waiting = self.connection.execute(_WAITING, params).all()
+        waiting = self.statements.waiting.rows(self.cursor, params)
         # Marked when the turn is saved, not now: on SQLite a write takes the file's
         # write lock, and the turn may still open a ticket in a transaction of its own.
-        self.delivered.extend(row.id for row in waiting)
+        self.delivered.extend(row_id for row_id, _reply in waiting)
         self.news = False
-        return [row.reply for row in waiting]
+        return [reply for _row_id, reply in waiting]
 
     def start_run(self, flow_id: str, step: str) -> int:
-        found = self.connection.execute(
-            _START_RUN,
+        found = self.statements.start_run.rows(
+            self.cursor,
             {
                 "flow_id": flow_id,
                 "conversation_id": self.conversation_id,
@@ -198,7 +262,7 @@ class Turn:
                 "updated_at": self.now,
             },
         )
-        return int(found.inserted_primary_key[0])
+        return int(found[0][0])
 
     def update_run(self, run_id: int | None, step: str, status: str | None = None) -> None:
         """Move an active run to ``step`` and, when given, a final status (completed, ...)."""
@@ -206,23 +270,24 @@ class Turn:
             return
         params = {"row": run_id, "step": step, "now": self.now}
         if status is None:
-            self.connection.execute(_MOVE_RUN, params)
+            self.statements.move_run.run(self.cursor, params)
         else:
-            self.connection.execute(_END_RUN, {**params, "status": status})
+            self.statements.end_run.run(self.cursor, {**params, "status": status})
 
     def save(self) -> None:
         """Write the state, the messages and any unanswered question."""
-        self.connection.execute(
-            _SAVE_STATE, {"row": self.conversation_id, "state": self.state, "now": self.now}
+        statements, cursor = self.statements, self.cursor
+        statements.save_state.run(
+            cursor, {"row": self.conversation_id, "state": self.state, "now": self.now}
         )
         if self.messages:
-            self.connection.execute(_MESSAGES, self.messages)
+            statements.messages.run_many(cursor, self.messages)
             self.messages = []
         if self.unanswered:
-            self.connection.execute(_UNANSWERED, self.unanswered)
+            statements.unanswered.run_many(cursor, self.unanswered)
             self.unanswered = []
         if self.delivered:
-            self.connection.execute(
-                _DELIVERED, [{"row": r, "now": self.now} for r in self.delivered]
+            statements.delivered.run_many(
+                cursor, [{"row": r, "now": self.now} for r in self.delivered]
             )
             self.delivered = []
