@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.config import ConfigError, load_settings
 from bot.core.engine import Engine
@@ -176,6 +176,19 @@ def test_a_locked_sqlite_file_delays_the_answer_by_seconds_at_most(
     _timed(engine, "how do i bake bread")  # and it comes back, saying so once
     assert not engine.health.down and caplog.text.count("the database is back") == 1
     store.close()
+
+
+def test_a_sqlite_turn_runs_in_the_callers_thread(knowledge, tmp_path) -> None:  # noqa: ANN001
+    """A file has no server that can stop answering, and its waits are bounded (the
+    locked file above): the turn is not handed to another thread and back."""
+    store = Store(f"sqlite:///{tmp_path / 'here.db'}")
+    used: list[threading.Thread] = []
+    event.listen(store.engine, "checkout", lambda *_args: used.append(threading.current_thread()))
+    try:
+        replies = Engine(knowledge, store).handle(Message(user_id="sam", text="what is nhsmail"))
+    finally:
+        store.close()
+    assert replies and used and set(used) == {threading.current_thread()}
 
 
 def test_the_slack_sync_says_an_outage_once_not_every_round(

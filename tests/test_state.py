@@ -64,3 +64,10 @@ def test_a_button_is_stored_with_every_field_it_has() -> None:
     button = Button("Yes, create a ticket", "ticket:create", "yes")
     assert button.dump() == dataclasses.asdict(button)
     assert Button(**button.dump()) == button
+
+
+def test_a_walk_through_is_stored_with_every_field_it_has() -> None:
+    walk = FlowState("account_secret", "rules", "2025-03-03T09:00:00+00:00", ["start"], 7, True)
+    assert walk.dump() == dataclasses.asdict(walk)
+    assert FlowState.load(walk.dump()) == walk
+    assert walk.dump()["history"] is not walk.history  # a copy: the stored state is its own

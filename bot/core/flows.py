@@ -9,7 +9,7 @@ database, so a walk-through survives restarts and works across processes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -46,7 +46,15 @@ class FlowState:
             return None  # state written by another version: start afresh, never crash
 
     def dump(self) -> dict[str, Any]:
-        return asdict(self)
+        # Spelt out: ``asdict`` copies recursively, and this runs on every turn of a walk.
+        return {
+            "flow": self.flow,
+            "step": self.step,
+            "touched": self.touched,
+            "history": list(self.history),
+            "run": self.run,
+            "aside": self.aside,
+        }
 
     def idle_since(self) -> datetime | None:
         try:

@@ -182,6 +182,9 @@ class Store:
         self._statements = Statements(self.engine.dialect)  # compiled once, not per turn
         self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._pipelines = _can_pipeline(self.engine)
+        # A SQLite file has no server that can stop answering: each of its waits is
+        # bounded by the busy timeout set on every connection (``_sqlite_pragmas``).
+        self.bounded = self.engine.dialect.name == "sqlite"
         # The ORM's sessions, made at their first use: a turn needs none (see
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
         self._session_maker: sessionmaker[Session] | None = None
