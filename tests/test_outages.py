@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from bot.config import ConfigError, load_settings
 from bot.core.engine import Engine
@@ -128,6 +128,17 @@ def test_a_database_that_stops_answering_mid_session_still_gives_an_answer(
         proxy.close()
 
 
+def _drop_every_other_connection(store: Store) -> int:
+    """What a server restart does to the store's pooled connections: how many it ended."""
+    with store.engine.connect() as other:
+        return other.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+
+
 def test_a_connection_the_server_dropped_is_replaced_within_the_same_turn(knowledge, clock) -> None:
     """No ping before each turn: a pooled connection the server closed (a restart, an idle
     timeout) fails on the turn's first read and the turn is opened again, with memory."""
@@ -139,13 +150,7 @@ def test_a_connection_the_server_dropped_is_replaced_within_the_same_turn(knowle
     try:
         first = engine.handle(Message(user_id="sam", text="talk to a person"))
         assert [b.value for b in first[-1].buttons]  # a choice to pick next turn
-        with store.engine.connect() as other:
-            dropped = other.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar()
+        dropped = _drop_every_other_connection(store)
         assert dropped >= 1  # the pooled connection the first turn used
         second = engine.handle(Message(user_id="sam", text="2"))
         assert not engine.health.down
@@ -153,6 +158,54 @@ def test_a_connection_the_server_dropped_is_replaced_within_the_same_turn(knowle
             stored = session.execute(text("SELECT count(*) FROM messages")).scalar()
         assert stored == 2 + len(first) + len(second)  # both turns kept, none answered blind
     finally:
+        store.close()
+
+
+def test_after_a_server_restart_every_pooled_connection_is_renewed(knowledge, clock) -> None:
+    """A restart drops every pooled connection at once: the turn's one retry must get a
+    new connection, not the next dead one."""
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    _reset_postgres(PG_URL)
+    store = Store(PG_URL, clock=clock)
+    engine = Engine(knowledge, store, clock=clock)
+    try:
+        engine.handle(Message(user_id="sam", text="hello"))
+        lent = [store.engine.raw_connection() for _ in range(4)]  # a pool of several
+        for connection in lent:
+            connection.close()
+        dropped = _drop_every_other_connection(store)
+        assert dropped >= 3  # all but the one that asked
+        for _ in range(3):
+            engine.handle(Message(user_id="sam", text="hello"))
+            assert not engine.health.down
+        with store.session() as session:
+            kept = session.execute(text("SELECT count(*) FROM messages WHERE direction = 'in'"))
+            assert kept.scalar() == 4  # every turn kept, none answered without memory
+    finally:
+        store.close()
+
+
+def test_a_sqlite_turn_waits_for_a_pooled_connection_no_longer_than_the_timeout(
+    tmp_path,  # noqa: ANN001
+) -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from bot.store import StoreUnavailable
+
+    store = Store(f"sqlite:///{tmp_path / 'busy.db'}", timeout=0.5)
+    held = []
+    try:
+        with pytest.raises(PoolTimeout):
+            while True:  # every connection the pool may lend
+                held.append(store.engine.raw_connection())
+        start = time.monotonic()
+        with pytest.raises(StoreUnavailable), store.turn("cli", "sam", "k"):
+            pass
+        assert time.monotonic() - start < 2
+    finally:
+        for connection in held:
+            connection.close()
         store.close()
 
 
@@ -176,19 +229,6 @@ def test_a_locked_sqlite_file_delays_the_answer_by_seconds_at_most(
     _timed(engine, "how do i bake bread")  # and it comes back, saying so once
     assert not engine.health.down and caplog.text.count("the database is back") == 1
     store.close()
-
-
-def test_a_sqlite_turn_runs_in_the_callers_thread(knowledge, tmp_path) -> None:  # noqa: ANN001
-    """A file has no server that can stop answering, and its waits are bounded (the
-    locked file above): the turn is not handed to another thread and back."""
-    store = Store(f"sqlite:///{tmp_path / 'here.db'}")
-    used: list[threading.Thread] = []
-    event.listen(store.engine, "checkout", lambda *_args: used.append(threading.current_thread()))
-    try:
-        replies = Engine(knowledge, store).handle(Message(user_id="sam", text="what is nhsmail"))
-    finally:
-        store.close()
-    assert replies and used and set(used) == {threading.current_thread()}
 
 
 def test_the_slack_sync_says_an_outage_once_not_every_round(

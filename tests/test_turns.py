@@ -193,6 +193,25 @@ def test_a_write_the_database_refuses_is_rejected_and_the_next_turn_works(store:
         assert session.execute(text("SELECT text FROM messages")).scalars().all() == ["hello again"]
 
 
+def test_a_value_its_column_cannot_take_is_rejected_and_the_next_turn_works(
+    store: Store,
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store.db import StoreRejected
+
+    with store.turn("cli", "sam", "k"):
+        pass
+    with pytest.raises(StoreRejected), store.turn("cli", "sam", "k") as turn:
+        turn.add_message("in", "hello")
+        turn.state = {"when": datetime(2026, 1, 1, tzinfo=UTC)}  # not JSON
+    with store.turn("cli", "sam", "k") as turn:
+        assert turn.state == {}
+        turn.add_message("in", "hello again")
+    with store.session() as session:
+        assert session.execute(text("SELECT text FROM messages")).scalars().all() == ["hello again"]
+
+
 def test_an_abandoned_turn_keeps_nothing_it_wrote(store: Store) -> None:
     from bot.store.db import TurnAbandoned
 

@@ -241,8 +241,7 @@ class Engine:
         The turn runs in a thread of its own so that a database that hangs costs the
         person about ``store.timeout`` seconds: then they get the answer without memory,
         and the late turn is rolled back (checked just before its commit) rather than
-        saved. Ticket changes made in their own transactions are not undone. A SQLite
-        file cannot hang that way (``Store.bounded``): its turns run in this thread.
+        saved. Ticket changes made in their own transactions are not undone.
         """
         store = self.store
         if store is None:
@@ -256,12 +255,7 @@ class Engine:
                 return self._decide_stored(turn, message, text, secret, requester)
 
         try:
-            if store.bounded:
-                # Every wait already bounded: run here, not handed to a thread and back,
-                # which cost about a tenth of a whole turn.
-                decision = work()
-            else:
-                decision = within(store.timeout + 0.5, work, f"database {store.name}")
+            decision = within(store.timeout + 0.5, work, f"database {store.name}")
         except StoreTimeout as exc:
             late.set()
             self.health.failed(str(exc))

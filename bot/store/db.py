@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+    StatementError,
+)
 from sqlalchemy.pool import StaticPool
 
 from bot.clock import Clock, system_clock
@@ -128,6 +135,9 @@ def create_db_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # A turn waiting for a pooled connection gives up as it would on a lock,
+            # not after SQLAlchemy's 30 s: its thread must not outlive its deadline long.
+            kwargs.update(pool_timeout=timeout)
     else:
         # No ping before each use: it was a round trip on every turn. Connections are
         # renewed before servers and firewalls drop idle ones, and a turn whose
@@ -182,9 +192,6 @@ class Store:
         self._statements = Statements(self.engine.dialect)  # compiled once, not per turn
         self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._pipelines = _can_pipeline(self.engine)
-        # A SQLite file has no server that can stop answering: each of its waits is
-        # bounded by the busy timeout set on every connection (``_sqlite_pragmas``).
-        self.bounded = self.engine.dialect.name == "sqlite"
         # The ORM's sessions, made at their first use: a turn needs none (see
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
         self._session_maker: sessionmaker[Session] | None = None
@@ -338,8 +345,11 @@ class Store:
             try:
                 cursor = connection.cursor()
                 row = self._conversation(cursor, params)
-            except self._driver_error as exc:
-                dropped = self._forget_if_dropped(connection, cursor, exc)
+            except (self._driver_error, DBAPIError) as exc:
+                if isinstance(exc, DBAPIError):  # the new-conversation insert's, wrapped
+                    dropped = exc.connection_invalidated
+                else:
+                    dropped = self._forget_if_dropped(connection, cursor, exc)
                 connection.close()
                 if attempt == 2 or not dropped:
                     raise self._as_store_error(exc) from exc
@@ -353,16 +363,21 @@ class Store:
             except self._driver_error as exc:
                 self._forget_if_dropped(connection, cursor, exc)
                 raise self._as_store_error(exc) from exc
+            except StatementError as exc:  # a value its column's type could not take
+                raise StoreRejected(self._explain(exc, "refused the data")) from exc
             finally:
                 connection.close()
             return
 
     def _forget_if_dropped(self, connection: Any, cursor: Any, exc: Exception) -> bool:
-        """Whether ``exc`` means the connection is gone; if so the pool drops it."""
+        """Whether ``exc`` means the connection is gone; if so the pool drops it, and
+        renews at their next checkout every connection made before it, as SQLAlchemy's
+        own ``Connection`` does: a server that restarted dropped them all, and the
+        turn's one retry must not be handed another dead one."""
         dialect = self.engine.dialect
         if not dialect.is_disconnect(exc, connection.dbapi_connection, cursor):
             return False
-        connection.invalidate(exc)
+        self.engine.pool._invalidate(connection, exc)  # noqa: SLF001 - see above
         return True
 
     def _as_store_error(self, exc: Exception) -> StoreError:
@@ -372,6 +387,8 @@ class Store:
         (a missing value), not a race.
         """
         dbapi = self.engine.dialect.loaded_dbapi
+        if isinstance(exc, DBAPIError):
+            exc = exc.orig
         if isinstance(exc, (dbapi.IntegrityError, dbapi.DataError)):
             return StoreRejected(self._explain(exc, "refused the data"))
         return StoreUnavailable(self._explain(exc))

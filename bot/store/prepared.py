@@ -11,11 +11,13 @@ rest. Errors are the driver's own; ``bot.store.db`` says what they mean.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import StatementError
 from sqlalchemy.sql import ClauseElement, Select
 
 _Process = Callable[[Any], Any] | None
@@ -78,14 +80,17 @@ class Prepared:
         return {name: value for (name, _bind), value in zip(self.binds, values, strict=True)}
 
     def run(self, cursor: Any, given: Mapping[str, Any]) -> None:
-        cursor.execute(self.sql, self.parameters(given))
+        with self._converting():
+            cursor.execute(self.sql, self.parameters(given))
 
     def run_many(self, cursor: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-        cursor.executemany(self.sql, [self.parameters(row) for row in rows])
+        with self._converting():
+            cursor.executemany(self.sql, [self.parameters(row) for row in rows])
 
     def rows(self, cursor: Any, given: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a statement that returns rows, each value converted as SQLAlchemy would."""
-        cursor.execute(self.sql, self.parameters(given))
+        with self._converting():
+            cursor.execute(self.sql, self.parameters(given))
         found = cursor.fetchall()
         if not any(self.results):
             return [tuple(row) for row in found]
@@ -96,3 +101,13 @@ class Prepared:
             )
             for row in found
         ]
+
+    @contextmanager
+    def _converting(self) -> Iterator[None]:
+        """A value the column's type cannot take (state that is not JSON, a timestamp that
+        is not a datetime), met by SQLAlchemy's processors or the driver's own before the
+        database sees it, said as SQLAlchemy says it."""
+        try:
+            yield
+        except (TypeError, ValueError) as exc:
+            raise StatementError(str(exc), self.sql, None, exc) from exc
