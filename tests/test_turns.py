@@ -9,6 +9,7 @@ from sqlalchemy import event, insert, text
 
 from bot.store import Store
 from bot.store.models import Outbound
+from bot.store.tables import conversations
 
 
 def statements_of(store: Store, work, tmp_path) -> list[str]:  # noqa: ANN001 - a callable
@@ -210,6 +211,23 @@ def test_a_value_its_column_cannot_take_is_rejected_and_the_next_turn_works(
         turn.add_message("in", "hello again")
     with store.session() as session:
         assert session.execute(text("SELECT text FROM messages")).scalars().all() == ["hello again"]
+
+
+def test_a_duplicate_met_inside_a_turn_is_left_to_its_caller(store: Store) -> None:
+    """A unique constraint doing its job in another transaction of the turn (a ticket
+    opened twice) is not taken for data the turn's own rows could not hold."""
+    from sqlalchemy.exc import IntegrityError
+
+    with store.turn("cli", "sam", "k"):
+        pass
+    row = {"channel": "cli", "user_id": "sam", "conversation_key": "k", "state": {}}
+    row.update(created_at=store.clock(), updated_at=store.clock())
+    with (
+        pytest.raises(IntegrityError),
+        store.turn("cli", "sam", "k"),
+        store.transaction() as other,
+    ):
+        other.execute(insert(conversations), row)
 
 
 def test_an_abandoned_turn_keeps_nothing_it_wrote(store: Store) -> None:

@@ -363,7 +363,10 @@ class Store:
             except self._driver_error as exc:
                 self._forget_if_dropped(connection, cursor, exc)
                 raise self._as_store_error(exc) from exc
-            except StatementError as exc:  # a value its column's type could not take
+            except StatementError as exc:
+                if isinstance(exc, DBAPIError):
+                    raise  # another statement's (a ticket's), for ``_translated`` as before
+                # A turn statement's value its column's type could not take (``Prepared``).
                 raise StoreRejected(self._explain(exc, "refused the data")) from exc
             finally:
                 connection.close()
