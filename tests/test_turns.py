@@ -48,9 +48,8 @@ def while_traced(store: Store, work, start, stop) -> None:  # noqa: ANN001 - cal
             stop(dbapi_connection)
 
 
-def _libpq_statements(store: Store, work, trace: Path) -> list[str]:  # noqa: ANN001
-    """The SQL of each statement libpq sent: a simple query, or an Execute of a prepared
-    statement (named, or the last unnamed one)."""
+def libpq_trace(store: Store, work, trace: Path) -> list[str]:  # noqa: ANN001
+    """The lines of libpq's trace of what ``work`` sent and received, on PostgreSQL."""
     with trace.open("w") as out:
         while_traced(
             store,
@@ -58,9 +57,15 @@ def _libpq_statements(store: Store, work, trace: Path) -> list[str]:  # noqa: AN
             lambda dbapi_connection: dbapi_connection.pgconn.trace(out.fileno()),
             lambda dbapi_connection: dbapi_connection.pgconn.untrace(),
         )
+    return trace.read_text(errors="replace").splitlines()
+
+
+def _libpq_statements(store: Store, work, trace: Path) -> list[str]:  # noqa: ANN001
+    """The SQL of each statement libpq sent: a simple query, or an Execute of a prepared
+    statement (named, or the last unnamed one)."""
     parsed: dict[str, str] = {}
     bound, sent = "", []
-    for line in trace.read_text(errors="replace").splitlines():
+    for line in libpq_trace(store, work, trace):
         fields = line.split("\t")
         if len(fields) < 5 or fields[1] != "F":
             continue
@@ -158,15 +163,7 @@ def test_on_postgresql_a_turns_writes_and_commit_share_one_round_trip(
             turn.add_message("in", "thanks")
             turn.add_message("out", "You're welcome.")
 
-    trace = tmp_path / "libpq.trace"
-    with trace.open("w") as out:
-        while_traced(
-            store,
-            turn,
-            lambda dbapi_connection: dbapi_connection.pgconn.trace(out.fileno()),
-            lambda dbapi_connection: dbapi_connection.pgconn.untrace(),
-        )
-    lines = trace.read_text(errors="replace").splitlines()
+    lines = libpq_trace(store, turn, tmp_path / "libpq.trace")
     update = next(i for i, line in enumerate(lines) if "UPDATE conversations" in line)
     answered = next(i for i in range(update, len(lines)) if "ReadyForQuery" in lines[i])
     # The state, both messages and the commit sent one after another, answered together.
