@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.store import Store
+from bot.store import Store, tables
 from bot.store.deadline import within
 from bot.store.models import SlackCard, SlackEvent, Ticket
 
@@ -22,14 +22,10 @@ def first_delivery(store: Store, event_id: str, *, wait: float | None = None) ->
 
     ``wait``: raise ``StoreUnavailable`` after about this many seconds blocked on a lock.
     """
+    row = {"event_id": event_id[:64], "received_at": store.clock()}
 
     def insert() -> bool:
-        try:
-            with store.session(wait=wait) as session:
-                session.add(SlackEvent(event_id=event_id[:64], received_at=store.clock()))
-        except IntegrityError:
-            return False
-        return True
+        return store.insert_once(tables.slack_events, row, wait=wait)
 
     # The server-side limits cannot help if the server stops answering altogether.
     return insert() if wait is None else within(wait + 0.5, insert, f"database {store.name}")

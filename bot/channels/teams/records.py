@@ -10,10 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from bot.core.text import safe_id
-from bot.store import Store
+from bot.store import Store, tables
 from bot.store.models import TeamsActivity, TeamsReference
 
 
@@ -21,12 +20,8 @@ def first_delivery(store: Store, activity_id: str) -> bool:
     """True the first time an activity id is seen; False for the Bot Connector's retries."""
     if not activity_id:
         return True  # nothing to recognise a retry by
-    try:
-        with store.session() as session:
-            session.add(TeamsActivity(activity_id=safe_id(activity_id), received_at=store.clock()))
-    except IntegrityError:
-        return False
-    return True
+    row = {"activity_id": safe_id(activity_id), "received_at": store.clock()}
+    return store.insert_once(tables.teams_activities, row)
 
 
 def forget_activities(store: Store, older_than: timedelta = timedelta(days=1)) -> int:
