@@ -52,13 +52,17 @@ def bench(
     rounds: int = 2000,
     messages: int = 2000,
     database: str | None = None,
+    texts: list[str] | None = None,
 ) -> str:
     """Match latency, then whole turns through the engine and a database.
 
     ``database``: a database URL to run the turns against (its tables are used as they
-    are, so give it a scratch database); by default a new SQLite file.
+    are, so give it a scratch database); by default a new SQLite file. ``texts``: what
+    the messages say, drawn at random (by default ``SAMPLE`` and two examples of each
+    intent, which are shorter and plainer than what people really write).
     """
-    texts = SAMPLE + [e for i in knowledge.content.intents.values() for e in i.examples[:2]]
+    if not texts:
+        texts = SAMPLE + [e for i in knowledge.content.intents.values() for e in i.examples[:2]]
     rng = random.Random(7)
 
     matcher = knowledge.matcher
@@ -190,11 +194,15 @@ def is_knowledge_base(folder: Path) -> bool:
 
 
 def bench_folders(
-    intents: Path, knowledge: Path, models: ModelCache | None, database: str | None = None
+    intents: Path,
+    knowledge: Path,
+    models: ModelCache | None,
+    database: str | None = None,
+    texts: list[str] | None = None,
 ) -> str:
     """``bench`` on the knowledge in two folders, with what building it cost first."""
     built = build(intents, knowledge, models)
-    return build_line(built) + "\n" + bench(built.knowledge, database=database)
+    return build_line(built) + "\n" + bench(built.knowledge, database=database, texts=texts)
 
 
 def bench_synthetic(
@@ -202,6 +210,7 @@ def bench_synthetic(
     models: ModelCache | None,
     keep: Path | None = None,
     database: str | None = None,
+    texts: list[str] | None = None,
 ) -> str:
     """``bench`` on a generated IT-helpdesk knowledge base of ``examples`` phrases."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -210,5 +219,5 @@ def bench_synthetic(
         started = f"synthetic knowledge: {made.intents} intents, {made.examples} examples"
         if keep is not None:
             started += f", written to {keep}"
-        report = bench_folders(folder / "intents", folder / "knowledge", models, database)
+        report = bench_folders(folder / "intents", folder / "knowledge", models, database, texts)
     return started + "\n" + report

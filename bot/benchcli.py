@@ -30,6 +30,13 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "--keep", type=Path, metavar="DIR", help="with --synthetic: write it to DIR and keep it"
     )
     bench.add_argument(
+        "--messages",
+        type=Path,
+        metavar="FILE",
+        help="what the messages say: an eval set (.yaml) or staff messages (.jsonl) instead "
+        "of the built-in sample and two examples of each intent",
+    )
+    bench.add_argument(
         "--slack",
         action="store_true",
         help="the Slack app under gunicorn against a bolt app that only acknowledges",
@@ -56,16 +63,40 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         slackbench.run(options)
         return 0
     from bot.bench import bench_folders, bench_synthetic, is_knowledge_base
+    from bot.evaluation import EvalSetInvalid
     from bot.wiring import model_cache
 
+    try:
+        texts = message_texts(args.messages) if args.messages else None
+    except EvalSetInvalid as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if texts is not None:
+        print(f"messages: {len(texts)} texts from {args.messages}")
     if args.synthetic is not None:
         if args.synthetic < 100:
             print("error: --synthetic needs at least 100 examples", file=sys.stderr)
             return 2
-        print(bench_synthetic(args.synthetic, model_cache(settings), args.keep, args.database))
+        models = model_cache(settings)
+        print(bench_synthetic(args.synthetic, models, args.keep, args.database, texts))
         return 0
     folders = (settings.intents_dir, settings.knowledge_dir)
     if is_knowledge_base(settings.knowledge_dir):  # --knowledge DIR: a whole knowledge base
         folders = (settings.knowledge_dir / "intents", settings.knowledge_dir / "knowledge")
-    print(bench_folders(*folders, model_cache(settings), args.database))
+    print(bench_folders(*folders, model_cache(settings), args.database, texts))
     return 0
+
+
+def message_texts(path: Path) -> list[str]:
+    """The texts of an eval set or of a staff-messages file, as ``helpbot eval`` reads them;
+    ``EvalSetInvalid`` (file and line) when it cannot be read or holds none."""
+    from bot.evaluation import EvalSetInvalid, load_cases
+    from bot.topic_eval import load_messages
+
+    if path.suffix == ".jsonl":
+        texts = [m.text for m in load_messages(path)]
+    else:
+        texts = [c.text for c in load_cases(path)]
+    if not texts:
+        raise EvalSetInvalid(f"{path}: no messages in it")
+    return texts

@@ -128,6 +128,31 @@ def test_bench_prints_latency_and_throughput(helpbot) -> None:
     assert "messages/s" in result.stdout
 
 
+def test_bench_takes_its_messages_from_a_file(helpbot, tmp_path) -> None:
+    messages = tmp_path / "messages.jsonl"
+    rows = [
+        {"id": "a", "text": "my phone broke and now i cant get into my email", "topic": "mfa"},
+        {"id": "b", "text": "whats an account secret", "topic": "secret"},
+    ]
+    messages.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    result = helpbot("bench", "--messages", str(messages))
+    assert result.returncode == 0, result.stderr
+    assert f"messages: 2 texts from {messages}" in result.stdout
+    assert "match latency" in result.stdout and "messages/s" in result.stdout
+
+
+def test_bench_says_which_messages_file_it_cannot_read(helpbot, tmp_path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "a", "text": "hello", "topic": "x"}\nnot json\n', encoding="utf-8")
+    result = helpbot("bench", "--messages", str(broken))
+    assert result.returncode == 2
+    assert f"{broken}:2:" in result.stderr and "Traceback" not in result.stderr
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    result = helpbot("bench", "--messages", str(empty))
+    assert result.returncode == 2 and "no messages" in result.stderr
+
+
 def test_db_upgrade_and_unanswered(helpbot) -> None:
     assert helpbot("db", "upgrade").stdout.strip() == "database is up to date"
     helpbot("ask", stdin="what is the football score tonight\n")
