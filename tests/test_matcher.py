@@ -344,3 +344,20 @@ def test_the_index_holds_only_the_weights_examples_use(matcher) -> None:
     assert index.values.size == sum(len(e.terms) for e in matcher._examples)
     # Dense it was terms x examples (50 MiB at 4,454 examples); now it grows with use.
     assert index.values.nbytes + index.columns.nbytes < 2 * 1024 * 1024
+
+
+def test_sparse_rows_cells_keyed_by_owner_sum_like_the_dense_rows() -> None:
+    from bot.core.sparse import Rows as _Rows
+
+    rng = np.random.default_rng(11)
+    dense = np.where(rng.random((40, 300)) < 0.05, rng.random((40, 300)), 0.0)
+    rows, columns = np.nonzero(dense)
+    sparse = _Rows.of(rows, columns, dense[rows, columns], dense.shape)
+    groups = [[3], [0, 39], [5, 7, 9, 11], list(range(40))]
+    picked = np.concatenate([np.array(g) for g in groups])
+    owners = np.concatenate([np.full(len(g), k) for k, g in enumerate(groups)])
+    cells, values, lengths = sparse.cells_of(picked)
+    owner = np.repeat(owners, lengths)
+    sums = np.bincount(owner * 300 + cells, values, minlength=len(groups) * 300)
+    for k, group in enumerate(groups):
+        assert np.allclose(sums[k * 300 : (k + 1) * 300], dense[group].sum(axis=0), atol=1e-12)

@@ -164,6 +164,10 @@ def test_at_scale_the_shortlist_and_index_still_rank_as_the_plain_computation(
     reference = Reference(matcher, content)
     texts = [e for i in content.intents.values() for e in i.examples[:3]]
     texts += [f"{a} and also {b}" for a, b in zip(texts[::7], texts[3::7], strict=False)]
+    # Several sentences and clauses: each segment is scored, all of them together.
+    texts += [
+        f"{a}. {b}, {c}? {d}" for a, b, c, d in zip(*(texts[k::11] for k in range(4)), strict=False)
+    ]
     texts += ["who are you", "thanks", "printer", "reset", "my phone and laptop and vpn"]
     differing = [t for t in texts if matcher.match(t) != reference.match(t)]
     assert not differing, f"{len(differing)} of {len(texts)} differ, e.g. {differing[:3]}"

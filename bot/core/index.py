@@ -5,12 +5,15 @@ IDF-weighted precision and recall) and by its whole vocabulary's coverage of the
 Computed over every example, each of a message's (up to 12) segments cost a few arrays
 as long as the knowledge: 15.9 ms p50 at 50,000 examples. Only examples that share a
 topic word with the message can score (the rest are not candidates), so this index
-finds those from the topic words' postings, and computes overlap for them alone.
+finds those from the topic words' postings, and computes overlap for them alone; and
+it scores a long message's segments together rather than one by one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -27,6 +30,15 @@ class Overlap:
     intents: np.ndarray  # ascending positions into the index's intents
     best: np.ndarray
     coverage: np.ndarray
+
+
+class Query(NamedTuple):
+    """One segment of a message, as ``OverlapIndex.score_all`` takes it (a tuple: one is
+    made per segment of every message, and a frozen dataclass cost three times as much)."""
+
+    columns: list[int]  # its known terms, each once, ascending
+    known_weight: float  # the weight of its known words
+    short: bool  # three words or fewer
 
 
 class OverlapIndex:
@@ -63,46 +75,95 @@ class OverlapIndex:
         self.term_intents = Rows.of(term, intent, self.weights[term], (terms, intents))
         self.totals = by_example.row_sums()
 
-    def score(self, columns: list[int], known_weight: float, *, short: bool) -> Overlap | None:
-        """Best overlap and coverage of the intents whose examples share a topic word.
+    def score_all(self, queries: Sequence[Query]) -> list[Overlap | None]:
+        """Per segment of a message: the best overlap and coverage of the intents whose
+        examples share a topic word with it (None if none do).
 
-        ``columns`` are the message's known terms, each once, ascending; ``known_weight``
-        the weight of its known words. A ``short`` message (three words or fewer) with
-        no topic word at all ("who are you") is scored against every example sharing
-        any of its words.
+        A ``Query`` that is ``short`` (three words or fewer) with no topic word at all
+        ("who are you") is scored against every example sharing any of its words.
+
+        The segments are scored together, each step one array call for all of them (a
+        posting's key is its segment and example): a long message is five or six
+        segments sharing most of their words, and scored one by one its array calls cost
+        more than their arithmetic. Within a key, weights are still added in ascending
+        term order, so the scores are those of scoring each segment alone, to the bit.
         """
-        if not columns:
-            return None
-        index = np.asarray(columns, dtype=np.intp)
-        topic_rows = index[self.topical[index]]
-        if len(topic_rows):
-            candidates = self.by_term.union(topic_rows)
-        elif short:
-            candidates = self.by_term.union(index)
+        found: list[Overlap | None] = [None] * len(queries)
+        scored, rows, picks, weights = [], [], [], []
+        for at, query in enumerate(queries):
+            if not query.columns:
+                continue
+            index = np.asarray(query.columns, dtype=np.intp)
+            pick = index[self.topical[index]]
+            if not len(pick):
+                if not query.short:
+                    continue
+                pick = index  # a short message: any shared word makes a candidate
+            scored.append(at)
+            rows.append(index)
+            picks.append(pick)
+            weights.append(query.known_weight)
+        if not scored:
+            return found
+        intents = self.term_intents.width
+        # A segment of no known weight has no precision or coverage: x / inf is 0.
+        known = [w if w > 0 else np.inf for w in weights]
+        if len(scored) == 1:  # most messages: a few rows, sliced, and no keys
+            columns = queries[scored[0]].columns
+            candidates = self.by_term.union(picks[0])
+            shared = self.by_term.sum(columns)[candidates]
+            covered = self.term_intents.sum(columns)
+            known_at = known[0]
+            group = self.intent_of[candidates]
         else:
-            return None
+            keys, shared, covered = self._keyed_sums(rows, picks)
+            segment, candidates = np.divmod(keys, len(self.intent_of))
+            known_at = np.asarray(known)[segment]
+            group = segment * intents + self.intent_of[candidates]
         if not len(candidates):
-            return None
-
-        # Every example's shared weight at once is one pass over the message's postings
-        # (stopwords' included: they weigh a little, and a sum over an example's own
-        # terms, per candidate, was slower); only the candidates' are used.
-        # Every candidate shares a word (weight 0.1 at least) with the message, so no
-        # division below is by zero.
-        shared = self.by_term.sum(columns)[candidates]
-        precision = shared / known_weight if known_weight else np.zeros_like(shared)
+            return found
+        precision = shared / known_at
         recall = shared / self.totals[candidates]
         overlap = 2 * precision * recall / (precision + recall)
 
-        # Candidates ascend, so each intent's are one run: per-intent maxima in one call.
-        intent = self.intent_of[candidates]
-        starts = np.flatnonzero(intent[1:] != intent[:-1])
-        starts = np.concatenate((_FIRST, starts + 1))
+        # Keys ascend, and examples are grouped by intent: each (segment, intent) is a run.
+        starts = np.concatenate((_FIRST, np.flatnonzero(group[1:] != group[:-1]) + 1))
         best = np.maximum.reduceat(overlap, starts)
         positive = best > 0
-        intents, best = intent[starts][positive], best[positive]
-        # An intent's whole vocabulary also counts: a question may combine words that
-        # two of its examples use ("apply" in one, "care home" in another).
-        covered = self.term_intents.sum(columns)[intents]
-        coverage = covered / known_weight if known_weight else np.zeros_like(covered)
-        return Overlap(intents, best, coverage)
+        group, best = group[starts][positive], best[positive]
+        if len(scored) == 1:
+            found[scored[0]] = Overlap(group, best, covered[group] / known_at)
+            return found
+        coverage = covered[group] / known_at[starts][positive]
+        segment, intent = np.divmod(group, intents)
+        bounds = np.searchsorted(segment, np.arange(len(scored) + 1))
+        for slot, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            found[scored[slot]] = Overlap(intent[a:b], best[a:b], coverage[a:b])
+        return found
+
+    def _keyed_sums(
+        self, rows: list[np.ndarray], picks: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For several segments (each its ``rows``, and of them the ``picks`` that make
+        candidates): the candidates' keys (segment * examples + example, ascending),
+        their shared weights, and each segment's weight per intent, as one vector
+        (segment * intents + intent)."""
+        rows_all = np.concatenate(rows)
+        owner = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+        examples, intents = len(self.intent_of), self.term_intents.width
+        picker = np.repeat(np.arange(len(picks)), [len(p) for p in picks])
+        columns, _, lengths = self.by_term.cells_of(np.concatenate(picks))
+        used = np.zeros(len(rows) * examples, dtype=bool)
+        used[_keyed(columns, picker, lengths, examples)] = True
+        keys = np.flatnonzero(used)
+        columns, values, lengths = self.by_term.cells_of(rows_all)
+        key = _keyed(columns, owner, lengths, examples)
+        shared = np.bincount(key, values, minlength=len(rows) * examples)[keys]
+        columns, values, lengths = self.term_intents.cells_of(rows_all)
+        key = _keyed(columns, owner, lengths, intents)
+        return keys, shared, np.bincount(key, values, minlength=len(rows) * intents)
+
+
+def _keyed(columns: np.ndarray, owners: np.ndarray, lengths: np.ndarray, width: int) -> np.ndarray:
+    """Each cell's key: its row's owner (segment) times ``width``, plus its column."""
+    return np.repeat(owners * width, lengths) + columns

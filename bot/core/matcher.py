@@ -40,7 +40,7 @@ from rapidfuzz.distance import OSA
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
 from bot.core.english import common_words
-from bot.core.index import OverlapIndex
+from bot.core.index import OverlapIndex, Query
 from bot.core.model_cache import ModelCache
 from bot.core.redact import PLACEHOLDERS
 from bot.core.words import (
@@ -361,19 +361,29 @@ class Matcher:
             query_weight - unknown_weight,
         )
 
-    def _score_segment(self, terms: list[str], into: np.ndarray) -> None:
-        """Raise ``into`` (a score per intent) to this segment's scores where higher."""
-        query = set(terms)
-        penalty, near_miss_penalty, known_weight = self._unknown_penalty(query)
-        # Ascending: shared weights are then summed in one order, whatever the hash seed.
-        columns = sorted(self._columns[t] for t in query if t in self._columns)
-        found = self._index.score(columns, known_weight, short=len(query) <= 3)
-        if found is None:
-            return
-        totals = (0.7 * found.best + 0.3 * found.coverage) * np.where(
-            self._near_miss[found.intents], near_miss_penalty, penalty
-        )
-        into[found.intents] = np.maximum(into[found.intents], totals)
+    def _score_segments(self, segments: list[list[str]], best: np.ndarray) -> np.ndarray:
+        """Raise ``best`` (a score per intent) to the whole message's scores (the first
+        segment); the best score of any other segment, per intent, is returned."""
+        substantive = np.zeros(len(best))
+        queries, penalties = [], []
+        for terms in segments:
+            query = set(terms)
+            penalty, near_miss_penalty, known_weight = self._unknown_penalty(query)
+            # Ascending: shared weights are then summed in one order, whatever the hash seed.
+            columns = sorted(self._columns[t] for t in query if t in self._columns)
+            queries.append(Query(columns, known_weight, short=len(query) <= 3))
+            penalties.append((penalty, near_miss_penalty))
+        found_all = self._index.score_all(queries)
+        for i, (found, penalty_pair) in enumerate(zip(found_all, penalties, strict=True)):
+            penalty, near_miss_penalty = penalty_pair
+            if found is None:
+                continue
+            totals = (0.7 * found.best + 0.3 * found.coverage) * np.where(
+                self._near_miss[found.intents], near_miss_penalty, penalty
+            )
+            into = best if i == 0 else substantive
+            into[found.intents] = np.maximum(into[found.intents], totals)
+        return substantive
 
     def match(self, text: str) -> Match:
         ranked, disputed, agreed = self._rank(text)
@@ -390,9 +400,7 @@ class Matcher:
         # One score per intent (0: not a candidate), so that thousands of intents cost
         # array operations, not Python loops.
         best = np.zeros(len(self._intent_ids))
-        substantive = np.zeros(len(self._intent_ids))
-        for i, terms in enumerate(segments):
-            self._score_segment(terms, best if i == 0 else substantive)
+        substantive = self._score_segments(segments, best)
         # A sentence or clause may carry the question, but alone it loses its context
         # ("how do I reset it?" after "my Windows password expired"): blend it with the
         # whole message. Small talk never wins from a fragment: "hi! how do I get

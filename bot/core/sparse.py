@@ -56,6 +56,13 @@ class Rows:
         picked = np.repeat(first - before, lengths) + np.arange(int(lengths.sum()))
         return self.columns[picked], self.values[picked]
 
+    def cells_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The columns and values of ``rows``' cells, row after row, and each row's count
+        of cells (to repeat per-row facts per cell)."""
+        index = np.asarray(rows, dtype=np.intp)
+        columns, values = self._cells(index)
+        return columns, values, self.starts[index + 1] - self.starts[index]
+
     def sum(self, rows: list[int]) -> np.ndarray:
         """The sum of a few rows, as a dense vector."""
         if not len(rows):
