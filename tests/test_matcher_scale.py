@@ -177,3 +177,19 @@ def test_at_scale_the_shortlist_and_index_still_rank_as_the_plain_computation(
 @pytest.fixture(scope="module")
 def matcher_and_content(knowledge) -> tuple[Matcher, Content]:
     return knowledge.matcher, knowledge.content
+
+
+def test_segments_scored_one_by_one_in_a_big_knowledge_base_rank_the_same(
+    matcher_and_content, monkeypatch
+) -> None:
+    # Above a size the segments are scored one by one (their arrays stay in cache):
+    # forced here at the shipped size, the answers are the plain computation's still.
+    import bot.core.index
+
+    monkeypatch.setattr(bot.core.index, "_KEYED_CELLS", 0)
+    matcher, content = matcher_and_content
+    reference = Reference(matcher, content)
+    texts = [t for t in team_texts() if len(matcher.segments(redact(t))) > 2]
+    assert len(texts) > 100
+    differing = [t for t in texts if matcher.match(redact(t)) != reference.match(redact(t))]
+    assert not differing, f"{len(differing)} of {len(texts)} differ, e.g. {differing[:3]}"
