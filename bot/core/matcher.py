@@ -74,6 +74,9 @@ _GUIDE_ME = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?;:\n])\s+|\n+")
 # Rambling messages join clauses with commas and fillers; the question is often one clause.
 _CLAUSE = re.compile(r",\s*|\s+(?:but|so|anyway|because|cos|and then)\s+", re.IGNORECASE)
+# Stemming a message's words is most of turning it into terms; the same few thousand
+# words come back in every message (a cached stem is a fifth of the cost).
+_stem = lru_cache(maxsize=8192)(stem)
 
 
 class Band(Enum):
@@ -311,7 +314,7 @@ class Matcher:
         """The stemmed, corrected, canonical words of ``text`` (in order, with repeats)."""
         folded = self._normaliser.tokens(text)
         corrected = self._normaliser.rewrite([self._correct(t) for t in folded])
-        return [stem(t) for t in corrected]
+        return [_stem(t) for t in corrected]
 
     def segments(self, text: str) -> list[list[str]]:
         """The whole message and, if it has several, each sentence: as term lists."""
@@ -327,8 +330,16 @@ class Matcher:
             return [whole[:MAX_SEGMENT_TOKENS]]
         segments = [whole[:MAX_SEGMENT_TOKENS]]
         seen = {tuple(segments[0])}
+        # A sentence with no clauses to split comes back as its own clause, and a
+        # single sentence is the whole: each text is made terms once (surrounding
+        # spaces change no term).
+        known = {text.strip(): whole}
         for piece in pieces[: MAX_SEGMENTS * 2]:
-            terms = self.terms(piece)[:MAX_SEGMENT_TOKENS]
+            key = piece.strip()
+            found = known.get(key)
+            if found is None:
+                known[key] = found = self.terms(key)
+            terms = found[:MAX_SEGMENT_TOKENS]
             if terms and tuple(terms) not in seen:
                 seen.add(tuple(terms))
                 segments.append(terms)
@@ -361,9 +372,12 @@ class Matcher:
             query_weight - unknown_weight,
         )
 
-    def _score_segments(self, segments: list[list[str]], best: np.ndarray) -> np.ndarray:
+    def _score_segments(
+        self, segments: list[list[str]], best: np.ndarray
+    ) -> tuple[np.ndarray, list[tuple[float, float]]]:
         """Raise ``best`` (a score per intent) to the whole message's scores (the first
-        segment); the best score of any other segment, per intent, is returned."""
+        segment); returned: the best score of any other segment, per intent, and each
+        segment's unknown-word penalties (in-scope, near miss)."""
         substantive = np.zeros(len(best))
         queries, penalties = [], []
         for terms in segments:
@@ -383,7 +397,7 @@ class Matcher:
             )
             into = best if i == 0 else substantive
             into[found.intents] = np.maximum(into[found.intents], totals)
-        return substantive
+        return substantive, penalties
 
     def match(self, text: str) -> Match:
         ranked, disputed, agreed = self._rank(text)
@@ -400,7 +414,7 @@ class Matcher:
         # One score per intent (0: not a candidate), so that thousands of intents cost
         # array operations, not Python loops.
         best = np.zeros(len(self._intent_ids))
-        substantive = self._score_segments(segments, best)
+        substantive, penalties = self._score_segments(segments, best)
         # A sentence or clause may carry the question, but alone it loses its context
         # ("how do I reset it?" after "my Windows password expired"): blend it with the
         # whole message. Small talk never wins from a fragment: "hi! how do I get
@@ -414,7 +428,7 @@ class Matcher:
         model_pick = overlap_pick
         if segments and self.thresholds.classifier_share:
             # The model knows nothing of words it never saw: the same penalty applies.
-            penalty, near_miss_penalty, _ = self._unknown_penalty(set(segments[0]))
+            penalty, near_miss_penalty = penalties[0]
             probabilities = self._classifier.probability_array(segments[0])
             if probabilities is None:  # none of its words or letters known
                 found, model_pick = np.zeros(len(best)), None

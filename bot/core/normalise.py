@@ -82,8 +82,8 @@ class Normaliser:
         return self.rewrite(fold(text).split())
 
     def rewrite(self, tokens: list[str]) -> list[str]:
-        if not self._phrases:
-            return tokens
+        if not self._phrases or self._starts.isdisjoint(tokens):
+            return tokens  # most sentences: no variant starts here, and a set says so at once
         out: list[str] = []
         i, n = 0, len(tokens)
         while i < n:
