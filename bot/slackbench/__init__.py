@@ -3,7 +3,8 @@
 Both are served by one gunicorn worker pinned to one CPU (``taskset``), in the same run,
 on loopback: a closed loop of correctly signed message events at N connections, a local
 Web API stand-in (``webapi``) counting the answers as ``chat.postMessage`` calls arrive.
-For each: acknowledged requests a second, p50/p99 of the acknowledgement, and for
+For each: acknowledged requests a second, p50/p99 of the acknowledgement, the worker's
+CPU time per ack (bare) or per answer (helpbot: acks and refusals included), and for
 helpbot the answers a second, the backlog (acknowledged, not yet answered) and the
 worker's memory every half second of the burst, until every acknowledged event is
 answered. Prints figures, asserts nothing.
@@ -159,14 +160,16 @@ def _measure(
     took = time.monotonic() - began
     figures = summary(shots, took)
     # The pinned CPU is not the worker's alone on a shared machine: how much it had.
-    figures["cpu_share"] = (_cpu_seconds(worker) - cpu_before) / took
+    used = _cpu_seconds(worker) - cpu_before
+    figures["cpu_share"] = used / took
     answered_in_load = timeline[-1][2] if timeline else 0
     line = (
         f"{name:<8} {figures['acked_per_s']:7.0f} acked/s, ack p50 {figures['p50_ms']:6.1f} ms "
         f"p99 {figures['p99_ms']:6.1f} ms, worker CPU {figures['cpu_share']:4.0%}"
     )
     if not api_port:
-        print(line + f"  ({figures['other']} not 200)", flush=True)
+        each = 1000 * used / max(figures["acked"], 1)
+        print(line + f", {each:.2f} ms per ack  ({figures['other']} not 200)", flush=True)
         return figures
     accepted = figures["acked"]
     deadline = time.monotonic() + max(60.0, 4 * options.seconds)
@@ -174,10 +177,15 @@ def _measure(
         time.sleep(SAMPLE_SECONDS)
         timeline.append((time.monotonic() - began, accepted, answered, _rss_mib(worker)))
     figures["answered_per_s"] = answered_in_load / took
+    # Every request's share, refusals included, until the last acknowledged is answered:
+    # the worker's own cost of an answer, which the ratio below hides behind the bare
+    # app's speed on the day.
+    each = 1000 * (_cpu_seconds(worker) - cpu_before) / max(answered, 1)
     print(
         line + f", {figures['refused'] / took:5.0f} refused/s, "
         f"{figures['answered_per_s']:5.0f} answered/s during the burst; "
-        f"{answered}/{accepted} answered {timeline[-1][0]:.1f} s after its start",
+        f"{answered}/{accepted} answered {timeline[-1][0]:.1f} s after its start; "
+        f"worker CPU {each:.2f} ms per answer",
         flush=True,
     )
     _table(timeline)
