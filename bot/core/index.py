@@ -22,7 +22,7 @@ from bot.core.sparse import Rows
 
 _FIRST = np.zeros(1, dtype=np.intp)
 # Segments x examples up to which a message's segments are scored together: 13 segments
-# of the shipped knowledge (5,426 examples) fit, two of 50,000 do not.
+# of the shipped knowledge (5,426 examples) fit, three of 50,000 do not.
 _KEYED_CELLS = 2**17
 
 
@@ -108,48 +108,58 @@ class OverlapIndex:
             weights.append(query.known_weight)
         if not scored:
             return found
-        if len(scored) > 1 and len(scored) * len(self.intent_of) > _KEYED_CELLS:
-            # A big knowledge base: each segment's own arrays stay in the CPU's cache,
-            # and all of them keyed together would not (at 50,000 examples the keyed
-            # path's p99 was 22% slower on the staff messages, not 16% faster).
-            for at in scored:
-                found[at] = self.score_all([queries[at]])[0]
-            return found
-        intents = self.term_intents.width
         # A segment of no known weight has no precision or coverage: x / inf is 0.
         known = [w if w > 0 else np.inf for w in weights]
-        if len(scored) == 1:  # most messages: a few rows, sliced, and no keys
-            columns = queries[scored[0]].columns
-            candidates = self.by_term.union(picks[0])
-            shared = self.by_term.sum(columns)[candidates]
-            covered = self.term_intents.sum(columns)
-            known_at = known[0]
-            group = self.intent_of[candidates]
-        else:
-            keys, shared, covered = self._keyed_sums(rows, picks)
-            segment, candidates = np.divmod(keys, len(self.intent_of))
-            known_at = np.asarray(known)[segment]
-            group = segment * intents + self.intent_of[candidates]
-        if not len(candidates):
+        if len(scored) == 1 or len(scored) * len(self.intent_of) > _KEYED_CELLS:
+            # Most messages are one segment: a few rows, sliced, and no keys. In a big
+            # knowledge base each segment's own arrays stay in the CPU's cache, and all
+            # of them keyed together would not (at 50,000 examples the keyed path's p99
+            # was 22% slower on the staff messages, not 16% faster).
+            for slot, at in enumerate(scored):
+                found[at] = self._score_one(queries[at].columns, picks[slot], known[slot])
             return found
-        precision = shared / known_at
-        recall = shared / self.totals[candidates]
-        overlap = 2 * precision * recall / (precision + recall)
-
-        # Keys ascend, and examples are grouped by intent: each (segment, intent) is a run.
-        starts = np.concatenate((_FIRST, np.flatnonzero(group[1:] != group[:-1]) + 1))
-        best = np.maximum.reduceat(overlap, starts)
-        positive = best > 0
-        group, best = group[starts][positive], best[positive]
-        if len(scored) == 1:
-            found[scored[0]] = Overlap(group, best, covered[group] / known_at)
+        keys, shared, covered = self._keyed_sums(rows, picks)
+        if not len(keys):
             return found
-        coverage = covered[group] / known_at[starts][positive]
+        segment, candidates = np.divmod(keys, len(self.intent_of))
+        known_at = np.asarray(known)[segment]
+        intents = self.term_intents.width
+        group = segment * intents + self.intent_of[candidates]
+        starts, group, best = self._best_runs(shared, known_at, candidates, group)
+        coverage = covered[group] / known_at[starts]
         segment, intent = np.divmod(group, intents)
         bounds = np.searchsorted(segment, np.arange(len(scored) + 1))
         for slot, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             found[scored[slot]] = Overlap(intent[a:b], best[a:b], coverage[a:b])
         return found
+
+    def _score_one(self, columns: list[int], pick: np.ndarray, known: float) -> Overlap | None:
+        """One segment (its ``columns``, of them the ``pick`` that make candidates, and
+        its known weight) scored alone."""
+        candidates = self.by_term.union(pick)
+        if not len(candidates):
+            return None
+        shared = self.by_term.sum(columns)[candidates]
+        _, group, best = self._best_runs(shared, known, candidates, self.intent_of[candidates])
+        return Overlap(group, best, self.term_intents.sum(columns)[group] / known)
+
+    def _best_runs(
+        self,
+        shared: np.ndarray,
+        known: float | np.ndarray,
+        candidates: np.ndarray,
+        group: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each candidate's overlap, and the best of each run of equal ``group`` (an intent,
+        or a segment's intent): where the positive runs start, their groups, their best."""
+        precision = shared / known
+        recall = shared / self.totals[candidates]
+        overlap = 2 * precision * recall / (precision + recall)
+        # Keys ascend, and examples are grouped by intent: each (segment, intent) is a run.
+        starts = np.concatenate((_FIRST, np.flatnonzero(group[1:] != group[:-1]) + 1))
+        best = np.maximum.reduceat(overlap, starts)
+        positive = best > 0
+        return starts[positive], group[starts][positive], best[positive]
 
     def _keyed_sums(
         self, rows: list[np.ndarray], picks: list[np.ndarray]
