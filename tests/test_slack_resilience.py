@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from conftest import PG_SKIP, PG_URL, _reset_postgres
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request import BoltRequest
 from slack_fake import FakeSlack, event_body, post, sign
 from slack_harness import SECRET, TOKEN, SlackApp, dm, new_event_id, new_user, start, until
 from sqlalchemy import create_engine, make_url, text
@@ -257,6 +258,51 @@ def test_bolt_logs_nothing_below_warning_whatever_the_app_log_level(
         wsgi({**environ, "wsgi.input": io.BytesIO(body)}, lambda s, h: statuses.append(s))
     assert [s[:3] for s in statuses] == ["401", "401"]
     assert PRIVATE not in caplog.text
+
+
+def test_a_signed_event_is_parsed_once_and_answered(
+    engine: Engine, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slack = SlackSettings(TOKEN, SECRET, None, fake.api_url, "C0HELP")
+    bot = SlackBot(engine, slack)
+    served = http_app(bot, Settings(Path("."), Path("."), "sqlite://"), slack)
+    built: list[BoltRequest] = []
+    dispatched: list[BoltRequest] = []
+    monkeypatch.setattr(BoltRequest, "__init__", _counted(BoltRequest.__init__, built))
+    monkeypatch.setattr(bot.app, "dispatch", _counted(bot.app.dispatch, dispatched))
+    user, channel = new_user()
+    body, kind = event_body(dm(user, channel, "how do I get nhsmail"))
+    when = int(time.time())
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": PATH,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": kind,
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_X_SLACK_REQUEST_TIMESTAMP": str(when),
+        "HTTP_X_SLACK_SIGNATURE": sign(SECRET, when, body),
+        "wsgi.input": io.BytesIO(body),
+    }
+    statuses: list[str] = []
+    b"".join(served(environ, lambda s, h: statuses.append(s)))
+    try:
+        assert statuses == ["200 OK"]
+        # The guard's request, checked before the ack, is the one bolt dispatched.
+        assert len(built) == 1 and dispatched == built
+        assert fake.wait("chat.postMessage", channel=channel)
+    finally:
+        bot.stop(wait=5)
+
+
+def _counted(method: Callable[..., object], into: list[BoltRequest]) -> Callable[..., object]:
+    """``method``, noting the request it is given first (``self`` of a request's own)."""
+
+    def noted(*args: object, **kwargs: object) -> object:
+        assert isinstance(args[0], BoltRequest)
+        into.append(args[0])
+        return method(*args, **kwargs)
+
+    return noted
 
 
 # -- the database ------------------------------------------------------------------------------

@@ -11,13 +11,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channels.bodylimit import BodyLimit, WSGIApp
 from bot.channels.slack.app import SlackBot, make_client
 from bot.channels.slack.gate import BacklogGate
-from bot.channels.slack.guard import SlackGuard
+from bot.channels.slack.guard import ParsedRequestHandler, SlackGuard
 from bot.config import ConfigError, Settings, SlackSettings
 from bot.content.loader import Content
 from bot.wiring import build_engine
@@ -59,7 +58,7 @@ def build_bot(
 def http_app(bot: SlackBot, settings: Settings, slack: SlackSettings) -> WSGIApp:
     """bolt's WSGI handler behind the body cap, the guard and the backlog's gate: what
     gunicorn serves."""
-    handler = BacklogGate(SlackRequestHandler(bot.app, path=PATH), bot.backlog)
+    handler = BacklogGate(ParsedRequestHandler(bot.app, path=PATH), bot.backlog)
     guarded = SlackGuard(handler, slack.signing_secret or "", PATH)
     return BodyLimit(guarded, settings.max_body_bytes)
 
