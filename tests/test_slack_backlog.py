@@ -83,12 +83,21 @@ def test_close_reports_work_it_could_not_finish(gate: threading.Event) -> None:
     assert backlog.close(wait=0.01) is False
 
 
+class News:
+    """What AfterTurns asks of the store: how many times this process has written news."""
+
+    def __init__(self) -> None:
+        self.news_written = 0
+
+
 class Pushes:
-    """What AfterTurns needs of the runtime: it counts the pushes."""
+    """What AfterTurns needs of the runtime: it counts the pushes. Each turn here wrote
+    news unless a test says otherwise."""
 
     def __init__(self) -> None:
         self.helpdesk = 0
         self.everyone = 0
+        self.store = News()
 
     def push_helpdesk(self) -> int:
         self.helpdesk += 1
@@ -107,6 +116,7 @@ def test_turns_ending_while_a_push_waits_share_it(gate: threading.Event) -> None
     backlog.offer(lambda: (busy.set(), gate.wait()))  # the one thread is busy
     assert busy.wait(10)
     for _ in range(3):
+        pushes.store.news_written += 1
         after.ended()  # one push waits; the others join it
     assert backlog.state().size == 2
     gate.set()
@@ -119,12 +129,37 @@ def test_a_push_without_room_is_left_to_the_sync_round(gate: threading.Event) ->
     pushes = Pushes()
     after = AfterTurns(pushes, backlog)  # type: ignore[arg-type]
     backlog.offer(gate.wait)
+    pushes.store.news_written += 1
     after.ended()  # no room: not waiting, so the next turn asks again
     gate.set()
     assert backlog.room(10)
     after.ended()
     assert backlog.close(wait=10)
     assert (pushes.helpdesk, pushes.everyone) == (1, 1)
+
+
+def test_a_turn_after_the_last_push_with_no_news_written_since_costs_no_push() -> None:
+    backlog = Backlog(limit=2, threads=1)
+    pushes = Pushes()
+    after = AfterTurns(pushes, backlog)  # type: ignore[arg-type]
+    after.ended()  # the first turn: whatever waits from before is pushed
+    assert _settled(backlog)
+    assert (pushes.helpdesk, pushes.everyone) == (1, 1)
+    for _ in range(3):
+        after.ended()  # answers that left no news
+    assert _settled(backlog)
+    assert (pushes.helpdesk, pushes.everyone) == (1, 1)
+    pushes.store.news_written += 1  # a turn opened a ticket
+    after.ended()
+    assert backlog.close(wait=10)
+    assert (pushes.helpdesk, pushes.everyone) == (2, 2)
+
+
+def _settled(backlog: Backlog) -> bool:
+    """True once the backlog has nothing taken and unfinished (within 10 s)."""
+    done = threading.Event()
+    backlog.offer(done.set)
+    return done.wait(10) and backlog.room(10)
 
 
 # -- settings -----------------------------------------------------------------------------------

@@ -228,6 +228,19 @@ def test_reopening_waits_for_the_persons_other_open_ticket(store: Store) -> None
     assert tickets.reopen(first.ref).status == "open"
 
 
+def test_the_store_counts_the_transactions_that_wrote_news(engine: Engine, store: Store) -> None:
+    tickets = Tickets(store)
+    before = store.news_written
+    engine.handle(Message(user_id="sam", text="how do i get nhsmail", channel="cli"))
+    assert store.news_written == before  # an answer leaves no news
+    view, _ = tickets.open(Requester("cli", "sam", "sam"), "general", "help")
+    assert store.news_written == before + 1  # the agents' news of a new ticket
+    tickets.claim(view.ref, "agent")
+    assert store.news_written == before + 2  # the requester's news of the claim
+    tickets.show(view.ref)
+    assert store.news_written == before + 2
+
+
 def test_dedupe_race_makes_one_ticket(store: Store) -> None:
     tickets = Tickets(store)
     barrier = threading.Barrier(6)

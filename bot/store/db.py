@@ -32,6 +32,7 @@ from sqlalchemy.pool import StaticPool
 from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.errors import HelpbotError
+from bot.store.tables import outbox
 from bot.store.turns import NEW_CONVERSATION, Statements, Turn
 
 if TYPE_CHECKING:
@@ -195,6 +196,8 @@ class Store:
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
         self._session_maker: sessionmaker[Session] | None = None
         self._session_maker_lock = threading.Lock()
+        self._news_written = 0
+        self._news_lock = threading.Lock()
         if migrate:
             self.upgrade()
 
@@ -220,9 +223,21 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreUnavailable(self._explain(exc)) from exc
 
+    @property
+    def news_written(self) -> int:
+        """How many transactions this process has committed that put news in the outbox.
+
+        News is pushed soon after it is written: a channel pushing after every turn asks
+        the outbox only when this has moved. News written by other processes is found
+        by the sync round.
+        """
+        return self._news_written
+
     def _stamp_new_rows(self, session: Session, _context: Any, _instances: Any) -> None:
         now = None
         for row in session.new:
+            if row.__table__ is outbox:
+                session.info["news"] = True
             for column in _STAMPED:
                 if getattr(row, column, False) is None:
                     now = now or self.clock()
@@ -248,6 +263,9 @@ class Store:
             if wait is not None:
                 _limit_waits(session.connection(), wait)
             yield session
+        if session.info.get("news"):  # committed
+            with self._news_lock:
+                self._news_written += 1
 
     def _sessions(self) -> sessionmaker[Session]:
         if self._session_maker is None:

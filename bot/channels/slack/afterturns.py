@@ -3,10 +3,12 @@ out at once: here for all the turns that end while one such push waits for a thr
 
 ``Runtime.after_turn`` claims the helpdesk's news and the person's, two queries after
 every answer: a fifth of a busy worker's time. Here a turn that ends asks for a push in
-the backlog unless one is already waiting, and that push claims the news of everyone
-(as the sync round does), so under load one push serves many answers; alone, a turn
-still has its own. A push the full backlog has no room for is left to the sync round,
-at most a couple of seconds later.
+the backlog only if this process has written news since the last push began (a new
+ticket, a message for the agents: ``Store.news_written``), and unless one is already
+waiting; that push claims the news of everyone (as the sync round does), so under load
+one push serves many answers. Most answers leave no news, and then cost no query. News
+from other processes, and a push the full backlog has no room for, are left to the sync
+round, at most a couple of seconds later.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ class AfterTurns:
         self.backlog = backlog
         self._lock = threading.Lock()
         self._waiting = False
+        self._seen: int | None = None  # ``news_written`` when the last push began
 
     def ended(self) -> None:
         """A turn has been answered: push what it left, soon, with any others'."""
+        store = self.runtime.store
         with self._lock:
-            if self._waiting:
+            if self._waiting or store is None or store.news_written == self._seen:
                 return
             self._waiting = True
         if not self.backlog.offer(self._push):
@@ -39,8 +43,10 @@ class AfterTurns:
                 self._waiting = False
 
     def _push(self) -> None:
+        assert self.runtime.store is not None
         with self._lock:
             self._waiting = False  # a turn ending from now on may have news this misses
+            self._seen = self.runtime.store.news_written
         try:
             self.runtime.push_helpdesk()
             self.runtime.push()
