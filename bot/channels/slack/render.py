@@ -46,12 +46,13 @@ _ITALIC_MD = re.compile(
 )
 _MARKERS = re.compile(r"\*\*|__")
 _HTTP = re.compile(r"https?://\S+$")
+_CUT_ENTITY = re.compile(r"&[a-z]*$")  # an entity cut in half would show as junk
 
 
 def escape(text: str) -> str:
     """Text safe inside mrkdwn: no markup, links or mentions of its own."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub("@\u200b\\1", text)
+    return _MENTION.sub("@\u200b\\1", text) if "@" in text else text
 
 
 def _escape_url(url: str) -> str:
@@ -67,20 +68,31 @@ def to_mrkdwn(markdown: str) -> str:
         kept.append(value)
         return f"{_OPEN}{len(kept) - 1}{_CLOSE}"
 
+    # Each pattern is tried only if the text holds the characters it cannot match
+    # without: most replies have no code, mentions or italics, and the passes over them
+    # were most of the work of rendering.
     text = _PRIVATE.sub("", markdown)
-    text = _FENCE.sub(lambda m: keep(escape(m.group())), text)
-    text = _CODE.sub(lambda m: keep(escape(m.group())), text)
+    if "`" in text:
+        text = _FENCE.sub(lambda m: keep(escape(m.group())), text)
+        text = _CODE.sub(lambda m: keep(escape(m.group())), text)
     # The label stays in the text to be escaped and formatted; only the url is set aside.
-    text = _LINK.sub(lambda m: f"{keep('<' + _escape_url(m[2]) + '|')}{m[1]}{keep('>')}", text)
-    text = _BARE_URL.sub(lambda m: keep(_escape_url(m.group())), text)
+    if "](" in text:
+        text = _LINK.sub(lambda m: f"{keep('<' + _escape_url(m[2]) + '|')}{m[1]}{keep('>')}", text)
+    if "://" in text or "mailto:" in text:
+        text = _BARE_URL.sub(lambda m: keep(_escape_url(m.group())), text)
     text = escape(text)
-    text = _HEADING.sub(lambda m: f"{_BOLD}{_MARKERS.sub('', m[1])}{_BOLD}", text)
-    text = _BULLET.sub("\\1• ", text)
-    text = _BOLD_ITALIC.sub(f"{_BOLD}{_ITALIC}\\1{_ITALIC}{_BOLD}", text)
-    text = _BOLD_MD.sub(lambda m: f"{_BOLD}{m[1] or m[2]}{_BOLD}", text)
-    text = _ITALIC_MD.sub(lambda m: f"{_ITALIC}{m[1] or m[2]}{_ITALIC}", text)
-    text = text.replace(_BOLD, "*").replace(_ITALIC, "_")
-    return _TOKEN.sub(lambda m: kept[int(m[1])], text)
+    if "#" in text:
+        text = _HEADING.sub(lambda m: f"{_BOLD}{_MARKERS.sub('', m[1])}{_BOLD}", text)
+    if "-" in text or "*" in text or "+" in text:
+        text = _BULLET.sub("\\1• ", text)
+    if "*" in text or "_" in text:
+        text = _BOLD_ITALIC.sub(f"{_BOLD}{_ITALIC}\\1{_ITALIC}{_BOLD}", text)
+        text = _BOLD_MD.sub(lambda m: f"{_BOLD}{m[1] or m[2]}{_BOLD}", text)
+        text = _ITALIC_MD.sub(lambda m: f"{_ITALIC}{m[1] or m[2]}{_ITALIC}", text)
+        text = text.replace(_BOLD, "*").replace(_ITALIC, "_")
+    else:
+        text = text.replace(_BOLD, "*")  # headings
+    return _TOKEN.sub(lambda m: kept[int(m[1])], text) if kept else text
 
 
 def _cut(line: str, limit: int) -> int:
@@ -211,7 +223,7 @@ def _action_count(blocks: list[dict]) -> int:
 
 def _fallback(text: str) -> str:
     plain = escape(_MARKERS.sub("", text))[:SECTION_LIMIT]
-    return re.sub(r"&[a-z]*$", "", plain)  # an entity cut in half would show as junk
+    return _CUT_ENTITY.sub("", plain)
 
 
 def message(replies: list[Reply]) -> dict:
