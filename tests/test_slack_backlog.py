@@ -75,6 +75,16 @@ def test_a_closed_backlog_takes_nothing_and_a_failure_frees_its_place() -> None:
     assert not backlog.room(0)
 
 
+def test_settled_waits_for_the_work_taken_to_finish(gate: threading.Event) -> None:
+    backlog = Backlog(limit=2, threads=1)
+    assert backlog.settled(0)  # nothing taken
+    backlog.offer(gate.wait)
+    assert not backlog.settled(0.01)
+    gate.set()
+    assert backlog.settled(10)
+    assert backlog.state().size == 0
+
+
 def test_close_reports_work_it_could_not_finish(gate: threading.Event) -> None:
     backlog = Backlog(limit=2, threads=1)
     started = threading.Event()
@@ -143,23 +153,16 @@ def test_a_turn_after_the_last_push_with_no_news_written_since_costs_no_push() -
     pushes = Pushes()
     after = AfterTurns(pushes, backlog)  # type: ignore[arg-type]
     after.ended()  # the first turn: whatever waits from before is pushed
-    assert _settled(backlog)
+    assert backlog.settled(10)
     assert (pushes.helpdesk, pushes.everyone) == (1, 1)
     for _ in range(3):
         after.ended()  # answers that left no news
-    assert _settled(backlog)
+    assert backlog.settled(10)
     assert (pushes.helpdesk, pushes.everyone) == (1, 1)
     pushes.store.news_written += 1  # a turn opened a ticket
     after.ended()
     assert backlog.close(wait=10)
     assert (pushes.helpdesk, pushes.everyone) == (2, 2)
-
-
-def _settled(backlog: Backlog) -> bool:
-    """True once the backlog has nothing taken and unfinished (within 10 s)."""
-    done = threading.Event()
-    backlog.offer(done.set)
-    return done.wait(10) and backlog.room(10)
 
 
 # -- settings -----------------------------------------------------------------------------------

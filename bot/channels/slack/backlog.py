@@ -98,6 +98,11 @@ class Backlog:
         with self._lock:
             return BacklogState(self._size, self._peak, self.limit)
 
+    def settled(self, wait: float) -> bool:
+        """Whether nothing taken is unfinished, now or within ``wait`` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._size, wait)
+
     def close(self, wait: float) -> bool:
         """Take no more work; finish what was taken within ``wait`` seconds. True if it all
         finished (work still waiting after that is lost with the process)."""
