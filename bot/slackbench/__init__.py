@@ -45,7 +45,7 @@ class Options:
     api_ms: float = 0.0  # how long each Web API call takes
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -64,9 +64,11 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> N
 
 
 @contextmanager
-def _process(
+def served(
     args: list[str], env: dict[str, str], port: int, log: Path, cpu: int | None
 ) -> Iterator[subprocess.Popen[bytes]]:
+    """The process ``args`` (pinned to ``cpu``, if given), once it listens on ``port``;
+    stopped on leaving. Its output goes to ``log``."""
     pinned = ["taskset", "-c", str(cpu)] if cpu is not None else []
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -118,7 +120,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _answers(api_port: int) -> int:
+def answers(api_port: int) -> int:
     with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/stats", timeout=10) as response:
         return int(json.loads(response.read())["answers"])
 
@@ -141,10 +143,10 @@ def _measure(
     name: str, port: int, worker: int, options: Options, api_port: int | None
 ) -> dict[str, float]:
     events = Events(SECRET, uuid.uuid4().hex[:6].upper())
-    base = _answers(api_port) if api_port else 0
+    base = answers(api_port) if api_port else 0
     if api_port:
-        _warm(port, events, 50, lambda: _answers(api_port) - base)
-        base = _answers(api_port)
+        _warm(port, events, 50, lambda: answers(api_port) - base)
+        base = answers(api_port)
     else:
         _warm(port, events, 200)
     load = Load(port, PATH, events, options.connections)
@@ -154,7 +156,7 @@ def _measure(
     timeline = []
     while (now := time.monotonic() - began) < options.seconds:
         time.sleep(min(SAMPLE_SECONDS, options.seconds - now))
-        answered = _answers(api_port) - base if api_port else 0
+        answered = answers(api_port) - base if api_port else 0
         timeline.append((time.monotonic() - began, load.count(200), answered, _rss_mib(worker)))
     shots = load.stop()
     took = time.monotonic() - began
@@ -173,7 +175,7 @@ def _measure(
         return figures
     accepted = figures["acked"]
     deadline = time.monotonic() + max(60.0, 4 * options.seconds)
-    while (answered := _answers(api_port) - base) < accepted and time.monotonic() < deadline:
+    while (answered := answers(api_port) - base) < accepted and time.monotonic() < deadline:
         time.sleep(SAMPLE_SECONDS)
         timeline.append((time.monotonic() - began, accepted, answered, _rss_mib(worker)))
     figures["answered_per_s"] = answered_in_load / took
@@ -206,11 +208,11 @@ def run(options: Options) -> None:
     if len(cpus) > 1 and options.cpu in cpus:
         os.sched_setaffinity(0, cpus - {options.cpu})  # the load and the stand-in: elsewhere
     app_cpu = options.cpu if len(cpus) > 1 else None
-    api_port = _free_port()
+    api_port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         api = [sys.executable, "-m", "bot.slackbench.webapi", str(api_port), str(options.api_ms)]
-        with _process(api, dict(os.environ), api_port, tmp / "webapi.log", None):
+        with served(api, dict(os.environ), api_port, tmp / "webapi.log", None):
             env = {
                 **os.environ,
                 "SLACK_BOT_TOKEN": "xoxb-bench",
@@ -231,16 +233,16 @@ def run(options: Options) -> None:
             ratios = []
             for round_ in range(1, options.rounds + 1):
                 print(f"round {round_}", flush=True)
-                port = _free_port()
+                port = free_port()
                 bare = [sys.executable, "-m", "bot.slackbench.bare", str(port)]
-                with _process(bare, env, port, tmp / "bare.log", app_cpu) as process:
+                with served(bare, env, port, tmp / "bare.log", app_cpu) as process:
                     bare_figures = _measure("bare", port, _worker(process.pid), options, None)
-                port = _free_port()
+                port = free_port()
                 database = options.database or f"sqlite:///{tmp / f'round{round_}.db'}"
                 helpbot = [sys.executable, "-m", "bot", "slack", "--host", "127.0.0.1"]
                 helpbot += ["--port", str(port), "--workers", "1"]
                 app_env = {**env, "DATABASE_URL": database}
-                with _process(helpbot, app_env, port, tmp / "helpbot.log", app_cpu) as process:
+                with served(helpbot, app_env, port, tmp / "helpbot.log", app_cpu) as process:
                     ours = _measure("helpbot", port, _worker(process.pid), options, api_port)
                 ratio = ours["answered_per_s"] / bare_figures["acked_per_s"]
                 ratios.append(ratio)

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bot.slackbench import PATH, SECRET, _answers, _free_port, _process
+from bot.slackbench import PATH, SECRET, answers, free_port, served
 from bot.slackbench.load import Events
 
 WARM = 20
@@ -56,11 +56,11 @@ def _started(status: str, _headers: list[tuple[str, str]], *_exc: object) -> Non
 
 
 def run(count: int, rounds: int, bare: bool) -> None:
-    api_port = _free_port()
+    api_port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         api = [sys.executable, "-m", "bot.slackbench.webapi", str(api_port), "0"]
-        with _process(api, dict(os.environ), api_port, tmp / "webapi.log", None):
+        with served(api, dict(os.environ), api_port, tmp / "webapi.log", None):
             os.environ.update(
                 {
                     "SLACK_BOT_TOKEN": "xoxb-bench",
@@ -100,7 +100,7 @@ def _measure(count: int, rounds: int, bare: bool, api_port: int) -> None:
     what = "bare acks" if bare else "answered events"
     print(f"{count} {what} one at a time: best of {rounds}, {1000 * best:.3f} ms CPU each")
     if settle is not None:
-        answered = _answers(api_port)
+        answered = answers(api_port)
         expected = WARM + count * rounds
         if answered != expected:
             raise RuntimeError(f"{answered} answers for {expected} events")
@@ -111,10 +111,20 @@ def _drain(body: Iterable[bytes]) -> None:
         pass
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.slackbench.serial")
-    parser.add_argument("events", type=int, help="events a round")
-    parser.add_argument("--rounds", type=int, default=1, help="rounds; the best is printed")
+    parser.add_argument("events", type=_positive, help="events a round")
+    parser.add_argument("--rounds", type=_positive, default=1, help="rounds; the best is printed")
     parser.add_argument("--bare", action="store_true", help="the bolt app that only acks")
     options = parser.parse_args(argv)
     run(options.events, options.rounds, options.bare)
