@@ -24,6 +24,20 @@ def test_a_clear_question_gets_its_answer_with_source(engine: Engine) -> None:
     assert 0 < reply.meta.confidence <= 1
 
 
+def test_a_delivery_sent_again_is_answered_once(engine: Engine, store: Store) -> None:
+    """A platform's retry of a message the bot has taken (the same delivery id) gets no
+    second answer, and nothing of it is kept; a new delivery of the same words does."""
+    asked = {"channel": "slack", "delivery": "Ev0001"}
+    [reply] = say(engine, "when is the account secret deadline", **asked)
+    assert reply.meta.intent == "secret_deadline"
+    assert say(engine, "when is the account secret deadline", **asked) == []
+    [again] = say(engine, "when is the account secret deadline", **{**asked, "delivery": "Ev2"})
+    assert again.meta.intent == "secret_deadline"
+    with store.session() as session:
+        kept = session.execute(select(MessageRecord.direction)).scalars().all()
+    assert kept == ["in", "out", "in", "out"]
+
+
 def test_out_of_scope_falls_back_with_helpdesk_contacts(engine: Engine) -> None:
     [reply] = say(engine, "what is the phone number for nhs 111")
     assert reply.meta.fallback and reply.meta.intent is None

@@ -32,6 +32,7 @@ from slack_harness import (
     open_ticket,
     start,
     thread_reply,
+    until,
 )
 
 from bot.config import PROJECT_ROOT
@@ -372,6 +373,22 @@ def test_retry_to_another_worker_is_dropped_on_postgresql(
         == len(cards)
         == 1
     )
+
+
+def test_a_delivery_that_reaches_a_second_worker_unmarked_is_answered_once_on_postgresql(
+    two_workers: tuple[SlackApp, SlackApp],
+) -> None:
+    """Slack sent it again without marking it a retry, or the retry check could not
+    tell: the claim in the second worker's turn stops a second answer."""
+    first, second = two_workers
+    user, channel = new_user()
+    event = dm(user, channel, "how do I get nhsmail")
+    first.event(event)
+    first.fake.wait("chat.postMessage", channel=channel)
+    assert not second.event(event).headers.get("x-slack-no-retry")  # taken, not dropped
+    dropped = f"delivery {event['event_id']} answered before"
+    until(lambda: dropped in second.log.read_text(), 15, "the second turn did not stop")
+    assert len(first.fake.made("chat.postMessage", channel=channel)) == 1
 
 
 # -- configuration --------------------------------------------------------------------------

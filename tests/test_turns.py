@@ -256,3 +256,70 @@ def test_a_row_missing_a_value_is_rejected_on_every_database(store: Store) -> No
     with store.session() as session:
         assert session.execute(text("SELECT text FROM messages")).scalars().all() == ["hello again"]
         assert session.execute(text("SELECT count(*) FROM unanswered")).scalar() == 0
+
+
+def test_a_delivery_is_claimed_by_its_first_turn_and_refused_to_any_other(store: Store) -> None:
+    from bot.store.db import DeliveredBefore
+
+    with store.turn("slack", "sam", "k", delivery="Ev01") as turn:
+        turn.add_message("in", "hello")
+    # Another process, or a retry that got past the ack's check: nothing is done.
+    with (
+        pytest.raises(DeliveredBefore),
+        store.turn("slack", "sam", "k", delivery="Ev01") as turn,
+    ):
+        turn.add_message("in", "hello")  # not reached
+    with store.turn("slack", "sam", "k", delivery="Ev02") as turn:
+        turn.add_message("in", "thanks")
+    with store.session() as session:
+        said = session.execute(text("SELECT text FROM messages ORDER BY id")).scalars().all()
+        taken = session.execute(text("SELECT event_id FROM slack_events ORDER BY event_id"))
+        assert said == ["hello", "thanks"]
+        assert taken.scalars().all() == ["Ev01", "Ev02"]
+
+
+def test_a_claim_in_a_turn_is_one_more_statement_not_a_transaction(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.turn("slack", "sam", "k"):
+        pass  # the conversation is made once
+
+    def claimed() -> None:
+        with store.turn("slack", "sam", "k", delivery="Ev01") as turn:
+            turn.add_message("in", "hello")
+
+    connections: list[object] = []
+    event.listen(store.engine, "checkout", lambda dbapi, *_: connections.append(dbapi))
+    assert statements_of(store, claimed, tmp_path) == ["SELECT", "INSERT", "UPDATE", "INSERT"]
+    assert len(connections) == 1
+
+
+def test_a_delivery_to_a_channel_that_records_none_is_a_mistake(store: Store) -> None:
+    with (
+        pytest.raises(ValueError, match="records no deliveries"),
+        store.turn("cli", "sam", "k", delivery="x"),
+    ):
+        pass
+
+
+def test_a_turn_whose_claim_cannot_wait_for_a_lock_is_unavailable_and_claims_nothing(
+    store: Store,
+) -> None:
+    from sqlalchemy import create_engine
+
+    from bot.store import StoreUnavailable
+
+    with store.turn("slack", "sam", "k"):
+        pass
+    held = create_engine(store.url)
+    with held.connect() as other:
+        if store.engine.dialect.name == "sqlite":
+            other.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            other.execute(text("LOCK TABLE slack_events IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(StoreUnavailable), store.turn("slack", "sam", "k", delivery="Ev01"):
+            pass
+        other.rollback()
+    held.dispose()
+    with store.turn("slack", "sam", "k", delivery="Ev01") as turn:
+        turn.add_message("in", "hello")  # the claim was not kept: this delivery is first

@@ -30,7 +30,7 @@ from bot.core.normalise import fold
 from bot.core.redact import redact_checked, redact_credentials_in_context
 from bot.core.state import State
 from bot.hours import DEFAULT_HELPDESK_HOURS, BusinessHours
-from bot.store import Store, StoreRejected, StoreUnavailable
+from bot.store import DeliveredBefore, Store, StoreRejected, StoreUnavailable
 from bot.store.deadline import StoreTimeout, within
 from bot.store.health import Health
 from bot.store.turns import Turn
@@ -250,12 +250,22 @@ class Engine:
 
         def work() -> Decision:
             with store.turn(
-                message.channel, message.user_id, message.conversation_key, abandon=late.is_set
+                message.channel,
+                message.user_id,
+                message.conversation_key,
+                abandon=late.is_set,
+                delivery=message.delivery,
             ) as turn:
                 return self._decide_stored(turn, message, text, secret, requester)
 
         try:
             decision = within(store.timeout + 0.5, work, f"database {store.name}")
+        except DeliveredBefore:
+            self.health.worked()
+            log.info(
+                "%s: delivery %s answered before; not again", message.channel, message.delivery
+            )
+            return Decision([])
         except StoreTimeout as exc:
             late.set()
             self.health.failed(str(exc))

@@ -36,6 +36,10 @@ class Message:
     # False when the channel has let this sender open as many tickets as it allows for a
     # while (the public web page, per address): a new ticket is refused, with contacts.
     may_open_ticket: bool = True
+    # The id the channel's platform gave this delivery of the message (Slack's event_id),
+    # the same when it sends the message again: whichever process takes a delivery first
+    # answers it, and only once (claimed in the turn's transaction, ``Store.turn``).
+    delivery: str | None = None
 
     @property
     def conversation_key(self) -> str:
@@ -62,6 +66,7 @@ def storable(message: Message) -> Message:
     contact = message.contact
     contact = clean(contact)[:MAX_CONTACT_CHARS].strip() if isinstance(contact, str) else None
     key = message.conversation_id or None  # an empty id means the person's own DM
+    delivery = message.delivery if isinstance(message.delivery, str) else None
     return replace(
         message,
         user_id=safe_id(message.user_id),
@@ -71,6 +76,7 @@ def storable(message: Message) -> Message:
         display_name=name or None,
         action=action or None,
         contact=contact or None,
+        delivery=delivery or None,
     )
 
 

@@ -1,13 +1,13 @@
-"""``python -m bot.slackbench.serial EVENTS [--bare]``: what one answer costs the Slack
-app, one event at a time, without the load bench's noise.
+"""``python -m bot.slackbench.serial EVENTS [--bare] [--database URL]``: what one answer
+costs the Slack app, one event at a time, without the load bench's noise.
 
 Under load (``helpbot bench --slack``) the answer's cost moves 20-40% between runs on a
 shared machine, more than most changes to it. Here the app a gunicorn worker would serve
-(``server.http_app``, a new SQLite file, the Web API stand-in in a process of its own)
-is called in this process, one signed message event after another, each one's work
-(ack, claim, turn, render, ``chat.postMessage``, news) finished before the next is
-sent; ``--bare`` calls the bolt app that only acknowledges instead. It prints this
-process's CPU time per event, best of ``--rounds``.
+(``server.http_app``, a new SQLite file or ``--database``, the Web API stand-in in a
+process of its own) is called in this process, one signed message event after another,
+each one's work (ack, claim, turn, render, ``chat.postMessage``, news) finished before
+the next is sent; ``--bare`` calls the bolt app that only acknowledges instead. It prints
+this process's CPU time per event, best of ``--rounds``.
 
 Nothing in it waits on the clock, so under ``valgrind --tool=callgrind`` the instructions
 are nearly the same from run to run: the difference between two runs of different
@@ -55,7 +55,7 @@ def _started(status: str, _headers: list[tuple[str, str]], *_exc: object) -> Non
         raise RuntimeError(f"the app answered {status}")
 
 
-def run(count: int, rounds: int, bare: bool) -> None:
+def run(count: int, rounds: int, bare: bool, database: str | None = None) -> None:
     api_port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -67,7 +67,7 @@ def run(count: int, rounds: int, bare: bool) -> None:
                     "SLACK_SIGNING_SECRET": SECRET,
                     "SLACK_API_BASE_URL": f"http://127.0.0.1:{api_port}/api/",
                     "SLACK_HELPDESK_CHANNEL": "C0HELP",
-                    "DATABASE_URL": f"sqlite:///{tmp / 'serial.db'}",
+                    "DATABASE_URL": database or f"sqlite:///{tmp / 'serial.db'}",
                 }
             )
             _measure(count, rounds, bare, api_port)
@@ -126,8 +126,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("events", type=_positive, help="events a round")
     parser.add_argument("--rounds", type=_positive, default=1, help="rounds; the best is printed")
     parser.add_argument("--bare", action="store_true", help="the bolt app that only acks")
+    parser.add_argument(
+        "--database", metavar="URL", help="a scratch database (default: a new SQLite file)"
+    )
     options = parser.parse_args(argv)
-    run(options.events, options.rounds, options.bare)
+    run(options.events, options.rounds, options.bare, options.database)
 
 
 if __name__ == "__main__":

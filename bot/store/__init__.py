@@ -1,5 +1,5 @@
 """Persistence: what happens (conversations, messages, unanswered questions)."""
 
-from bot.store.db import Store, StoreError, StoreRejected, StoreUnavailable
+from bot.store.db import DeliveredBefore, Store, StoreError, StoreRejected, StoreUnavailable
 
-__all__ = ["Store", "StoreError", "StoreRejected", "StoreUnavailable"]
+__all__ = ["DeliveredBefore", "Store", "StoreError", "StoreRejected", "StoreUnavailable"]

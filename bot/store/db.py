@@ -32,6 +32,7 @@ from sqlalchemy.pool import StaticPool
 from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.errors import HelpbotError
+from bot.store import tables
 from bot.store.tables import outbox
 from bot.store.turns import NEW_CONVERSATION, Statements, Turn
 
@@ -57,6 +58,10 @@ class StoreUnavailable(StoreError):
 
 class TurnAbandoned(StoreError):
     """A turn that took too long: the person was answered without it, so it is not kept."""
+
+
+class DeliveredBefore(StoreError):
+    """This delivery of a message was taken before (a platform's retry): not answered again."""
 
 
 class StoreRejected(StoreError):
@@ -192,6 +197,7 @@ class Store:
         self._statements = Statements(self.engine.dialect)  # compiled once, not per turn
         self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._pipelines = _can_pipeline(self.engine)
+        self._claims_apart = self.engine.dialect.name == "sqlite"  # see ``turn``
         # The ORM's sessions, made at their first use: a turn needs none (see
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
         self._session_maker: sessionmaker[Session] | None = None
@@ -320,15 +326,32 @@ class Store:
         conversation_key: str,
         *,
         abandon: Callable[[], bool] | None = None,
+        delivery: str | None = None,
     ) -> Iterator[Turn]:
         """Open a turn: the conversation's state in, the updated state saved on exit.
 
         ``abandon``: asked just before the commit; True rolls the whole turn back (its
         answer was already given without the database).
+
+        ``delivery``: the id the channel's platform gave this delivery of the message
+        (``tables.DELIVERIES``). It is claimed first, on the turn's connection:
+        ``DeliveredBefore`` if any process has claimed it, and nothing else is done. On
+        PostgreSQL the claim is part of the turn's transaction; on SQLite it is committed
+        at once, since SQLite has one lock for the whole database and a turn's decision
+        writes tickets in transactions of their own. A claim before the turn was a
+        connection and a transaction of its own on every message (on PostgreSQL, one
+        whose commit waited for the disk).
         """
         params = {"channel": channel, "user_id": user_id, "key": conversation_key}
         with self._translated(), self._locked(params) as (connection, cursor, row):
             conversation_id, state, news, claimed = row[:4]
+            now = self.clock()
+            if delivery is not None:
+                first = self._first_delivery(cursor, channel, delivery, now)
+                if self._claims_apart:
+                    connection.commit()
+                if not first:
+                    raise DeliveredBefore(f"delivery {delivery} to {channel} was taken before")
             turn = Turn(
                 cursor,
                 self._statements,
@@ -336,7 +359,7 @@ class Store:
                 channel,
                 user_id,
                 conversation_key,
-                self.clock(),
+                now,
                 dict(state or {}),
                 news=bool(news),
                 claimed=bool(claimed),
@@ -347,6 +370,14 @@ class Store:
                 if abandon is not None and abandon():
                     raise TurnAbandoned("answered without the database; this turn is not kept")
                 connection.commit()
+
+    def _first_delivery(self, cursor: Any, channel: str, delivery: str, now: datetime) -> bool:
+        """Claim ``delivery`` in the turn's transaction; False if it was claimed before.
+        Cut to its column's length, as the channel's own records cut it."""
+        claim = self._statements.claim(channel)
+        length = tables.DELIVERIES[channel].type.length
+        claim.run(cursor, {"delivery": delivery[:length], "now": now})
+        return cursor.rowcount == 1
 
     @contextmanager
     def _batched(self, connection: Any) -> Iterator[None]:

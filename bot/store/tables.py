@@ -220,6 +220,11 @@ teams_activities = Table(
     _when("received_at", index=True),
 )
 
+# Where each channel records the deliveries it has taken, by the id its platform gives
+# a delivery and repeats when it sends it again: a turn given a delivery's id claims it
+# in the turn's own transaction (``Store.turn``).
+DELIVERIES = {"slack": slack_events.c.event_id, "teams": teams_activities.c.activity_id}
+
 # Where to reach a Teams user between turns: their 1:1 conversation's reference.
 # Refreshed on every activity of theirs and on install; news goes there. ``gone_at`` is
 # set when Teams says the bot can no longer reach them (uninstalled, blocked).

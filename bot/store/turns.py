@@ -20,8 +20,21 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Column,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.dml import Insert
 
 from bot.store import tables
 from bot.store.prepared import Prepared
@@ -106,6 +119,17 @@ _MOVE_RUN = (
 )
 _END_RUN = _MOVE_RUN.values(status=bindparam("status"))
 
+# Each dialect's INSERT that skips a row whose key is taken (``ON CONFLICT DO NOTHING``):
+# the row count says which, without an error that would end a PostgreSQL transaction.
+_INSERT_IF_NEW = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def claim_statement(dialect: str, column: Column[Any]) -> Insert:
+    """Record a delivery's id in ``column`` (see ``tables.DELIVERIES``) unless it is there."""
+    values = {column.name: bindparam("delivery"), "received_at": bindparam("now")}
+    return _INSERT_IF_NEW[dialect](column.table).values(values).on_conflict_do_nothing()
+
+
 _MESSAGE_KEYS = ("conversation_id", "direction", "text", "intent", "confidence", "band")
 _MESSAGE_KEYS += ("created_at",)
 _UNANSWERED_KEYS = ("conversation_id", "channel", "text", "best_intent", "best_score")
@@ -120,6 +144,7 @@ class Statements:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
+        self._claims: dict[str, Prepared] = {}
 
     def _compile(self, statement: Any, keys: tuple[str, ...] = ()) -> Prepared:
         return Prepared.compile(statement, self.dialect, keys)
@@ -127,6 +152,17 @@ class Statements:
     @cached_property
     def opening(self) -> Prepared:
         return self._compile(opening_read(self.dialect.name))
+
+    def claim(self, channel: str) -> Prepared:
+        """The claim of a delivery to ``channel`` (``ValueError``: it records none)."""
+        found = self._claims.get(channel)
+        if found is None:
+            column = tables.DELIVERIES.get(channel)
+            if column is None:
+                raise ValueError(f"the {channel!r} channel records no deliveries")
+            found = self._compile(claim_statement(self.dialect.name, column))
+            self._claims[channel] = found
+        return found
 
     @cached_property
     def save_state(self) -> Prepared:

@@ -33,7 +33,7 @@ from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.deliveries import Deliveries
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import plain_text
-from bot.channels.slack.intake import Intake
+from bot.channels.slack.intake import Intake, event_id_of
 from bot.channels.slack.webclient import KeepAliveClient
 from bot.config import SlackSettings
 from bot.core import relay, replies
@@ -187,8 +187,9 @@ class SlackBot:
         app = self.app
         app.error(_unreadable)
         app.use(self.intake.dedupe)
-        app.event("message")(self.intake.queued(self._on_message))
-        app.event("app_mention")(self.intake.queued(self._on_mention))
+        # A person's message is claimed in its turn; what is not a turn, with ``first``.
+        app.event("message")(self.intake.queued(self._on_message, claims=True))
+        app.event("app_mention")(self.intake.queued(self._on_mention, claims=True))
         app.event("app_home_opened")(self.intake.queued(self._on_home))
         app.action(BUTTONS)(self.intake.queued(self._on_click))
         app.action(LINKS)(_ack)  # a link button opens the page in the browser; nothing to do
@@ -212,11 +213,11 @@ class SlackBot:
             return
         text = plain_text(event.get("text"))
         if event.get("channel_type") == "im":
-            self._from_staff(user, channel, text)
+            self._from_staff(user, channel, text, event_id_of(body))
             return
         thread = event.get("thread_ts")
         ref = self.cards.ticket_in_thread(channel, thread) if self.cards and thread else None
-        if ref is not None:
+        if ref is not None and self.intake.first(body):
             self._from_agent(ref, user, channel, thread, text)
         # Any other channel message is not for us: mentions arrive as app_mention.
 
@@ -236,14 +237,15 @@ class SlackBot:
             channel=CHANNEL,
             conversation_id=f"{channel}:{thread}",
             shared=not channel.startswith("D"),
+            delivery=event_id_of(body),
         )
         self._post(channel, self._answer(message), thread_ts=thread)
         self.after_turns.ended()
 
-    def _from_staff(self, user: str, channel: str, text: str) -> None:
+    def _from_staff(self, user: str, channel: str, text: str, delivery: str | None) -> None:
         # While their ticket is claimed the engine passes this to the agent (the core's
         # rule, bot.core.relay) and the runtime shows it in the card's thread.
-        message = Message(user_id=user, text=text, channel=CHANNEL)
+        message = Message(user_id=user, text=text, channel=CHANNEL, delivery=delivery)
         self._post(channel, self._answer(message))
         self.after_turns.ended()
 

@@ -64,8 +64,14 @@ class Intake:
         self.deliveries = deliveries
         self.dedupe = Dedupe(deliveries)
 
-    def queued(self, work: Callable[..., None]) -> Callable[..., BoltResponse]:
-        """The ack for ``work``: 200 once it is in the backlog, or a refusal when full."""
+    def queued(
+        self, work: Callable[..., None], *, claims: bool = False
+    ) -> Callable[..., BoltResponse]:
+        """The ack for ``work``: 200 once it is in the backlog, or a refusal when full.
+
+        The event is claimed before ``work`` runs, unless ``claims``: then ``work`` claims
+        it itself, in the turn's transaction (``Message.delivery``) or with ``first``.
+        """
         wanted = [name for name in inspect.signature(work).parameters if name in PAYLOADS]
 
         def take(
@@ -74,7 +80,8 @@ class Intake:
             given = {"event": event, "action": action, "command": command, "respond": respond}
             args = {name: given[name] for name in wanted}
             event_id = event_id_of(body)
-            if not self.backlog.offer(functools.partial(self._run, work, body, event_id, args)):
+            claim = None if claims else event_id
+            if not self.backlog.offer(functools.partial(self._run, work, body, claim, args)):
                 return self._refuse(body)
             if event_id is not None:
                 self.deliveries.taken(event_id)
@@ -82,17 +89,23 @@ class Intake:
 
         return take
 
+    def first(self, body: dict[str, Any]) -> bool:
+        """Claim the event ``body`` delivers: False if any worker has claimed it already."""
+        event_id = event_id_of(body)
+        if event_id is not None and not self.deliveries.claim(event_id):
+            log.info("slack: event %s already received; retry dropped", event_id)
+            return False
+        return True
+
     def _run(
         self,
         work: Callable[..., None],
         body: dict[str, Any],
-        event_id: str | None,
+        claim: str | None,
         args: dict[str, Any],
     ) -> None:
-        if event_id is not None and not self.deliveries.claim(event_id):
-            log.info("slack: event %s already received; retry dropped", event_id)
-            return
-        work(body, **args)
+        if claim is None or self.first(body):
+            work(body, **args)
 
     def _refuse(self, body: dict[str, Any]) -> BoltResponse:
         """The backlog filled up after the gate let this request through."""
