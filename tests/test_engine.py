@@ -38,6 +38,15 @@ def test_a_delivery_sent_again_is_answered_once(engine: Engine, store: Store) ->
     assert kept == ["in", "out", "in", "out"]
 
 
+def test_a_delivery_that_opens_a_ticket_opens_it(engine: Engine) -> None:
+    """The claim is committed before the decision, which writes the ticket on a
+    connection of its own: on SQLite, one lock for the whole database."""
+    say(engine, "talk to a person", channel="slack", delivery="Ev1")
+    [done] = say(engine, "yes", channel="slack", delivery="Ev2")
+    assert "your ticket is **HD-000001**" in done.text
+    assert [t.ref for t in engine.tickets.list()] == ["HD-000001"]
+
+
 def test_out_of_scope_falls_back_with_helpdesk_contacts(engine: Engine) -> None:
     [reply] = say(engine, "what is the phone number for nhs 111")
     assert reply.meta.fallback and reply.meta.intent is None

@@ -278,20 +278,56 @@ def test_a_delivery_is_claimed_by_its_first_turn_and_refused_to_any_other(store:
         assert taken.scalars().all() == ["Ev01", "Ev02"]
 
 
-def test_a_claim_in_a_turn_is_one_more_statement_not_a_transaction(
-    store: Store, tmp_path: Path
-) -> None:
+def test_a_claim_is_committed_before_the_turn_decides(store: Store, tmp_path: Path) -> None:
+    """SQLite: on the turn's own connection, after its opening read. PostgreSQL: in a
+    transaction of its own, before the turn takes the conversation's lock."""
     with store.turn("slack", "sam", "k"):
         pass  # the conversation is made once
+    seen: list[tuple[str, bool]] = []
 
     def claimed() -> None:
         with store.turn("slack", "sam", "k", delivery="Ev01") as turn:
+            seen.append(("decided", _claim_visible(store, "Ev01")))
             turn.add_message("in", "hello")
 
     connections: list[object] = []
     event.listen(store.engine, "checkout", lambda dbapi, *_: connections.append(dbapi))
-    assert statements_of(store, claimed, tmp_path) == ["SELECT", "INSERT", "UPDATE", "INSERT"]
-    assert len(connections) == 1
+    sent = statements_of(store, claimed, tmp_path)
+    assert seen == [("decided", True)]  # another process sees it while the turn decides
+    if store.engine.dialect.name == "sqlite":
+        assert sent == ["SELECT", "INSERT", "UPDATE", "INSERT"]
+        assert len(connections) == 1
+    else:
+        assert sent == ["INSERT", "SELECT", "UPDATE", "INSERT"]
+
+
+def _claim_visible(store: Store, delivery: str) -> bool:
+    from sqlalchemy import create_engine
+
+    other = create_engine(store.url)
+    try:
+        with other.connect() as connection:
+            found = connection.execute(
+                text("SELECT count(*) FROM slack_events WHERE event_id = :id"), {"id": delivery}
+            )
+            return found.scalar() == 1
+    finally:
+        other.dispose()
+
+
+def test_a_claim_stays_made_when_its_turn_fails(store: Store) -> None:
+    """The person was answered without the database: a retry must still be refused."""
+    from bot.store.db import DeliveredBefore, TurnAbandoned
+
+    with store.turn("slack", "sam", "k"):
+        pass
+    with (
+        pytest.raises(TurnAbandoned),
+        store.turn("slack", "sam", "k", delivery="Ev01", abandon=lambda: True) as turn,
+    ):
+        turn.add_message("in", "too late")
+    with pytest.raises(DeliveredBefore), store.turn("slack", "sam", "k", delivery="Ev01"):
+        pass
 
 
 def test_a_delivery_to_a_channel_that_records_none_is_a_mistake(store: Store) -> None:
@@ -302,8 +338,8 @@ def test_a_delivery_to_a_channel_that_records_none_is_a_mistake(store: Store) ->
         pass
 
 
-def test_a_turn_whose_claim_cannot_wait_for_a_lock_is_unavailable_and_claims_nothing(
-    store: Store,
+def test_a_claim_that_meets_a_lock_is_said_with_its_id_and_kept_for_a_later_turn(
+    store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     from sqlalchemy import create_engine
 
@@ -320,6 +356,7 @@ def test_a_turn_whose_claim_cannot_wait_for_a_lock_is_unavailable_and_claims_not
         with pytest.raises(StoreUnavailable), store.turn("slack", "sam", "k", delivery="Ev01"):
             pass
         other.rollback()
+    assert "cannot claim delivery Ev01 to slack" in caplog.text
     held.dispose()
     with store.turn("slack", "sam", "k", delivery="Ev01") as turn:
         turn.add_message("in", "hello")  # the claim was not kept: this delivery is first

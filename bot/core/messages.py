@@ -37,8 +37,8 @@ class Message:
     # while (the public web page, per address): a new ticket is refused, with contacts.
     may_open_ticket: bool = True
     # The id the channel's platform gave this delivery of the message (Slack's event_id),
-    # the same when it sends the message again: whichever process takes a delivery first
-    # answers it, and only once (claimed in the turn's transaction, ``Store.turn``).
+    # the same when it sends the message again: the turn claims it before deciding
+    # anything, and a delivery claimed before is not answered again (``Store.turn``).
     delivery: str | None = None
 
     @property

@@ -1,7 +1,8 @@
 """Database access: open the store, migrate it, and run one conversation turn at a time.
 
 A turn is one transaction: read the conversation's state (locking its row on databases
-that can), let the engine decide, write the messages and the new state. Several bot
+that can), let the engine decide, write the messages and the new state (a delivery's
+claim, ``Store.turn``, is committed before it). Several bot
 processes can therefore serve the same person without losing or mixing up state.
 """
 
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, create_engine, event, func, select, text
+from sqlalchemy import Column, Table, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -178,6 +179,18 @@ def _limit_waits(connection: Connection, seconds: float) -> None:
             connection.execute(select(func.set_config(setting, f"{ms}ms", True)))
 
 
+def _delivery_column(channel: str) -> Column[Any]:
+    column = tables.DELIVERIES.get(channel)
+    if column is None:
+        raise ValueError(f"the {channel!r} channel records no deliveries")
+    return column
+
+
+def _cut(channel: str, delivery: str) -> str:
+    """A delivery's id cut to its column, as the channel's own records cut it."""
+    return delivery[: _delivery_column(channel).type.length]
+
+
 class Store:
     """The database behind the bot. ``migrate=True`` brings the schema up to date."""
 
@@ -197,7 +210,7 @@ class Store:
         self._statements = Statements(self.engine.dialect)  # compiled once, not per turn
         self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._pipelines = _can_pipeline(self.engine)
-        self._claims_apart = self.engine.dialect.name == "sqlite"  # see ``turn``
+        self._claims_in_turn = self.engine.dialect.name == "sqlite"  # see ``turn``
         # The ORM's sessions, made at their first use: a turn needs none (see
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
         self._session_maker: sessionmaker[Session] | None = None
@@ -334,21 +347,29 @@ class Store:
         answer was already given without the database).
 
         ``delivery``: the id the channel's platform gave this delivery of the message
-        (``tables.DELIVERIES``). It is claimed first, on the turn's connection:
-        ``DeliveredBefore`` if any process has claimed it, and nothing else is done. On
-        PostgreSQL the claim is part of the turn's transaction; on SQLite it is committed
-        at once, since SQLite has one lock for the whole database and a turn's decision
-        writes tickets in transactions of their own. A claim before the turn was a
-        connection and a transaction of its own on every message (on PostgreSQL, one
-        whose commit waited for the disk).
+        (``tables.DELIVERIES``), claimed and committed before anything is decided:
+        ``DeliveredBefore`` if any process has claimed it, and nothing else is done. A
+        claim stays made if the turn then fails (the person is answered without the
+        database), so a retry is still refused. On SQLite the claim is made on the turn's
+        own connection, after its opening read: a transaction of its own there cost a
+        pooled connection and SQLAlchemy's machinery on every message. On PostgreSQL it
+        is made first, in a transaction of its own that waits for the disk: inside the
+        turn's, it would be undone with a turn that fails, and unseen by other workers
+        until the turn commits (a copy would wait on the conversation's lock, then be
+        answered without the database).
         """
         params = {"channel": channel, "user_id": user_id, "key": conversation_key}
+        if delivery is not None and not self._claims_in_turn:
+            with self._claiming(channel, delivery):
+                first = self._claim_apart(channel, delivery)
+            if not first:
+                raise DeliveredBefore(f"delivery {delivery} to {channel} was taken before")
         with self._translated(), self._locked(params) as (connection, cursor, row):
             conversation_id, state, news, claimed = row[:4]
             now = self.clock()
-            if delivery is not None:
-                first = self._first_delivery(cursor, channel, delivery, now)
-                if self._claims_apart:
+            if delivery is not None and self._claims_in_turn:
+                with self._claiming(channel, delivery):
+                    first = self._claim_on(cursor, channel, delivery, now)
                     connection.commit()
                 if not first:
                     raise DeliveredBefore(f"delivery {delivery} to {channel} was taken before")
@@ -371,13 +392,27 @@ class Store:
                     raise TurnAbandoned("answered without the database; this turn is not kept")
                 connection.commit()
 
-    def _first_delivery(self, cursor: Any, channel: str, delivery: str, now: datetime) -> bool:
-        """Claim ``delivery`` in the turn's transaction; False if it was claimed before.
-        Cut to its column's length, as the channel's own records cut it."""
-        claim = self._statements.claim(channel)
-        length = tables.DELIVERIES[channel].type.length
-        claim.run(cursor, {"delivery": delivery[:length], "now": now})
+    @contextmanager
+    def _claiming(self, channel: str, delivery: str) -> Iterator[None]:
+        """A claim the database could not make is said with the delivery's id: the
+        message is answered all the same, and a retry of it may be answered again."""
+        try:
+            yield
+        except (self._driver_error, StoreError) as exc:
+            log.warning("cannot claim delivery %s to %s: %s", delivery, channel, exc)
+            raise
+
+    def _claim_on(self, cursor: Any, channel: str, delivery: str, now: datetime) -> bool:
+        """Claim ``delivery`` with ``cursor``; False if it was claimed before."""
+        claim = self._statements.claim(_delivery_column(channel))
+        claim.run(cursor, {"delivery": _cut(channel, delivery), "now": now})
         return cursor.rowcount == 1
+
+    def _claim_apart(self, channel: str, delivery: str) -> bool:
+        """Claim ``delivery`` in a transaction of its own; False if it was claimed before."""
+        column = _delivery_column(channel)
+        row = {column.name: _cut(channel, delivery), "received_at": self.clock()}
+        return self.insert_once(column.table, row)
 
     @contextmanager
     def _batched(self, connection: Any) -> Iterator[None]:

@@ -220,10 +220,10 @@ teams_activities = Table(
     _when("received_at", index=True),
 )
 
-# Where each channel records the deliveries it has taken, by the id its platform gives
-# a delivery and repeats when it sends it again: a turn given a delivery's id claims it
-# in the turn's own transaction (``Store.turn``).
-DELIVERIES = {"slack": slack_events.c.event_id, "teams": teams_activities.c.activity_id}
+# Where a channel records the deliveries it has taken, by the id its platform gives a
+# delivery and repeats when it sends it again: a turn given a delivery's id claims it
+# (``Store.turn``). Teams still claims its activities before the turn (its records).
+DELIVERIES = {"slack": slack_events.c.event_id}
 
 # Where to reach a Teams user between turns: their 1:1 conversation's reference.
 # Refreshed on every activity of theirs and on install; news goes there. ``gone_at`` is

@@ -32,7 +32,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
 
@@ -119,15 +118,15 @@ _MOVE_RUN = (
 )
 _END_RUN = _MOVE_RUN.values(status=bindparam("status"))
 
-# Each dialect's INSERT that skips a row whose key is taken (``ON CONFLICT DO NOTHING``):
-# the row count says which, without an error that would end a PostgreSQL transaction.
-_INSERT_IF_NEW = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
+def claim_statement(column: Column[Any]) -> Insert:
+    """SQLite: record a delivery's id in ``column`` (``tables.DELIVERIES``) unless it is
+    there (``ON CONFLICT DO NOTHING``: the row count says which). Imported here, not at
+    the top: a PostgreSQL process never needs it."""
+    from sqlalchemy.dialects.sqlite import insert as insert_if_new
 
-def claim_statement(dialect: str, column: Column[Any]) -> Insert:
-    """Record a delivery's id in ``column`` (see ``tables.DELIVERIES``) unless it is there."""
     values = {column.name: bindparam("delivery"), "received_at": bindparam("now")}
-    return _INSERT_IF_NEW[dialect](column.table).values(values).on_conflict_do_nothing()
+    return insert_if_new(column.table).values(values).on_conflict_do_nothing()
 
 
 _MESSAGE_KEYS = ("conversation_id", "direction", "text", "intent", "confidence", "band")
@@ -153,15 +152,11 @@ class Statements:
     def opening(self) -> Prepared:
         return self._compile(opening_read(self.dialect.name))
 
-    def claim(self, channel: str) -> Prepared:
-        """The claim of a delivery to ``channel`` (``ValueError``: it records none)."""
-        found = self._claims.get(channel)
+    def claim(self, column: Column[Any]) -> Prepared:
+        """The claim of a delivery recorded in ``column`` (SQLite)."""
+        found = self._claims.get(column.table.name)
         if found is None:
-            column = tables.DELIVERIES.get(channel)
-            if column is None:
-                raise ValueError(f"the {channel!r} channel records no deliveries")
-            found = self._compile(claim_statement(self.dialect.name, column))
-            self._claims[channel] = found
+            found = self._claims[column.table.name] = self._compile(claim_statement(column))
         return found
 
     @cached_property

@@ -3,8 +3,8 @@
 Slack sends an event again, with ``X-Slack-Retry-Num``, when it did not get a 2xx in
 time (or got a 503 from a full backlog). A first delivery therefore cannot be a retry,
 and its ack touches no database: this worker remembers its id, and the id is claimed in
-the database (shared by every worker) when its work starts: for a person's message, in
-its turn's own transaction (``Message.delivery``). A retry is looked up in
+the database (shared by every worker) when its work starts: for a person's message, by
+its turn (``Message.delivery``). A retry is looked up in
 this worker's memory, then with one SELECT, since the first delivery may have gone to
 another worker. Should a retry get past both while its first delivery still waits in
 another worker's backlog, the claim lets only one of the two answer.

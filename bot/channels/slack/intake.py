@@ -70,7 +70,7 @@ class Intake:
         """The ack for ``work``: 200 once it is in the backlog, or a refusal when full.
 
         The event is claimed before ``work`` runs, unless ``claims``: then ``work`` claims
-        it itself, in the turn's transaction (``Message.delivery``) or with ``first``.
+        it itself, with its turn (``Message.delivery``) or with ``first``.
         """
         wanted = [name for name in inspect.signature(work).parameters if name in PAYLOADS]
 
@@ -80,8 +80,8 @@ class Intake:
             given = {"event": event, "action": action, "command": command, "respond": respond}
             args = {name: given[name] for name in wanted}
             event_id = event_id_of(body)
-            claim = None if claims else event_id
-            if not self.backlog.offer(functools.partial(self._run, work, body, claim, args)):
+            run = functools.partial(self._run, work, body, not claims, args)
+            if not self.backlog.offer(run):
                 return self._refuse(body)
             if event_id is not None:
                 self.deliveries.taken(event_id)
@@ -101,10 +101,10 @@ class Intake:
         self,
         work: Callable[..., None],
         body: dict[str, Any],
-        claim: str | None,
+        claim_first: bool,
         args: dict[str, Any],
     ) -> None:
-        if claim is None or self.first(body):
+        if not claim_first or self.first(body):
             work(body, **args)
 
     def _refuse(self, body: dict[str, Any]) -> BoltResponse:
