@@ -6,11 +6,17 @@ change (`python -m tests.fuzz_messages`). Deterministic for a given seed.
 
 from __future__ import annotations
 
+import ast
+import json
 import random
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT
 
 SPACES = [" ", "\u00a0", "\u202f", "\u2009", "\u2007"]
 ZERO_WIDTH = ["\u200b", "\u200d", "\ufeff", "\u2060"]
@@ -210,3 +216,69 @@ if __name__ == "__main__":  # pragma: no cover - a measuring aid, run by hand
     for category in sorted(totals):
         share = leaks[category] / totals[category]
         print(f"{category:11} {leaks[category]:5} of {totals[category]:5} leaked ({share:.1%})")
+
+
+@cache
+def every_known_text() -> list[str]:
+    """Every string written in the privacy tests, the staff messages, generated
+    messages and random mixes of credential words: the texts the rules are known to
+    meet (for checks that must hold on all of them)."""
+
+    here = Path(__file__).parent
+    texts: set[str] = set()
+    for name in (
+        "test_redact.py",
+        "test_redact_formats.py",
+        "test_credentials.py",
+        "test_secret.py",
+        "test_privacy_fuzz.py",
+        "fuzz_messages.py",
+    ):
+        tree = ast.parse((here / name).read_text())
+        texts |= {
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        }
+    staff = PROJECT_ROOT.parent / "shared" / "messages" / "staff-messages.jsonl"
+    if staff.exists():
+        texts |= {json.loads(line)["text"] for line in staff.read_text().splitlines() if line}
+    texts |= {item.text for item in generate(seed=7, count=3000)}
+    # Odd spellings, case and the characters case-insensitive matching folds together.
+    rng = random.Random(11)
+    pieces = [
+        "my",
+        "secret",
+        "SECRIT",
+        "sercet",
+        "pasword",
+        "Pwd",
+        "p/w",
+        "it's",
+        "it is",
+        "it’s",
+        "set",
+        "changed",
+        "mine",
+        "to",
+        "as",
+        "is",
+        "jo@nhs.net",
+        "/",
+        "|",
+        "(at)",
+        "07700 900123",
+        "SW1A 1AA",
+        "943 476 5919",
+        "ſecret",
+        "İt",
+        "K",
+        "\n",
+        ":",
+        "=",
+        "Bluebellwood",
+        "Winter2024!",
+        "x",
+    ]
+    texts |= {" ".join(rng.choices(pieces, k=rng.randint(1, 9))) for _ in range(20000)}
+    return sorted(texts)

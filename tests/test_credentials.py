@@ -215,3 +215,15 @@ def test_a_value_after_a_description_of_it_is_found(text: str, value: str) -> No
 )
 def test_a_described_choice_without_a_value_is_not_a_share(text: str) -> None:
     assert redact_checked(text) == (text, False)
+
+
+def test_a_text_that_names_a_credential_holds_its_letters() -> None:
+    """``mentions_credential`` looks for the patterns only in a text holding a noun's
+    letters: every text the noun pattern matches must hold them."""
+    from fuzz_messages import every_known_text
+
+    from bot.core import credentials
+
+    named = [t for t in every_known_text() if credentials._MENTION.search(t)]
+    assert len(named) > 1000
+    assert [t for t in named if not credentials._MAY_NAME.search(t)] == []

@@ -6,6 +6,7 @@ import random
 import time
 
 import pytest
+from fuzz_messages import every_known_text
 
 from bot.core.redact import RULES, contains_pii, contains_secret, redact
 
@@ -610,3 +611,41 @@ def test_lots_of_real_pii_is_all_redacted() -> None:
 def test_rules_table_is_ordered_with_nhs_numbers_before_phones() -> None:
     names = [rule.name for rule in RULES]
     assert names == ["ACCOUNT_SECRET", "EMAIL", "NHS_NUMBER", "PHONE", "POSTCODE"]
+
+
+# --- What each rule needs before it scans ----------------------------------------------
+
+
+def test_a_rule_skips_only_texts_it_could_not_match() -> None:
+    """A rule's ``needs`` lets a text go unscanned: every text its pattern matches, from
+    any position, must hold what ``needs`` looks for, or personal data would be kept."""
+    from bot.core.text import clean
+
+    texts = every_known_text()
+    assert len(texts) > 20000
+    checked = 0
+    for rule in RULES:
+        assert rule.needs is not None, f"{rule.name} scans every text"
+        for text in {t for raw in texts for t in (raw, clean(raw))}:
+            if rule.pattern.search(text) is not None:
+                checked += 1
+                assert rule.needs.search(text), f"{rule.name} would skip {text!r}"
+    assert checked > 5000
+
+
+def test_skipping_changes_no_redaction() -> None:
+    from dataclasses import replace
+
+    from bot.core import redact as module
+
+    texts = every_known_text()
+    before = [module.redact_checked(t) for t in texts]
+    unskipped = tuple(replace(rule, needs=None) for rule in module._PII_RULES)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_PII_RULES", unskipped)
+        patch.setattr(module, "_SECRET_RULE", replace(module._SECRET_RULE, needs=None))
+        patch.setattr(
+            module, "_SECRET_RULE_IN_CONTEXT", replace(module._SECRET_RULE_IN_CONTEXT, needs=None)
+        )
+        after = [module.redact_checked(t) for t in texts]
+    assert before == after

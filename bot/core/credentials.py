@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import string
 
-__all__ = ["CREDENTIAL", "PLACEHOLDER", "is_shared", "mentions_credential"]
+__all__ = ["CREDENTIAL", "MAY_SHARE", "PLACEHOLDER", "is_shared", "mentions_credential"]
 
 PLACEHOLDER = "[REDACTED]"
 
@@ -141,10 +141,22 @@ CREDENTIAL = re.compile(
 
 _MENTION = re.compile(rf"\b{_NOUN}\b", re.IGNORECASE)
 
+# What a text must hold for these patterns to match at all, with the same flags.
+# Searching for a few letters takes a few microseconds; a full pattern, tried at every
+# position of every message, took tens. A change to the patterns must keep these true
+# (tests/test_credentials.py and tests/test_redact.py check them on every text the
+# tests know).
+# - ``_NOUN``: "secr", "secert", "sercet", "pas", "pw" or "p/w".
+_NOUN_LETTERS = r"secr|secert|sercet|pas|pw|p/w"
+_MAY_NAME = re.compile(_NOUN_LETTERS, re.IGNORECASE)
+# - ``CREDENTIAL``: a noun, a pronoun ("it's", "it is", "it to"), "mine" (changed mine
+#   to X), or an address's "@" (jo@nhs.net / X).
+MAY_SHARE = re.compile(rf"{_NOUN_LETTERS}|\bit(?:['’]?s|\s)|mine|@", re.IGNORECASE)
+
 
 def mentions_credential(text: str) -> bool:
     """True if ``text`` names a secret or password (so "it's X" may be one)."""
-    return _MENTION.search(text) is not None
+    return _MAY_NAME.search(text) is not None and _MENTION.search(text) is not None
 
 
 # A value made only of these words is someone talking about their secret, not sharing

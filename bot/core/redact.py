@@ -52,6 +52,9 @@ class Rule:
 
     `group`, if given, names the group of `pattern` that is replaced; the rest of the
     match is kept (e.g. "my secret is " stays, only the secret itself goes).
+
+    `needs`, if given, is a cheap pattern that every text `pattern` can match in also
+    matches (a digit for a phone number): a text without it is not scanned at all.
     """
 
     name: str
@@ -59,6 +62,7 @@ class Rule:
     placeholder: str
     is_sensitive: Callable[[re.Match[str]], bool] | None = None
     group: str | None = None
+    needs: re.Pattern[str] | None = None
 
     def apply(self, text: str) -> str:
         # The placeholder is inserted as plain text (no re.sub template), so it can never
@@ -85,6 +89,8 @@ class Rule:
         share). Every position is still tried as a start at most once, so this costs no
         more than one scan of text in which nothing matches.
         """
+        if self.needs is not None and self.needs.search(text) is None:
+            return
         pos = 0
         while (match := self.pattern.search(text, pos)) is not None:
             if self.is_sensitive is None or self.is_sensitive(match):
@@ -113,6 +119,10 @@ _EMAIL = re.compile(
     re.IGNORECASE,
 )
 _AT = re.compile(r"\s?(?:@|[(\[]at[)\]])\s?", re.IGNORECASE)
+
+
+# What every address holds: its "@", or the "(at)" written for it.
+_MAY_BE_EMAIL = re.compile(r"@|[(\[]at[)\]]", re.IGNORECASE)
 
 
 def _is_private_email(match: re.Match[str]) -> bool:
@@ -183,6 +193,9 @@ _POSTCODE = re.compile(
 )
 
 
+# NHS numbers, phone numbers and postcodes all hold an ASCII digit.
+_DIGIT = re.compile(r"[0-9]")
+
 # Personal-data shapes that may contain spaces. An unquoted value stops at the first
 # space, so for "secret: 07700 900123" it would be "07700" and "900123" would escape
 # both this rule and PHONE. Such a value is left to the later rule, which takes the
@@ -220,7 +233,12 @@ def _is_shared_secret(match: re.Match[str], *, in_context: bool = False) -> bool
 # Placeholders contain no digits or "@", so a later rule never re-matches an earlier one,
 # and they start with "[", which can never be in a credential value.
 _SECRET_RULE = Rule(
-    "ACCOUNT_SECRET", credentials.CREDENTIAL, credentials.PLACEHOLDER, _is_shared_secret, "value"
+    "ACCOUNT_SECRET",
+    credentials.CREDENTIAL,
+    credentials.PLACEHOLDER,
+    _is_shared_secret,
+    "value",
+    needs=credentials.MAY_SHARE,
 )
 # The same rule when the message or the conversation is about the secret or a password,
 # so that "it's Bluebellwood" in reply counts as sharing it.
@@ -230,12 +248,13 @@ _SECRET_RULE_IN_CONTEXT = Rule(
     credentials.PLACEHOLDER,
     partial(_is_shared_secret, in_context=True),
     "value",
+    needs=credentials.MAY_SHARE,
 )
 _PII_RULES: tuple[Rule, ...] = (
-    Rule("EMAIL", _EMAIL, "[EMAIL]", _is_private_email),
-    Rule("NHS_NUMBER", _NHS_NUMBER, "[NHS NUMBER]", _has_valid_nhs_check_digit),
-    Rule("PHONE", _PHONE, "[PHONE]", _is_private_phone),
-    Rule("POSTCODE", _POSTCODE, "[POSTCODE]"),
+    Rule("EMAIL", _EMAIL, "[EMAIL]", _is_private_email, needs=_MAY_BE_EMAIL),
+    Rule("NHS_NUMBER", _NHS_NUMBER, "[NHS NUMBER]", _has_valid_nhs_check_digit, needs=_DIGIT),
+    Rule("PHONE", _PHONE, "[PHONE]", _is_private_phone, needs=_DIGIT),
+    Rule("POSTCODE", _POSTCODE, "[POSTCODE]", needs=_DIGIT),
 )
 RULES: tuple[Rule, ...] = (_SECRET_RULE, *_PII_RULES)
 # What redaction can leave in a text, for code that must look past it (the matcher).
