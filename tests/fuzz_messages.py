@@ -234,7 +234,7 @@ def every_known_text() -> list[str]:
         "test_privacy_fuzz.py",
         "fuzz_messages.py",
     ):
-        tree = ast.parse((here / name).read_text())
+        tree = ast.parse((here / name).read_text(encoding="utf-8"))
         texts |= {
             n.value
             for n in ast.walk(tree)
@@ -242,7 +242,11 @@ def every_known_text() -> list[str]:
         }
     staff = PROJECT_ROOT.parent / "shared" / "messages" / "staff-messages.jsonl"
     if staff.exists():
-        texts |= {json.loads(line)["text"] for line in staff.read_text().splitlines() if line}
+        texts |= {
+            json.loads(line)["text"]
+            for line in staff.read_text(encoding="utf-8").splitlines()
+            if line
+        }
     texts |= {item.text for item in generate(seed=7, count=3000)}
     # Odd spellings, case and the characters case-insensitive matching folds together.
     rng = random.Random(11)
@@ -250,6 +254,7 @@ def every_known_text() -> list[str]:
         "my",
         "secret",
         "SECRIT",
+        "secert",
         "sercet",
         "pasword",
         "Pwd",

@@ -622,7 +622,7 @@ def test_a_rule_skips_only_texts_it_could_not_match() -> None:
     from bot.core.text import clean
 
     texts = every_known_text()
-    assert len(texts) > 20000
+    assert len(texts) > 15000  # about 20,000 without the staff messages
     checked = 0
     for rule in RULES:
         assert rule.needs is not None, f"{rule.name} scans every text"
