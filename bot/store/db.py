@@ -2,8 +2,8 @@
 
 A turn is one transaction: read the conversation's state (locking its row on databases
 that can), let the engine decide, write the messages and the new state (a delivery's
-claim, ``Store.turn``, is committed before it). Several bot
-processes can therefore serve the same person without losing or mixing up state.
+claim, ``Store.turn``, is committed before it). Several bot processes can therefore
+serve the same person without losing or mixing up state.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Table, create_engine, event, func, select, text
+from sqlalchemy import Table, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -34,7 +34,6 @@ from bot.clock import Clock, system_clock
 from bot.config import DEFAULT_DB_TIMEOUT_SECONDS
 from bot.errors import HelpbotError
 from bot.store import tables
-from bot.store.tables import outbox
 from bot.store.turns import NEW_CONVERSATION, Statements, Turn
 
 if TYPE_CHECKING:
@@ -179,18 +178,6 @@ def _limit_waits(connection: Connection, seconds: float) -> None:
             connection.execute(select(func.set_config(setting, f"{ms}ms", True)))
 
 
-def _delivery_column(channel: str) -> Column[Any]:
-    column = tables.DELIVERIES.get(channel)
-    if column is None:
-        raise ValueError(f"the {channel!r} channel records no deliveries")
-    return column
-
-
-def _cut(channel: str, delivery: str) -> str:
-    """A delivery's id cut to its column, as the channel's own records cut it."""
-    return delivery[: _delivery_column(channel).type.length]
-
-
 class Store:
     """The database behind the bot. ``migrate=True`` brings the schema up to date."""
 
@@ -255,7 +242,7 @@ class Store:
     def _stamp_new_rows(self, session: Session, _context: Any, _instances: Any) -> None:
         now = None
         for row in session.new:
-            if row.__table__ is outbox:
+            if row.__table__ is tables.outbox:
                 session.info["news"] = True
             for column in _STAMPED:
                 if getattr(row, column, False) is None:
@@ -360,19 +347,12 @@ class Store:
         """
         params = {"channel": channel, "user_id": user_id, "key": conversation_key}
         if delivery is not None and not self._claims_in_turn:
-            with self._claiming(channel, delivery):
-                first = self._claim_apart(channel, delivery)
-            if not first:
-                raise DeliveredBefore(f"delivery {delivery} to {channel} was taken before")
+            self._claim(channel, delivery, self.clock())
         with self._translated(), self._locked(params) as (connection, cursor, row):
             conversation_id, state, news, claimed = row[:4]
             now = self.clock()
             if delivery is not None and self._claims_in_turn:
-                with self._claiming(channel, delivery):
-                    first = self._claim_on(cursor, channel, delivery, now)
-                    connection.commit()
-                if not first:
-                    raise DeliveredBefore(f"delivery {delivery} to {channel} was taken before")
+                self._claim(channel, delivery, now, on=(connection, cursor))
             turn = Turn(
                 cursor,
                 self._statements,
@@ -392,27 +372,30 @@ class Store:
                     raise TurnAbandoned("answered without the database; this turn is not kept")
                 connection.commit()
 
-    @contextmanager
-    def _claiming(self, channel: str, delivery: str) -> Iterator[None]:
-        """A claim the database could not make is said with the delivery's id: the
-        message is answered all the same, and a retry of it may be answered again."""
+    def _claim(
+        self, channel: str, delivery: str, now: datetime, *, on: tuple[Any, Any] | None = None
+    ) -> None:
+        """Claim ``delivery``, committed: in a transaction of its own, or ``on`` the turn's
+        driver connection and cursor. ``DeliveredBefore`` if it was claimed before. A
+        claim the database could not make is said with the delivery's id: the message is
+        answered all the same, and a retry of it may be answered again."""
+        column = tables.DELIVERIES.get(channel)
+        if column is None:
+            raise ValueError(f"the {channel!r} channel records no deliveries")
+        key = delivery[: column.type.length]  # as the channel's own records cut it
         try:
-            yield
+            if on is None:
+                first = self.insert_once(column.table, {column.name: key, "received_at": now})
+            else:
+                connection, cursor = on
+                self._statements.claim(column).run(cursor, {"delivery": key, "now": now})
+                first = cursor.rowcount == 1
+                connection.commit()
         except (self._driver_error, StoreError) as exc:
             log.warning("cannot claim delivery %s to %s: %s", delivery, channel, exc)
             raise
-
-    def _claim_on(self, cursor: Any, channel: str, delivery: str, now: datetime) -> bool:
-        """Claim ``delivery`` with ``cursor``; False if it was claimed before."""
-        claim = self._statements.claim(_delivery_column(channel))
-        claim.run(cursor, {"delivery": _cut(channel, delivery), "now": now})
-        return cursor.rowcount == 1
-
-    def _claim_apart(self, channel: str, delivery: str) -> bool:
-        """Claim ``delivery`` in a transaction of its own; False if it was claimed before."""
-        column = _delivery_column(channel)
-        row = {column.name: _cut(channel, delivery), "received_at": self.clock()}
-        return self.insert_once(column.table, row)
+        if not first:
+            raise DeliveredBefore(f"delivery {delivery} to {channel} was taken before")
 
     @contextmanager
     def _batched(self, connection: Any) -> Iterator[None]:
