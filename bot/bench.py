@@ -23,7 +23,7 @@ from bot.core.matcher import Matcher
 from bot.core.messages import Message
 from bot.core.model_cache import ModelCache
 from bot.core.redact import redact
-from bot.store import Store
+from bot.store import Store, StoreError
 
 # Typical traffic: short questions, typos, a rambling one, small talk, out of scope.
 SAMPLE = [
@@ -39,6 +39,17 @@ SAMPLE = [
     "is there a roadmap",
     "who are you",
 ]
+
+
+def database_problem(url: str) -> str | None:
+    """Why a bench cannot use the database ``url``, in one line; None if it can. The bot
+    answers without a database it cannot use, so a bench on one would quietly measure
+    something else."""
+    try:
+        Store(url).close()
+    except StoreError as exc:
+        return str(exc)
+    return None
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:

@@ -50,6 +50,13 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.database:
+        from bot.bench import database_problem
+
+        problem = database_problem(args.database)
+        if problem is not None:
+            print(f"error: --database: {problem}", file=sys.stderr)
+            return 2
     if args.slack:
         from bot import slackbench
 

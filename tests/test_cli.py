@@ -153,6 +153,15 @@ def test_bench_says_which_messages_file_it_cannot_read(helpbot, tmp_path) -> Non
     assert result.returncode == 2 and "no messages" in result.stderr
 
 
+def test_bench_refuses_a_database_it_cannot_use_in_one_line(helpbot) -> None:
+    """Turns on a database the bot cannot use are answered without it: a bench of those
+    would measure something else."""
+    for options in (("--database", "nonsense"), ("--slack", "--database", "nonsense")):
+        result = helpbot("bench", *options)
+        assert result.returncode == 2
+        assert result.stderr.strip() == "error: --database: not a database URL: 'nonsense'"
+
+
 def test_db_upgrade_and_unanswered(helpbot) -> None:
     assert helpbot("db", "upgrade").stdout.strip() == "database is up to date"
     helpbot("ask", stdin="what is the football score tonight\n")

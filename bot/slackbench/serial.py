@@ -130,6 +130,12 @@ def main(argv: list[str] | None = None) -> None:
         "--database", metavar="URL", help="a scratch database (default: a new SQLite file)"
     )
     options = parser.parse_args(argv)
+    if options.database:
+        from bot.bench import database_problem
+
+        problem = database_problem(options.database)
+        if problem is not None:
+            parser.error(f"argument --database: {problem}")
     run(options.events, options.rounds, options.bare, options.database)
 
 
