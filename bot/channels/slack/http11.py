@@ -1,0 +1,160 @@
+"""One HTTP/1.1 POST and its answer over a kept-alive socket: the Web API call that every
+answer makes (``chat.postMessage``).
+
+``http.client`` reads every answer's headers through the email package, which cost the
+bot more than the rest of the exchange. Only three headers decide how an answer's body
+is read and whether the connection stays open (its length, chunking, closing), so this
+reads the status line and the header lines itself, and nothing more than that.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import BinaryIO
+from urllib.parse import SplitResult
+
+MAX_LINE = 65_536  # as http.client: a longer line is not an HTTP answer we understand
+MAX_HEADERS = 100
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: dict[str, str]  # names lower-cased; the last of a repeated name
+    body: bytes
+
+
+class Link:
+    """One connection to ``host``, opened on first use and kept while the server allows.
+
+    A call that fails closes it; the next call opens a new one.
+    """
+
+    def __init__(
+        self, origin: SplitResult, timeout: float | None, context: ssl.SSLContext | None
+    ) -> None:
+        self.https = origin.scheme == "https"
+        self.address = (origin.hostname or "", origin.port or (443 if self.https else 80))
+        self.host = origin.netloc  # the Host header
+        self.timeout = timeout
+        self.context = context
+        self._sock: socket.socket | None = None
+        self._reader: BinaryIO | None = None
+        self.answered = 0  # calls answered on the connection now open
+
+    def connect(self) -> None:
+        """Open the connection now, if it is not open: a failure here sent nothing."""
+        if self._sock is not None:
+            return
+        sock = socket.create_connection(self.address, timeout=self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.https:
+            context = self.context or ssl.create_default_context()
+            sock = context.wrap_socket(sock, server_hostname=self.address[0])
+        self._sock, self._reader, self.answered = sock, sock.makefile("rb"), 0
+
+    def post(self, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        self.connect()
+        assert self._sock is not None and self._reader is not None
+        head = [f"POST {target} HTTP/1.1", f"Host: {self.host}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        head.append(f"Content-Length: {len(body)}")
+        try:
+            self._sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+            answer, keep = read_answer(self._reader)
+        except BaseException:
+            self.close()
+            raise
+        self.answered += 1
+        if not keep:
+            self.close()
+        return answer
+
+    def close(self) -> None:
+        for part in (self._reader, self._sock):
+            if part is not None:
+                part.close()
+        self._sock = self._reader = None
+
+
+def read_answer(reader: BinaryIO) -> tuple[Answer, bool]:
+    """An answer read whole, and whether its connection may carry the next request."""
+    while True:
+        version, status = _status_line(reader)
+        headers = _headers(reader)
+        if not 100 <= status < 200:  # an interim answer (100 Continue): the real one follows
+            break
+    keep = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = _chunked(reader)
+    elif "content-length" in headers:
+        body = _exactly(reader, _length(headers["content-length"]))
+    elif status in (204, 304):
+        body = b""
+    else:  # the body ends when the server closes the connection
+        body, keep = reader.read(), False
+    return Answer(status, headers, body), keep
+
+
+def _line(reader: BinaryIO) -> bytes:
+    line = reader.readline(MAX_LINE + 1)
+    if len(line) > MAX_LINE:
+        raise http.client.LineTooLong("header line")
+    return line
+
+
+def _status_line(reader: BinaryIO) -> tuple[str, int]:
+    line = _line(reader)
+    if not line:
+        # What http.client raises here too: a kept-alive connection the server had closed.
+        raise http.client.RemoteDisconnected("Remote end closed connection without response")
+    parts = line.decode("latin-1").split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise http.client.BadStatusLine(line.decode("latin-1", "replace").strip())
+    return parts[0], int(parts[1])
+
+
+def _headers(reader: BinaryIO) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for _ in range(MAX_HEADERS):
+        line = _line(reader)
+        if line in (b"\r\n", b"\n", b""):
+            return headers
+        name, colon, value = line.decode("latin-1").partition(":")
+        if not colon:
+            raise http.client.HTTPException(f"not a header line: {line[:80]!r}")
+        headers[name.strip().lower()] = value.strip()
+    raise http.client.HTTPException(f"more than {MAX_HEADERS} headers")
+
+
+def _length(text: str) -> int:
+    if not text.isdigit():
+        raise http.client.HTTPException(f"not a Content-Length: {text[:80]!r}")
+    return int(text)
+
+
+def _exactly(reader: BinaryIO, size: int) -> bytes:
+    data = reader.read(size)
+    if len(data) < size:
+        raise http.client.IncompleteRead(data, size - len(data))
+    return data
+
+
+def _chunked(reader: BinaryIO) -> bytes:
+    parts = []
+    while True:
+        size_text = _line(reader).split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise http.client.HTTPException(f"not a chunk size: {size_text[:80]!r}") from None
+        if size == 0:
+            break
+        parts.append(_exactly(reader, size))
+        _line(reader)  # the chunk's closing CRLF
+    while _line(reader) not in (b"\r\n", b"\n", b""):
+        pass  # trailers: none of them matter here
+    return b"".join(parts)
