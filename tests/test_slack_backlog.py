@@ -10,7 +10,7 @@ the burst arrives: what is taken and what is refused is then decided by the boun
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,7 +51,7 @@ def test_the_backlog_takes_up_to_its_limit_and_refuses_the_rest(gate: threading.
 
     taken = [backlog.offer(lambda n=n: work(n)) for n in range(5)]
     assert taken == [True, True, True, False, False]
-    assert not backlog.room(0)
+    assert not backlog.admit(0)
     gate.set()
     assert backlog.close(wait=10)
     assert sorted(done) == [0, 1, 2]
@@ -67,12 +67,95 @@ def test_a_closed_backlog_takes_nothing_and_a_failure_frees_its_place() -> None:
         raise RuntimeError("boom")
 
     assert backlog.offer(fail)
-    assert backlog.room(10)  # the failed work gave its place back
-    assert backlog.offer(finished.set)
+    assert backlog.admit(10)  # the failed work gave its place back
+    assert backlog.offer(finished.set)  # on the place this request was admitted to
     assert finished.wait(10)
     assert backlog.close(wait=10)
     assert not backlog.offer(finished.set)
-    assert not backlog.room(0)
+    assert not backlog.admit(0)
+
+
+def _queue_up(backlog: Backlog, request: Callable[[], None], waiting: int) -> threading.Thread:
+    """``request`` in a thread of its own (as gunicorn serves each request), once it is
+    the ``waiting``-th request in line for a place."""
+    thread = threading.Thread(target=request, daemon=True)
+    thread.start()
+    until(lambda: backlog.state().waiting == waiting, 10, f"{waiting} waiting")
+    return thread
+
+
+def test_requests_waiting_for_a_place_get_it_in_the_order_they_came() -> None:
+    backlog = Backlog(limit=1, threads=1)
+    holds = [threading.Event() for _ in range(4)]
+    assert backlog.offer(holds[0].wait)  # the one place is taken
+    admitted: list[int] = []
+
+    def request(n: int) -> None:
+        if backlog.admit(10):
+            admitted.append(n)
+            assert backlog.offer(holds[n].wait)  # its work holds the place until told
+        backlog.leave()
+
+    threads = [_queue_up(backlog, lambda n=n: request(n), n) for n in (1, 2, 3)]
+    for n in (0, 1, 2, 3):
+        holds[n].set()  # a place is freed: it passes to the request that waited longest
+        if n < 3:
+            until(lambda n=n: admitted == [1, 2, 3][: n + 1], 10, f"request {n + 1} admitted")
+            # A newcomer does not take a freed place before those waiting for one.
+            assert not backlog.admit(0)
+    for thread in threads:
+        thread.join(10)
+    assert admitted == [1, 2, 3]
+    assert backlog.settled(10) and backlog.state().waiting == 0
+
+
+def test_a_place_a_request_did_not_need_passes_to_the_next_in_line(
+    gate: threading.Event,
+) -> None:
+    backlog = Backlog(limit=1, threads=1)
+    assert backlog.offer(gate.wait)
+    got: list[str] = []
+
+    def needs_no_work() -> None:  # an event that is not for the bot, say
+        got.append(f"admitted {backlog.admit(10)}")
+        backlog.leave()
+
+    def needs_work() -> None:
+        got.append(f"admitted {backlog.admit(10)}, offered {backlog.offer(lambda: None)}")
+        backlog.leave()
+
+    first = _queue_up(backlog, needs_no_work, 1)
+    second = _queue_up(backlog, needs_work, 2)
+    gate.set()
+    first.join(10)
+    second.join(10)
+    assert got == ["admitted True", "admitted True, offered True"]
+    assert backlog.settled(10)
+
+
+def test_a_request_that_waited_its_time_out_is_refused_and_out_of_line(
+    gate: threading.Event,
+) -> None:
+    backlog = Backlog(limit=1, threads=1)
+    assert backlog.offer(gate.wait)
+    assert not backlog.admit(0.05)
+    assert backlog.state().waiting == 0
+    gate.set()
+    assert backlog.settled(10)  # the freed place went to nobody
+    assert backlog.admit(0)
+    backlog.leave()
+    assert backlog.state().size == 0
+
+
+def test_closing_tells_the_requests_waiting_for_a_place_no(gate: threading.Event) -> None:
+    backlog = Backlog(limit=1, threads=1)
+    assert backlog.offer(gate.wait)
+    answers: list[bool] = []
+    waiting = _queue_up(backlog, lambda: answers.append(backlog.admit(10)), 1)
+    assert backlog.close(wait=0.01) is False  # its work is still running
+    waiting.join(10)
+    assert answers == [False]
+    gate.set()
 
 
 def test_settled_waits_for_the_work_taken_to_finish(gate: threading.Event) -> None:
@@ -142,7 +225,7 @@ def test_a_push_without_room_is_left_to_the_sync_round(gate: threading.Event) ->
     pushes.store.news_written += 1
     after.ended()  # no room: not waiting, so the next turn asks again
     gate.set()
-    assert backlog.room(10)
+    assert backlog.settled(10)  # room again
     after.ended()
     assert backlog.close(wait=10)
     assert (pushes.helpdesk, pushes.everyone) == (1, 1)

@@ -5,6 +5,12 @@ faster than it answers piles work up (and memory with it) until its answers come
 seconds late. Here a request is taken only if there is room: ``offer`` says no when
 ``limit`` pieces are waiting or running, and the app answers that request so Slack
 sends it again later, instead of acknowledging what it cannot do soon.
+
+A request that finds no room waits its turn (``admit``): places are handed over in the
+order requests came, each finished piece of work passing its place straight to the
+request that has waited longest. When newcomers could take a freed place first, a
+request could lose the race again and again until its wait ran out and it was refused,
+and each refusal cost the worker about as much as an answer (Slack sends it again).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,15 +31,31 @@ Work = Callable[[], None]
 @dataclass(frozen=True)
 class BacklogState:
     """How full the backlog is: taken and not finished (waiting or running), and the most
-    there have been at once since the start."""
+    there have been at once since the start; requests waiting for a place."""
 
     size: int
     peak: int
     limit: int
+    waiting: int = 0
+
+
+class _Waiter:
+    """A request waiting for a place: its lock is released when it is given one (or the
+    backlog closes, ``placed`` False)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lock.acquire()
+        self.placed = False
 
 
 class Backlog:
-    """At most ``limit`` pieces of work taken and not finished, run by ``threads`` threads."""
+    """At most ``limit`` pieces of work taken and not finished, run by ``threads`` threads.
+
+    A place is taken by ``offer``, or first by ``admit`` for the request the calling
+    thread serves: its ``offer`` then uses that place, and ``leave`` gives it back if the
+    request needed no work after all.
+    """
 
     def __init__(self, limit: int, threads: int, name: str = "slack-work") -> None:
         if limit < 1 or threads < 1:
@@ -40,9 +63,8 @@ class Backlog:
         self.limit = limit
         self._work: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        # A finished piece of work wakes one request waiting for room (waking them all
-        # made each finish cost as many thread switches), and ``close`` once all is done.
-        self._freed = threading.Condition(self._lock)
+        self._waiting: deque[_Waiter] = deque()  # oldest first
+        self._admitted = threading.local()  # .place: this thread's request holds a place
         self._idle = threading.Condition(self._lock)
         self._size = 0
         self._peak = 0
@@ -58,17 +80,53 @@ class Backlog:
             thread.start()
 
     def offer(self, work: Work) -> bool:
-        """Take ``work`` to run soon; False, without taking it, when the backlog is full."""
+        """Take ``work`` to run soon; False, without taking it, when the backlog is full.
+        Work for a request that was admitted goes in on the place it holds."""
+        admitted = getattr(self._admitted, "place", False)
+        self._admitted.place = False
         with self._lock:
-            if self._closed or self._size >= self.limit:
+            if self._closed:
+                if admitted:
+                    self._free()
                 return False
-            self._size += 1
-            self._peak = max(self._peak, self._size)
+            if not admitted:
+                if self._size >= self.limit:  # always so while requests wait for a place
+                    return False
+                self._take()
             refused, self._refused = self._refused, 0
         self._work.put(work)
         if refused:
             log.warning("slack: the backlog has room again, after %d refused", refused)
         return True
+
+    def admit(self, wait: float) -> bool:
+        """Take a place for the request this thread serves: now, or within ``wait``
+        seconds after the requests already waiting. False when none came in time."""
+        with self._lock:
+            if self._closed:
+                return False
+            if self._size < self.limit and not self._waiting:
+                self._take()
+                self._admitted.place = True
+                return True
+            if wait <= 0:
+                return False
+            waiter = _Waiter()
+            self._waiting.append(waiter)
+        if not waiter.lock.acquire(timeout=wait):
+            with self._lock:
+                if waiter in self._waiting:  # else a place came just as the wait ran out
+                    self._waiting.remove(waiter)
+                    return False
+        self._admitted.place = waiter.placed
+        return waiter.placed
+
+    def leave(self) -> None:
+        """The request this thread served is done: give back a place it did not use."""
+        if getattr(self._admitted, "place", False):
+            self._admitted.place = False
+            with self._lock:
+                self._free()
 
     def refused(self) -> None:
         """A request was refused for want of room: said once each time the backlog fills."""
@@ -82,21 +140,9 @@ class Backlog:
                 self.limit,
             )
 
-    def room(self, wait: float) -> bool:
-        """Whether there is room now, or within ``wait`` seconds (a hint: ``offer`` decides).
-
-        A worker that is full lets a request wait this long before refusing it, rather
-        than spend its time refusing a sender that asks again at once.
-        """
-        with self._freed:
-            if self._size < self.limit and not self._closed:
-                return True
-            self._freed.wait_for(lambda: self._size < self.limit or self._closed, wait)
-            return self._size < self.limit and not self._closed
-
     def state(self) -> BacklogState:
         with self._lock:
-            return BacklogState(self._size, self._peak, self.limit)
+            return BacklogState(self._size, self._peak, self.limit, len(self._waiting))
 
     def settled(self, wait: float) -> bool:
         """Whether nothing taken is unfinished, now or within ``wait`` seconds."""
@@ -108,7 +154,8 @@ class Backlog:
         finished (work still waiting after that is lost with the process)."""
         with self._lock:
             self._closed = True
-            self._freed.notify_all()
+            while self._waiting:  # told no: there will be no place
+                self._waiting.popleft().lock.release()
         for _ in self._threads:
             self._work.put(None)
         deadline = time.monotonic() + wait
@@ -128,7 +175,19 @@ class Backlog:
                 log.exception("slack: work failed")
             finally:
                 with self._lock:
-                    self._size -= 1
-                    self._freed.notify()
-                    if not self._size:
-                        self._idle.notify_all()
+                    self._free()
+
+    def _take(self) -> None:
+        self._size += 1
+        self._peak = max(self._peak, self._size)
+
+    def _free(self) -> None:
+        """A place is free: it passes to the request that has waited longest, if any."""
+        if self._waiting and not self._closed:
+            waiter = self._waiting.popleft()
+            waiter.placed = True
+            waiter.lock.release()
+            return
+        self._size -= 1
+        if not self._size:
+            self._idle.notify_all()

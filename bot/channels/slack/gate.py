@@ -3,11 +3,11 @@
 Refusing in the listener would cost a refusal as much as an acknowledgement (bolt parses,
 checks and routes the request first), so a busy worker would spend its time saying no
 instead of answering. This WSGI middleware sits behind ``SlackGuard`` (only signed
-requests reach it). While the backlog is full a request waits a moment for room, which
-slows a sender that asks again at once, then is refused: 503 and no ack, which Slack
-sends again (at once, then after 1 and 5 minutes), or for a slash command, which Slack
-never retries, a line asking the person to try again. The listener refuses the same way
-should the backlog fill up between here and there.
+requests reach it). While the backlog is full a request waits its turn for a place, a
+moment at most, which slows a sender that asks again at once; then it is refused: 503
+and no ack, which Slack sends again (at once, then after 1 and 5 minutes), or for a
+slash command, which Slack never retries, a line asking the person to try again. The
+listener refuses the same way should the backlog fill up between here and there.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from bot.channels.bodylimit import StartResponse, WSGIApp, body_of
 from bot.channels.slack.backlog import Backlog
 
 # Short enough to leave the acknowledgement well within Slack's 3 seconds, and to keep
-# the threads serving requests free for the ones there is room for; long enough that a
-# sender asking again at once is not refused over and over: each refusal costs the worker
-# about as much as an acknowledgement. In `helpbot bench --slack`, 10 ms refused 385
-# requests a second and answered 375; 20 ms refused about 100 and answered 420.
+# the threads serving requests free for the ones there is room for; long enough that the
+# requests a full worker has in hand are admitted in turn rather than refused: each
+# refusal costs the worker about as much as an answer. In `helpbot bench --slack` (8
+# connections), before places were handed over in turn, 20 ms refused about 80 requests
+# a second (26 ms: 8, and a tenth less CPU per answer); in turn, 20 ms refuses about 1.
 ROOM_WAIT_SECONDS = 0.02
 BUSY = "Sorry, I'm busy right now: please ask again in a minute."
 
@@ -42,8 +43,11 @@ class BacklogGate:
         self.backlog = backlog
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if self.backlog.room(ROOM_WAIT_SECONDS):
-            return self.app(environ, start_response)
+        if self.backlog.admit(ROOM_WAIT_SECONDS):
+            try:
+                return self.app(environ, start_response)
+            finally:
+                self.backlog.leave()
         self.backlog.refused()
         status, body = refusal(_is_command(environ))
         data = (json.dumps(body) if isinstance(body, dict) else body).encode()
