@@ -76,7 +76,7 @@ class KeepAliveClient(WebClient):
 
     def _post(self, method: str, payload: dict[str, Any]) -> SlackResponse | None:
         """The call's response, or None when the SDK should make it instead: Slack asked
-        to wait (429), or the connection failed before anything was answered."""
+        to wait (429), or a connection dropped before anything was answered."""
         if self._headers is None:
             self._headers = self._build_urllib_request_headers(
                 token=self.token or "", has_json=True, has_files=False, additional_headers={}
@@ -105,16 +105,16 @@ class KeepAliveClient(WebClient):
         return self._urls[method]
 
     def _exchange(self, target: str, body: bytes) -> Answer | None:
-        """The answer, or None if the connection failed before any answer came."""
+        """The answer, or None if the connection dropped before any answer came."""
         assert self._headers is not None
         link = self._local.__dict__.get("link")
         if link is None:
             link = self._local.link = Link(self._origin, self.timeout, self.ssl)
         for attempt in (1, 2):
-            try:
-                link.connect()
-            except OSError:
-                return None  # nothing was sent
+            # A connection that cannot be opened fails the call at once, as it did through
+            # the SDK (its retries are for connections that drop, not for a host that is
+            # unreachable): handing it over would double the wait for a host that is down.
+            link.connect()
             reused = link.answered > 0
             try:
                 return link.post(target, self._headers, body)
