@@ -36,6 +36,7 @@ STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 # What a lean call's arguments may be; anything else (the SDK's model objects, metadata)
 # the SDK turns into JSON itself, so that call takes its way.
 PLAIN = (str, int, float, bool)
+SCHEMES = ("http", "https")  # what is sent over plain sockets here; any other, the SDK's way
 
 
 class KeepAliveClient(WebClient):
@@ -56,15 +57,7 @@ class KeepAliveClient(WebClient):
 
     def _lean(self, payload: dict[str, Any]) -> bool:
         """Whether this call can skip the SDK: plain JSON, no proxy, no default params."""
-        if (
-            self.proxy is not None
-            or self.default_params
-            or self._origin.scheme
-            not in (
-                "http",
-                "https",
-            )
-        ):
+        if self.proxy is not None or self.default_params or self._origin.scheme not in SCHEMES:
             return False
         for name, value in payload.items():
             if name == "blocks":
@@ -129,7 +122,7 @@ class KeepAliveClient(WebClient):
         self, url: str, req: urllib.request.Request
     ) -> dict[str, Any]:
         parts = urlsplit(url)
-        if self.proxy is not None or parts.scheme not in ("http", "https"):
+        if self.proxy is not None or parts.scheme not in SCHEMES:
             return super()._perform_urllib_http_request_internal(url, req)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = dict(req.header_items())
