@@ -166,6 +166,25 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert, key)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed; it makes the test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "c.pem", folder / "k.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost"]
+        + ["-days", "1", "-keyout", str(key), "-out", str(cert)]
+        # Python checks the subjectAltName, not the CN, against the host it dialled.
+        + ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
 def free_port() -> int:
     # Controller(port=0) is not supported by every aiosmtpd version, so ask the OS instead.
     with socket.socket() as sock:

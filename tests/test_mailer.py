@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import ssl
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -36,25 +34,6 @@ def _authenticate(
     )
     # handled=False makes aiosmtpd send the 535 reply itself.
     return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost: (cert, key)."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("the openssl command is not installed; it makes the test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "c.pem", folder / "k.pem"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost"]
-        + ["-days", "1", "-keyout", str(key), "-out", str(cert)]
-        # Python checks the subjectAltName, not the CN, against the host it dialled.
-        + ["-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 @dataclass(frozen=True)

@@ -1,36 +1,52 @@
 """The Web API client keeps its connection open between calls, replaces one the server has
 closed meanwhile, and still hands rate limits to the SDK's retries; ``chat.postMessage``
-goes out without the SDK's layers and reads any HTTP/1.x answer."""
+goes out without the SDK's layers, reads any HTTP/1.x answer, and whatever goes wrong
+ends as it would have the SDK's way: same sends, same waits, same errors."""
 
 from __future__ import annotations
 
 import http.client
 import io
 import json
+import socket
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import (
+    ConnectionErrorRetryHandler,
+    FixedValueRetryIntervalCalculator,
+    RateLimitErrorRetryHandler,
+    RetryHandler,
+)
+from slack_sdk.models.blocks import SectionBlock
 
 from bot.channels.slack.app import make_client
 from bot.channels.slack.http11 import MAX_HEADERS, read_answer
+from bot.channels.slack.webclient import KeepAliveClient
 from bot.config import SlackSettings
 
 
 class Server:
     """An HTTP/1.1 Web API stand-in that counts connections and can misbehave once."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.connections = 0
         self.calls: list[str] = []
         self.sent: list[tuple[dict[str, str], Any]] = []  # each call's headers and JSON
         self.drop_after_next = False  # close silently after answering (a stale keep-alive)
-        self.limit_next = False  # answer the next call 429
+        self.drop = False  # take every call and close without an answer
+        self.limits = 0  # answer this many next calls 429, Retry-After: retry_after
+        self.retry_after = 0
         self.raw_next: bytes | None = None  # the next answer, byte for byte
+        self.keep_after_raw = False  # and keep its connection open whatever it says
+        self.names: list[str] = []  # the server name each TLS client asked for (SNI)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,21 +60,25 @@ class Server:
                 data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 server.calls.append(self.path)
                 server.sent.append((dict(self.headers), json.loads(data or b"null")))
+                if server.drop:
+                    self.close_connection = True
+                    return
                 if server.raw_next is not None:
                     raw, server.raw_next = server.raw_next, None
                     self.wfile.write(raw)
-                    self.close_connection = b"close" in raw.lower() or b"HTTP/1.0" in raw
+                    closing = b"close" in raw.lower() or b"HTTP/1.0" in raw
+                    self.close_connection = closing and not server.keep_after_raw
                     return
                 status, answer = 200, {"ok": True, "ts": "1.0"}
-                if server.limit_next:
-                    server.limit_next = False
+                if server.limits:
+                    server.limits -= 1
                     status, answer = 429, {"ok": False, "error": "ratelimited"}
                 body = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 if status == 429:
-                    self.send_header("Retry-After", "0")
+                    self.send_header("Retry-After", str(server.retry_after))
                 self.end_headers()
                 self.wfile.write(body)
                 if server.drop_after_next:
@@ -69,23 +89,31 @@ class Server:
                 pass
 
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        if tls is not None:
+            tls.sni_callback = lambda _sock, name, _context: self.names.append(name)
+            self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
+        self.scheme = "http" if tls is None else "https"
+        threading.Thread(target=self.http.serve_forever, args=(0.05,), daemon=True).start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.http.server_address[1]}/api/"
+        return f"{self.scheme}://127.0.0.1:{self.http.server_address[1]}/api/"
+
+    def stop(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
 
 
 @pytest.fixture
 def server() -> Iterator[Server]:
     running = Server()
     yield running
-    running.http.shutdown()
-    running.http.server_close()
+    running.stop()
 
 
 def test_calls_share_one_connection_and_survive_its_closing(server: Server) -> None:
     client = make_client(SlackSettings("xoxb-x", "s", None, server.url, "C0HELP"))
+    client.retry_handlers = []  # the client replaces a closed connection by itself
     for _ in range(3):
         assert client.chat_postMessage(channel="D1", text="hi")["ok"]
     assert server.connections == 1
@@ -97,11 +125,81 @@ def test_calls_share_one_connection_and_survive_its_closing(server: Server) -> N
     assert len(server.calls) == 5
 
 
-def test_a_rate_limit_is_still_waited_out_and_retried(server: Server) -> None:
-    client = make_client(SlackSettings("xoxb-x", "s", None, server.url, "C0HELP"))
-    server.limit_next = True
-    assert client.chat_postMessage(channel="D1", text="hi")["ok"]
-    assert server.calls == ["/api/chat.postMessage", "/api/chat.postMessage"]
+class Waits(RateLimitErrorRetryHandler):
+    """The SDK's rate-limit handler, writing down each wait it would sleep."""
+
+    def __init__(self, log: list[str], max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.log = log
+
+    def prepare_for_next_attempt(self, *, state: Any, request: Any, **outcome: Any) -> None:
+        headers = {k.lower(): v for k, v in outcome["response"].headers.items()}
+        self.log.append(f"wait {headers['retry-after'][0]}")
+        state.next_attempt_requested = True
+        state.increment_current_attempt()
+
+
+def _counted(client: WebClient, log: list[str]) -> WebClient:
+    """The client's own retry handlers, writing their waits to ``log`` instead of sleeping."""
+    handlers: list[RetryHandler] = []
+    for handler in client.retry_handlers:
+        if isinstance(handler, RateLimitErrorRetryHandler):
+            handlers.append(Waits(log, handler.max_retry_count))
+        else:
+            assert isinstance(handler, ConnectionErrorRetryHandler)
+            handler.interval_calculator = FixedValueRetryIntervalCalculator(0)
+            handlers.append(handler)
+    client.retry_handlers = handlers
+    return client
+
+
+def _both_ways(client: WebClient) -> dict[str, Callable[[], Any]]:
+    """chat.postMessage the lean way, and the SDK's way (api_call takes no shortcut)."""
+    return {
+        "lean": lambda: client.chat_postMessage(channel="D1", text="hi"),
+        "sdk": lambda: client.api_call("chat.postMessage", json={"channel": "D1", "text": "hi"}),
+    }
+
+
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_rate_limit_is_waited_out_before_the_call_goes_again(server: Server, way: str) -> None:
+    post = _both_ways(_counted(_client(server), server.calls))[way]
+    server.limits, server.retry_after = 1, 3
+    assert post()["ok"]
+    assert server.calls == ["/api/chat.postMessage", "wait 3", "/api/chat.postMessage"]
+
+
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_lasting_rate_limit_is_sent_as_often_as_the_sdk_retries_then_raised(
+    server: Server, way: str
+) -> None:
+    client = _counted(_client(server), server.calls)
+    retries = next(h for h in client.retry_handlers if isinstance(h, Waits)).max_retry_count
+    server.limits, server.retry_after = 100, 2
+    with pytest.raises(SlackApiError, match="ratelimited"):
+        _both_ways(client)[way]()
+    assert server.calls == ["/api/chat.postMessage", "wait 2"] * retries + ["/api/chat.postMessage"]
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive"])
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_connection_that_drops_unanswered_is_retried_as_the_sdk_would(
+    server: Server, way: str, warm: bool
+) -> None:
+    client = _counted(_client(server), server.calls)
+    post = _both_ways(client)[way]
+    if warm:
+        assert post()["ok"]
+        server.calls.clear()
+    server.drop = True
+    with pytest.raises(http.client.RemoteDisconnected):
+        post()
+    retries = next(
+        h for h in client.retry_handlers if isinstance(h, ConnectionErrorRetryHandler)
+    ).max_retry_count
+    # Each attempt is one send, on a new connection; a kept-alive one found closed is
+    # replaced within the first attempt, as http.client's users do.
+    assert len(server.calls) == 1 + retries + warm
 
 
 def _client(server: Server) -> WebClient:
@@ -131,7 +229,7 @@ def test_an_answer_goes_out_without_the_sdk_as_the_sdk_would_send_it(
     (sdk_headers, sdk_json), (headers, sent) = server.sent
     assert sent == sdk_json == {"channel": "D1", "text": "hi £", "blocks": blocks}
     headers, sdk_headers = _lower(headers), _lower(sdk_headers)  # urllib writes "Content-type"
-    for name in ("authorization", "content-type", "user-agent"):
+    for name in ("authorization", "content-type", "user-agent", "accept-encoding"):
         assert headers[name] == sdk_headers[name]
     assert headers["authorization"] == "Bearer xoxb-x"
 
@@ -161,26 +259,39 @@ def test_any_http_1_answer_is_read_and_the_next_call_still_goes_out(
     assert len(server.calls) == 2
 
 
+def _outcome(post: Callable[[], Any]) -> tuple[str, Any, int | None]:
+    """What a call ended in: its error's type and text, or what it answered."""
+    try:
+        response = post()
+    except SlackApiError as error:
+        return f"SlackApiError: {error}", error.response.data, error.response.status_code
+    return "answered", response.data, response.status_code
+
+
 @pytest.mark.parametrize(
-    ("status", "body", "error"),
+    ("status", "body"),
     [
-        ("200 OK", b'{"ok":false,"error":"channel_not_found"}', "channel_not_found"),
-        ("500 Internal Server Error", b'{"ok":false,"error":"fatal_error"}', "fatal_error"),
-        ("200 OK", b"<html>hello</html>", "not JSON"),
+        ("200 OK", b'{"ok":false,"error":"channel_not_found"}'),
+        ("500 Internal Server Error", b'{"ok":false,"error":"fatal_error"}'),
+        ("200 OK", b"<html>hello</html>"),
+        ("404 Not Found", b"<html>no such page</html>"),
+        ("302 Found", b'{"ok":true,"ts":"3.0"}'),
     ],
-    ids=["not-ok", "server-error", "not-json"],
+    ids=["not-ok", "server-error", "not-json", "not-found", "redirect"],
 )
-def test_a_refused_call_raises_the_sdks_error_and_is_not_sent_again(
-    server: Server, status: str, body: bytes, error: str
+def test_a_refused_call_ends_as_the_sdks_way_and_is_sent_once(
+    server: Server, status: str, body: bytes
 ) -> None:
     client = _client(server)
-    server.raw_next = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
-    with pytest.raises(SlackApiError, match="The request to the Slack API failed") as caught:
-        client.chat_postMessage(channel="D1", text="hi")
-    assert error in caught.value.response["error"]
-    assert len(server.calls) == 1
+    raw = f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+    outcomes = []
+    for post in _both_ways(client).values():
+        server.raw_next = raw
+        outcomes.append(_outcome(post))
+    assert outcomes[0] == outcomes[1]
+    assert len(server.calls) == 2
     assert client.chat_postMessage(channel="D1", text="hi")["ok"]  # the connection is fine
-    assert server.connections == 1
+    assert server.connections == 2  # one for each way, each kept
 
 
 def test_a_server_that_is_not_there_fails_at_once_as_it_did_through_the_sdk(
@@ -189,9 +300,18 @@ def test_a_server_that_is_not_there_fails_at_once_as_it_did_through_the_sdk(
     with ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as gone:
         port = gone.server_address[1]
     client = make_client(SlackSettings("xoxb-x", "s", None, f"http://127.0.0.1:{port}/api/", "C"))
-    _no_sdk(monkeypatch)  # not tried a second time (a host that is down would cost two waits)
+    tries = []
+    connect = socket.create_connection
+
+    def counted(*args: Any, **kwargs: Any) -> socket.socket:
+        tries.append(args[0])
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", counted)
     with pytest.raises(ConnectionRefusedError):
         client.chat_postMessage(channel="D1", text="hi")
+    # Tried once: a host that is down would otherwise cost a second wait.
+    assert tries == [("127.0.0.1", port)]
 
 
 def _answer(raw: bytes) -> tuple[int, dict[str, str], bytes, bool]:
@@ -200,14 +320,24 @@ def _answer(raw: bytes) -> tuple[int, dict[str, str], bytes, bool]:
 
 
 def test_reading_answers_byte_by_byte() -> None:
+    # A repeated header means its values joined (RFC 9110); a 204 has no body.
     assert _answer(b"HTTP/1.1 204 No Content\r\nX-A: 1\r\nX-A: 2\r\n\r\n") == (
         204,
-        {"x-a": "2"},
+        {"x-a": "1, 2"},
         b"",
         True,
     )
+    assert _answer(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n")[2] == b""
+    # Exactly the length it says, and no more; what follows is the connection's problem.
     assert _answer(b"HTTP/1.1 200 OK\nContent-Length: 2\n\nokEXTRA")[2] == b"ok"
+    assert _answer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok")[2] == (
+        b"ok"
+    )
     assert _answer(b"HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: 0\r\n\r\n")[3] is False
+    assert _answer(b"HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\n\r\nok")[2:] == (
+        b"ok",
+        False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -225,6 +355,33 @@ def test_reading_answers_byte_by_byte() -> None:
             b"HTTP/1.1 200 OK\r\n" + b"X: 1\r\n" * (MAX_HEADERS + 1) + b"\r\n",
             http.client.HTTPException,
         ),
+        (b"HTTP/1.1 20 OK\r\n\r\n", http.client.BadStatusLine),
+        (b"HTTP/1.1 2000 OK\r\n\r\n", http.client.BadStatusLine),
+        ("HTTP/1.1 \u00b200 OK\r\n\r\n".encode("latin-1"), http.client.BadStatusLine),
+        (b"HTTP/1.1 099 Low\r\n\r\n", http.client.BadStatusLine),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n", http.client.HTTPException),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n",
+            http.client.HTTPException,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0_5\r\nhello\r\n0\r\n\r\n",
+            http.client.HTTPException,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX\r\n0\r\n\r\n",
+            http.client.HTTPException,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+            http.client.HTTPException,
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nab", http.client.HTTPException),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n\x1f\x8b",
+            http.client.HTTPException,
+        ),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n\x1f\x8b", http.client.HTTPException),
     ],
     ids=[
         "nothing",
@@ -236,8 +393,97 @@ def test_reading_answers_byte_by_byte() -> None:
         "bad-chunk",
         "long-line",
         "many-headers",
+        "two-digit-status",
+        "four-digit-status",
+        "superscript-digit",
+        "status-below-100",
+        "negative-chunk",
+        "hex-prefixed-chunk",
+        "underscored-chunk",
+        "chunk-longer-than-its-size",
+        "conflicting-lengths",
+        "superscript-length",
+        "gzip-not-asked-for",
+        "transfer-coding-not-asked-for",
     ],
 )
 def test_an_answer_that_is_not_http_is_an_error_not_a_guess(raw: bytes, problem: type) -> None:
     with pytest.raises(problem):
         read_answer(io.BytesIO(raw))
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # Bytes no call asked for after the answer: read on that connection, the next
+        # answer would start "EXTRA".
+        b"HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n%sEXTRA",
+        # HTTP/1.0 keeps no connection unless it says so, whatever the server then does.
+        b"HTTP/1.0 200 OK\r\nContent-Length: 22\r\n\r\n%s",
+    ],
+    ids=["bytes-not-asked-for", "http-1.0-kept-open"],
+)
+def test_a_connection_that_cannot_carry_the_next_call_is_replaced(
+    server: Server, monkeypatch: pytest.MonkeyPatch, head: bytes
+) -> None:
+    client = _client(server)
+    _no_sdk(monkeypatch)
+    server.raw_next, server.keep_after_raw = head % b'{"ok":true,"ts":"2.0"}', True
+    assert client.chat_postMessage(channel="D1", text="hi")["ts"] == "2.0"
+    assert client.chat_postMessage(channel="D1", text="hi")["ts"] == "1.0"
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("arrange", "options", "seen"),
+    [
+        # The SDK adds its default params (a team_id) to the call's JSON.
+        (lambda c, s: setattr(c, "default_params", {"team_id": "T1"}), {}, "T1"),
+        # The SDK turns its block objects into JSON itself.
+        (lambda c, s: None, {"blocks": [SectionBlock(text="hi", block_id="b1")]}, "b1"),
+        # Through a proxy, the call goes to the proxy with the whole URL.
+        (
+            lambda c, s: (
+                setattr(c, "proxy", s.url),
+                setattr(c, "base_url", "http://slack.test/api/"),
+            ),
+            {},
+            "http://slack.test/api/chat.postMessage",
+        ),
+    ],
+    ids=["default-params", "block-objects", "proxy"],
+)
+def test_what_only_the_sdk_knows_how_to_send_goes_its_way(
+    server: Server, arrange: Callable[[WebClient, Server], Any], options: dict[str, Any], seen: str
+) -> None:
+    client = KeepAliveClient(token="xoxb-x", base_url=server.url)
+    arrange(client, server)
+    assert client.chat_postMessage(channel="D1", text="hi", **options)["ok"]
+    (_, sent), path = server.sent[0], server.calls[0]
+    assert seen in (sent.get("team_id"), (sent.get("blocks") or [{}])[0].get("block_id"), path)
+
+
+@pytest.fixture(scope="module")
+def tls_server(certificate: tuple[Path, Path]) -> Iterator[Server]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*certificate)
+    running = Server(tls=context)
+    yield running
+    running.stop()
+
+
+def test_calls_over_https_check_the_certificate_and_name_the_host(
+    tls_server: Server, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = tls_server.url.replace("127.0.0.1", "localhost")
+    trusting = KeepAliveClient(token="xoxb-x", base_url=url)
+    trusting.ssl = ssl.create_default_context(cafile=str(certificate[0]))
+    _no_sdk(monkeypatch)
+    for _ in range(2):
+        assert trusting.chat_postMessage(channel="D1", text="hi")["ok"]
+    assert tls_server.names == ["localhost"] and tls_server.connections == 1
+    monkeypatch.undo()
+    # With the system's certificate authorities, the stand-in's own certificate fails.
+    with pytest.raises(ssl.SSLCertVerificationError):
+        KeepAliveClient(token="xoxb-x", base_url=url).chat_postMessage(channel="D1", text="hi")
+    assert len(tls_server.calls) == 2

@@ -10,6 +10,7 @@ reads the status line and the header lines itself, and nothing more than that.
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -18,12 +19,13 @@ from urllib.parse import SplitResult
 
 MAX_LINE = 65_536  # as http.client: a longer line is not an HTTP answer we understand
 MAX_HEADERS = 100
+CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 @dataclass(frozen=True)
 class Answer:
     status: int
-    headers: dict[str, str]  # names lower-cased; the last of a repeated name
+    headers: dict[str, str]  # names lower-cased; a repeated name's values joined by commas
     body: bytes
 
 
@@ -46,20 +48,30 @@ class Link:
         self.answered = 0  # calls answered on the connection now open
 
     def connect(self) -> None:
-        """Open the connection now, if it is not open: a failure here sent nothing."""
+        """Open the connection now, if it is not open and clean: a failure here sent
+        nothing."""
         if self._sock is not None:
-            return
+            if self._quiet():
+                return
+            # Bytes no request asked for (a server or proxy that answered twice, or more
+            # than it said): every later answer would be read one behind.
+            self.close()
         sock = socket.create_connection(self.address, timeout=self.timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.https:
-            context = self.context or ssl.create_default_context()
-            sock = context.wrap_socket(sock, server_hostname=self.address[0])
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.https:
+                if self.context is None:  # as http.client's default, made once per link
+                    self.context = ssl.create_default_context()
+                sock = self.context.wrap_socket(sock, server_hostname=self.address[0])
+        except BaseException:
+            sock.close()
+            raise
         self._sock, self._reader, self.answered = sock, sock.makefile("rb"), 0
 
     def post(self, target: str, headers: dict[str, str], body: bytes) -> Answer:
         self.connect()
         assert self._sock is not None and self._reader is not None
-        head = [f"POST {target} HTTP/1.1", f"Host: {self.host}"]
+        head = [f"POST {target} HTTP/1.1", f"Host: {self.host}", "Accept-Encoding: identity"]
         head += [f"{name}: {value}" for name, value in headers.items()]
         head.append(f"Content-Length: {len(body)}")
         try:
@@ -79,6 +91,20 @@ class Link:
                 part.close()
         self._sock = self._reader = None
 
+    def _quiet(self) -> bool:
+        """Whether nothing has come in on the open connection since its last answer."""
+        assert self._sock is not None and self._reader is not None
+        self._sock.settimeout(0.0)
+        try:
+            # Bytes already buffered, or one read that does not wait for more.
+            return not self._reader.peek(1)
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return True
+        except OSError:
+            return False
+        finally:
+            self._sock.settimeout(self.timeout)
+
 
 def read_answer(reader: BinaryIO) -> tuple[Answer, bool]:
     """An answer read whole, and whether its connection may carry the next request."""
@@ -87,13 +113,19 @@ def read_answer(reader: BinaryIO) -> tuple[Answer, bool]:
         headers = _headers(reader)
         if not 100 <= status < 200:  # an interim answer (100 Continue): the real one follows
             break
-    keep = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
+    keep = version == b"HTTP/1.1" and "close" not in headers.get("connection", "").lower()
+    coding = headers.get("content-encoding", "identity").strip().lower()
+    if coding != "identity":  # only identity was asked for
+        raise http.client.HTTPException(f"an answer in an encoding not asked for: {coding!r}")
+    transfer = headers.get("transfer-encoding")
+    if status in (204, 304):  # no body, whatever the headers say
+        body = b""
+    elif transfer is not None:
+        if transfer.strip().lower() != "chunked":  # no other coding was offered (no TE)
+            raise http.client.HTTPException(f"a transfer coding not asked for: {transfer!r}")
         body = _chunked(reader)
     elif "content-length" in headers:
         body = _exactly(reader, _length(headers["content-length"]))
-    elif status in (204, 304):
-        body = b""
     else:  # the body ends when the server closes the connection
         body, keep = reader.read(), False
     return Answer(status, headers, body), keep
@@ -106,18 +138,27 @@ def _line(reader: BinaryIO) -> bytes:
     return line
 
 
-def _status_line(reader: BinaryIO) -> tuple[str, int]:
+def _status_line(reader: BinaryIO) -> tuple[bytes, int]:
     line = _line(reader)
     if not line:
         # What http.client raises here too: a kept-alive connection the server had closed.
         raise http.client.RemoteDisconnected("Remote end closed connection without response")
-    parts = line.decode("latin-1").split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-        raise http.client.BadStatusLine(line.decode("latin-1", "replace").strip())
+    parts = line.split(None, 2)
+    # As http.client: three ASCII digits, from 100 to 999.
+    if (
+        len(parts) < 2
+        or not parts[0].startswith(b"HTTP/1.")
+        or len(parts[1]) != 3
+        or not parts[1].isdigit()  # bytes: ASCII digits only
+        or parts[1] < b"100"
+    ):
+        raise http.client.BadStatusLine(line.decode("latin-1").strip())
     return parts[0], int(parts[1])
 
 
 def _headers(reader: BinaryIO) -> dict[str, str]:
+    """The header lines, names lower-cased; a repeated name's values joined by commas,
+    as one header of that name means (RFC 9110, 5.3)."""
     headers: dict[str, str] = {}
     for _ in range(MAX_HEADERS):
         line = _line(reader)
@@ -126,14 +167,17 @@ def _headers(reader: BinaryIO) -> dict[str, str]:
         name, colon, value = line.decode("latin-1").partition(":")
         if not colon:
             raise http.client.HTTPException(f"not a header line: {line[:80]!r}")
-        headers[name.strip().lower()] = value.strip()
+        name, value = name.strip().lower(), value.strip()
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
     raise http.client.HTTPException(f"more than {MAX_HEADERS} headers")
 
 
 def _length(text: str) -> int:
-    if not text.isdigit():
+    """The Content-Length; repeated, every value must be the same."""
+    values = {value.strip() for value in text.split(",")}
+    if len(values) != 1 or not (value := values.pop()).isdigit() or not value.isascii():
         raise http.client.HTTPException(f"not a Content-Length: {text[:80]!r}")
-    return int(text)
+    return int(value)
 
 
 def _exactly(reader: BinaryIO, size: int) -> bytes:
@@ -147,14 +191,14 @@ def _chunked(reader: BinaryIO) -> bytes:
     parts = []
     while True:
         size_text = _line(reader).split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise http.client.HTTPException(f"not a chunk size: {size_text[:80]!r}") from None
+        if not CHUNK_SIZE.fullmatch(size_text):
+            raise http.client.HTTPException(f"not a chunk size: {size_text[:80]!r}")
+        size = int(size_text, 16)
         if size == 0:
             break
         parts.append(_exactly(reader, size))
-        _line(reader)  # the chunk's closing CRLF
+        if _line(reader) not in (b"\r\n", b"\n"):  # the chunk's closing line break
+            raise http.client.HTTPException(f"a chunk longer than its size, {size}")
     while _line(reader) not in (b"\r\n", b"\n", b""):
         pass  # trailers: none of them matter here
     return b"".join(parts)

@@ -9,9 +9,10 @@ the SDK's retries (rate limits, dropped connections) work as before.
 
 ``chat.postMessage``, the call every answer makes, skips the SDK's layers (request
 objects, URL joins, retry bookkeeping) and ``http.client``'s header parsing when all
-goes well: ``http11`` sends it and reads its answer. What does not go well the usual way
-(a rate limit, a connection that fails) is handed to the SDK, which sends the call again
-and retries as it always has.
+goes well: ``http11`` sends it and reads its answer. What does not go well (a rate
+limit, an error status, a connection that fails) is given to the SDK as the outcome of
+its own first attempt, not sent again: its retry handlers then decide, waits included,
+as for any other call.
 """
 
 from __future__ import annotations
@@ -44,15 +45,35 @@ class KeepAliveClient(WebClient):
         super().__init__(**options)
         self._local = threading.local()
         self._origin = urlsplit(self.base_url)
-        self._headers: dict[str, str] | None = None
+        self._headers: dict[str, str] | None = None  # the SDK's, for the token below
+        self._headers_token: str | None = None
         self._urls: dict[str, tuple[str, str]] = {}  # method: its URL, and that URL's path
 
     def chat_postMessage(self, *, channel: str, **options: Any) -> SlackResponse:  # noqa: N802 - the SDK's name
         payload = {"channel": channel, **{k: v for k, v in options.items() if v is not None}}
         if self._lean(payload):
-            posted = self._post("chat.postMessage", payload)
-            if posted is not None:
-                return posted
+            url, path = self._urls.get("chat.postMessage") or self._url("chat.postMessage")
+            try:
+                answer = self._exchange(path, json.dumps(payload).encode())
+            except Exception as error:  # noqa: BLE001 - the SDK's retry handlers judge it
+                self._local.outcome = error
+            else:
+                data = _json(answer) if 200 <= answer.status < 300 else None
+                if data is not None:
+                    return SlackResponse(
+                        client=self,
+                        http_verb="POST",
+                        api_url=url,
+                        req_args={"headers": self._headers, "json": payload},
+                        data=data,
+                        headers=answer.headers,
+                        status_code=answer.status,
+                    ).validate()
+                self._local.outcome = _as_urllib(url, answer)
+            try:
+                return super().chat_postMessage(channel=channel, **options)
+            finally:
+                self._local.outcome = None
         return super().chat_postMessage(channel=channel, **options)
 
     def _lean(self, payload: dict[str, Any]) -> bool:
@@ -67,60 +88,40 @@ class KeepAliveClient(WebClient):
                 return False
         return True
 
-    def _post(self, method: str, payload: dict[str, Any]) -> SlackResponse | None:
-        """The call's response, or None when the SDK should make it instead: Slack asked
-        to wait (429), or a connection dropped before anything was answered."""
-        if self._headers is None:
-            self._headers = self._build_urllib_request_headers(
-                token=self.token or "", has_json=True, has_files=False, additional_headers={}
-            )
-        url, path = self._urls.get(method) or self._url(method)
-        answer = self._exchange(path, json.dumps(payload).encode())
-        if answer is None or answer.status == 429:
-            return None
-        try:
-            data = json.loads(answer.body)
-        except ValueError:
-            data = {"ok": False, "error": f"not JSON: {answer.body[:100]!r}"}
-        return SlackResponse(
-            client=self,
-            http_verb="POST",
-            api_url=url,
-            req_args={"headers": self._headers, "json": payload},
-            data=data,
-            headers=answer.headers,
-            status_code=answer.status,
-        ).validate()
-
     def _url(self, method: str) -> tuple[str, str]:
         url = urljoin(self.base_url, method)  # as the SDK joins them
         self._urls[method] = url, urlsplit(url).path
         return self._urls[method]
 
-    def _exchange(self, target: str, body: bytes) -> Answer | None:
-        """The answer, or None if the connection dropped before any answer came."""
-        assert self._headers is not None
+    def _exchange(self, target: str, body: bytes) -> Answer:
+        """The answer, over this thread's connection: a kept-alive one the server has
+        meanwhile closed is replaced once, as the generic path below does."""
+        if self._headers is None or self._headers_token != self.token:
+            self._headers_token = self.token
+            self._headers = self._build_urllib_request_headers(
+                token=self.token or "", has_json=True, has_files=False, additional_headers={}
+            )
         link = self._local.__dict__.get("link")
         if link is None:
             link = self._local.link = Link(self._origin, self.timeout, self.ssl)
-        for attempt in (1, 2):
-            # A connection that cannot be opened fails the call at once, as it did through
-            # the SDK (its retries are for connections that drop, not for a host that is
-            # unreachable): handing it over would double the wait for a host that is down.
-            link.connect()
-            reused = link.answered > 0
-            try:
-                return link.post(target, self._headers, body)
-            except STALE:
-                # A kept-alive connection the server has meanwhile closed: once more on a
-                # new one. On a new one, the SDK's retries for dropped connections decide.
-                if not reused or attempt == 2:
-                    return None
-        return None
+        link.connect()  # a connection that cannot be opened: nothing was sent
+        reused = link.answered > 0
+        try:
+            return link.post(target, self._headers, body)
+        except STALE:
+            if not reused:
+                raise
+        return link.post(target, self._headers, body)
 
     def _perform_urllib_http_request_internal(
         self, url: str, req: urllib.request.Request
     ) -> dict[str, Any]:
+        outcome = self._local.__dict__.get("outcome")
+        if outcome is not None:  # the lean chat.postMessage was this call's first attempt
+            self._local.outcome = None
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return outcome
         parts = urlsplit(url)
         if self.proxy is not None or parts.scheme not in SCHEMES:
             return super()._perform_urllib_http_request_internal(url, req)
@@ -134,7 +135,11 @@ class KeepAliveClient(WebClient):
             if not reused:
                 raise
             _, conn = self._connection(parts.scheme, parts.netloc)
-            response, body = _send(conn, target, req.data, headers)
+            try:
+                response, body = _send(conn, target, req.data, headers)
+            except BaseException:
+                self._forget(parts.scheme, parts.netloc)
+                raise
         except BaseException:
             self._forget(parts.scheme, parts.netloc)
             raise
@@ -178,3 +183,26 @@ def _send(
     conn.request("POST", target, body=data, headers=headers)
     response = conn.getresponse()
     return response, response.read()
+
+
+def _json(answer: Answer) -> dict[str, Any] | None:
+    """The answer's JSON object, or None when it has none (the SDK says what it got)."""
+    try:
+        data = json.loads(answer.body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _as_urllib(url: str, answer: Answer) -> urllib.error.HTTPError | dict[str, Any]:
+    """An answer the lean path does not take, as the generic path gives it to the SDK:
+    an ``HTTPError`` for a status of 400 or more, else the answer's status, headers and
+    text."""
+    headers = http.client.HTTPMessage()
+    for name, value in answer.headers.items():
+        headers[name] = value
+    reason = http.client.responses.get(answer.status, "")
+    if answer.status >= 400:
+        return urllib.error.HTTPError(url, answer.status, reason, headers, io.BytesIO(answer.body))
+    charset = headers.get_content_charset() or "utf-8"
+    return {"status": answer.status, "headers": headers, "body": answer.body.decode(charset)}
