@@ -11,6 +11,7 @@ import json
 import socket
 import ssl
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,6 +48,9 @@ class Server:
         self.raw_next: bytes | None = None  # the next answer, byte for byte
         self.keep_after_raw = False  # and keep its connection open whatever it says
         self.names: list[str] = []  # the server name each TLS client asked for (SNI)
+        self.closed = threading.Semaphore(0)  # released as each connection is closed
+        self.late: bytes | None = None  # sent after the next answer, once told to
+        self.send_late, self.sent_late = threading.Event(), threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,6 +85,10 @@ class Server:
                     self.send_header("Retry-After", str(server.retry_after))
                 self.end_headers()
                 self.wfile.write(body)
+                if server.late is not None and server.send_late.wait(5):
+                    self.wfile.write(server.late)
+                    server.late = None
+                    server.sent_late.set()
                 if server.drop_after_next:
                     server.drop_after_next = False
                     self.close_connection = True
@@ -88,7 +96,12 @@ class Server:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Closing(ThreadingHTTPServer):
+            def shutdown_request(self, request: Any) -> None:
+                super().shutdown_request(request)
+                server.closed.release()
+
+        self.http = Closing(("127.0.0.1", 0), Handler)
         if tls is not None:
             tls.sni_callback = lambda _sock, name, _context: self.names.append(name)
             self.http.socket = tls.wrap_socket(self.http.socket, server_side=True)
@@ -181,25 +194,31 @@ def test_a_lasting_rate_limit_is_sent_as_often_as_the_sdk_retries_then_raised(
     assert server.calls == ["/api/chat.postMessage", "wait 2"] * retries + ["/api/chat.postMessage"]
 
 
-@pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive"])
+@pytest.mark.parametrize(
+    "warm",
+    ["new", "kept-alive", "closed-while-idle"],
+)
 @pytest.mark.parametrize("way", ["lean", "sdk"])
 def test_a_connection_that_drops_unanswered_is_retried_as_the_sdk_would(
-    server: Server, way: str, warm: bool
+    server: Server, way: str, warm: str
 ) -> None:
     client = _counted(_client(server), server.calls)
     post = _both_ways(client)[way]
-    if warm:
+    if warm != "new":
+        server.drop_after_next = warm == "closed-while-idle"
         assert post()["ok"]
         server.calls.clear()
+        assert warm != "closed-while-idle" or server.closed.acquire(timeout=5)
     server.drop = True
     with pytest.raises(http.client.RemoteDisconnected):
         post()
     retries = next(
         h for h in client.retry_handlers if isinstance(h, ConnectionErrorRetryHandler)
     ).max_retry_count
-    # Each attempt is one send, on a new connection; a kept-alive one found closed is
-    # replaced within the first attempt, as http.client's users do.
-    assert len(server.calls) == 1 + retries + warm
+    # Each attempt is one send, on a new connection; a kept-alive one that fails is
+    # replaced within the first attempt, as http.client's users do. One the server
+    # closed while it was idle never carried this call.
+    assert len(server.calls) == 1 + retries + (warm == "kept-alive")
 
 
 def _client(server: Server) -> WebClient:
@@ -232,6 +251,10 @@ def test_an_answer_goes_out_without_the_sdk_as_the_sdk_would_send_it(
     for name in ("authorization", "content-type", "user-agent", "accept-encoding"):
         assert headers[name] == sdk_headers[name]
     assert headers["authorization"] == "Bearer xoxb-x"
+    assert posted.headers["content-type"] == "application/json"
+    client.token = "xoxb-rotated"  # the next call says who it is now
+    client.chat_postMessage(channel="D1", text="hi")
+    assert _lower(server.sent[-1][0])["authorization"] == "Bearer xoxb-rotated"
 
 
 @pytest.mark.parametrize(
@@ -245,8 +268,11 @@ def test_an_answer_goes_out_without_the_sdk_as_the_sdk_would_send_it(
         # an interim answer first, then the answer, then the server closes
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 22\r\n"
         b'Connection: close\r\n\r\n{"ok":true,"ts":"2.0"}',
+        # early hints, then the answer
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\n"
+        b'content-length: 22\r\n\r\n{"ok":true,"ts":"2.0"}',
     ],
-    ids=["chunked", "http-1.0", "continue-then-close"],
+    ids=["chunked", "http-1.0", "continue-then-close", "early-hints"],
 )
 def test_any_http_1_answer_is_read_and_the_next_call_still_goes_out(
     server: Server, monkeypatch: pytest.MonkeyPatch, raw: bytes
@@ -276,10 +302,15 @@ def _outcome(post: Callable[[], Any]) -> tuple[str, Any, int | None]:
         ("200 OK", b"<html>hello</html>"),
         ("404 Not Found", b"<html>no such page</html>"),
         ("302 Found", b'{"ok":true,"ts":"3.0"}'),
+        (
+            "200 OK\r\nContent-Type: application/json; charset=iso-8859-1",
+            '{"ok":true,"ts":"£"}'.encode(),
+        ),
+        ("200 OK", b'\xef\xbb\xbf{"ok":true,"ts":"3.0"}'),
     ],
-    ids=["not-ok", "server-error", "not-json", "not-found", "redirect"],
+    ids=["not-ok", "server-error", "not-json", "not-found", "redirect", "latin-1", "bom"],
 )
-def test_a_refused_call_ends_as_the_sdks_way_and_is_sent_once(
+def test_an_answer_not_plainly_ok_ends_as_the_sdks_way_and_is_sent_once(
     server: Server, status: str, body: bytes
 ) -> None:
     client = _client(server)
@@ -434,6 +465,19 @@ def test_a_connection_that_cannot_carry_the_next_call_is_replaced(
     assert server.connections == 2
 
 
+def test_bytes_that_come_after_an_answer_retire_its_connection(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _client(server)
+    _no_sdk(monkeypatch)
+    server.late = b"HTTP/1.1 200 OK\r\n"  # a second answer to the same call
+    assert client.chat_postMessage(channel="D1", text="hi")["ts"] == "1.0"
+    server.send_late.set()
+    assert server.sent_late.wait(5)
+    assert client.chat_postMessage(channel="D1", text="hi")["ts"] == "1.0"
+    assert server.connections == 2
+
+
 @pytest.mark.parametrize(
     ("arrange", "options", "seen"),
     [
@@ -487,3 +531,31 @@ def test_calls_over_https_check_the_certificate_and_name_the_host(
     with pytest.raises(ssl.SSLCertVerificationError):
         KeepAliveClient(token="xoxb-x", base_url=url).chat_postMessage(channel="D1", text="hi")
     assert len(tls_server.calls) == 2
+
+
+def test_a_call_the_sdk_stops_before_sending_leaves_nothing_for_the_next(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = _client(server)
+    server.raw_next = b"HTTP/1.1 500 Oops\r\nContent-Length: 2\r\n\r\n{}"
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the SDK warns of a message without text
+        with pytest.raises(UserWarning):
+            client.chat_postMessage(channel="D1", blocks=blocks)
+    # The lean attempt's 500 was not used: the next call is sent and answered.
+    assert client.api_call("conversations.info", json={"channel": "D1"})["ok"]
+    assert server.calls == ["/api/chat.postMessage", "/api/conversations.info"]
+
+
+def test_an_https_connection_closed_without_a_word_is_replaced_before_the_next_call(
+    tls_server: Server, certificate: tuple[Path, Path]
+) -> None:
+    client = KeepAliveClient(token="xoxb-x", base_url=tls_server.url)
+    client.ssl = ssl.create_default_context(cafile=str(certificate[0]))
+    client.retry_handlers = []  # no second chance: the call must go out the first time
+    before = len(tls_server.calls), tls_server.connections
+    tls_server.drop_after_next = True  # a TCP close, without TLS's close_notify
+    assert client.chat_postMessage(channel="D1", text="hi")["ok"]
+    assert client.chat_postMessage(channel="D1", text="hi")["ok"]
+    assert (len(tls_server.calls), tls_server.connections) == (before[0] + 2, before[1] + 2)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import http.client
 import re
+import select
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 from urllib.parse import SplitResult
 
 MAX_LINE = 65_536  # as http.client: a longer line is not an HTTP answer we understand
 MAX_HEADERS = 100
 CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
+RECEIVE = 65_536  # bytes asked of the socket at a time
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,52 @@ class Answer:
     status: int
     headers: dict[str, str]  # names lower-cased; a repeated name's values joined by commas
     body: bytes
+
+
+class Lines(Protocol):
+    """What ``read_answer`` reads from: a socket's ``Reader``, or ``io.BytesIO``."""
+
+    def readline(self, limit: int, /) -> bytes: ...
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Reader:
+    """What has come in on a socket and not been read yet.
+
+    Not ``socket.makefile``: its buffer cannot say whether it holds bytes without trying
+    to read more, and a connection can only be reused when nothing is left over.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.data = b""
+        self.at = 0  # what is before it in ``data`` has been read
+
+    def left(self) -> int:
+        return len(self.data) - self.at
+
+    def readline(self, limit: int, /) -> bytes:
+        while True:
+            end = self.data.find(b"\n", self.at, self.at + limit)
+            if end < 0 and self.left() < limit and self._more():
+                continue
+            end = self.at + limit if end < 0 else end + 1
+            line, self.at = self.data[self.at : end], min(end, len(self.data))
+            return line
+
+    def read(self, size: int = -1, /) -> bytes:
+        while (size < 0 or self.left() < size) and self._more():
+            pass
+        end = len(self.data) if size < 0 else min(self.at + size, len(self.data))
+        data, self.at = self.data[self.at : end], end
+        return data
+
+    def _more(self) -> bool:
+        """Receive what comes next; False at the end of the connection."""
+        received = self.sock.recv(RECEIVE)
+        self.data, self.at = self.data[self.at :] + received, 0
+        return bool(received)
 
 
 class Link:
@@ -44,17 +92,19 @@ class Link:
         self.timeout = timeout
         self.context = context
         self._sock: socket.socket | None = None
-        self._reader: BinaryIO | None = None
+        self._reader: Reader | None = None
+        self._poll = select.poll()
         self.answered = 0  # calls answered on the connection now open
 
     def connect(self) -> None:
-        """Open the connection now, if it is not open and clean: a failure here sent
+        """Open the connection now, if it is not open and idle: a failure here sent
         nothing."""
         if self._sock is not None:
-            if self._quiet():
+            if self._idle():
                 return
-            # Bytes no request asked for (a server or proxy that answered twice, or more
-            # than it said): every later answer would be read one behind.
+            # The server closed it meanwhile (an idle timeout), or sent bytes no call asked
+            # for (then every later answer would be read one behind): a new one, before
+            # anything is sent on this one.
             self.close()
         sock = socket.create_connection(self.address, timeout=self.timeout)
         try:
@@ -66,10 +116,12 @@ class Link:
         except BaseException:
             sock.close()
             raise
-        self._sock, self._reader, self.answered = sock, sock.makefile("rb"), 0
+        self._sock, self._reader, self.answered = sock, Reader(sock), 0
+        self._poll.register(sock, select.POLLIN)
 
     def post(self, target: str, headers: dict[str, str], body: bytes) -> Answer:
-        self.connect()
+        if self._sock is None:
+            self.connect()
         assert self._sock is not None and self._reader is not None
         head = [f"POST {target} HTTP/1.1", f"Host: {self.host}", "Accept-Encoding: identity"]
         head += [f"{name}: {value}" for name, value in headers.items()]
@@ -86,27 +138,22 @@ class Link:
         return answer
 
     def close(self) -> None:
-        for part in (self._reader, self._sock):
-            if part is not None:
-                part.close()
+        if self._sock is not None:
+            self._poll.unregister(self._sock)
+            self._sock.close()
         self._sock = self._reader = None
 
-    def _quiet(self) -> bool:
-        """Whether nothing has come in on the open connection since its last answer."""
+    def _idle(self) -> bool:
+        """Whether nothing has come in on the open connection since its last answer:
+        no byte left unread, none decrypted and waiting, and none (nor its end) on the
+        socket."""
         assert self._sock is not None and self._reader is not None
-        self._sock.settimeout(0.0)
-        try:
-            # Bytes already buffered, or one read that does not wait for more.
-            return not self._reader.peek(1)
-        except (BlockingIOError, ssl.SSLWantReadError):
-            return True
-        except OSError:
+        if self._reader.left() or (self.https and self._sock.pending()):  # type: ignore[attr-defined]
             return False
-        finally:
-            self._sock.settimeout(self.timeout)
+        return not self._poll.poll(0)
 
 
-def read_answer(reader: BinaryIO) -> tuple[Answer, bool]:
+def read_answer(reader: Lines) -> tuple[Answer, bool]:
     """An answer read whole, and whether its connection may carry the next request."""
     while True:
         version, status = _status_line(reader)
@@ -131,14 +178,14 @@ def read_answer(reader: BinaryIO) -> tuple[Answer, bool]:
     return Answer(status, headers, body), keep
 
 
-def _line(reader: BinaryIO) -> bytes:
+def _line(reader: Lines) -> bytes:
     line = reader.readline(MAX_LINE + 1)
     if len(line) > MAX_LINE:
         raise http.client.LineTooLong("header line")
     return line
 
 
-def _status_line(reader: BinaryIO) -> tuple[bytes, int]:
+def _status_line(reader: Lines) -> tuple[bytes, int]:
     line = _line(reader)
     if not line:
         # What http.client raises here too: a kept-alive connection the server had closed.
@@ -156,7 +203,7 @@ def _status_line(reader: BinaryIO) -> tuple[bytes, int]:
     return parts[0], int(parts[1])
 
 
-def _headers(reader: BinaryIO) -> dict[str, str]:
+def _headers(reader: Lines) -> dict[str, str]:
     """The header lines, names lower-cased; a repeated name's values joined by commas,
     as one header of that name means (RFC 9110, 5.3)."""
     headers: dict[str, str] = {}
@@ -180,17 +227,20 @@ def _length(text: str) -> int:
     return int(value)
 
 
-def _exactly(reader: BinaryIO, size: int) -> bytes:
+def _exactly(reader: Lines, size: int) -> bytes:
     data = reader.read(size)
     if len(data) < size:
         raise http.client.IncompleteRead(data, size - len(data))
     return data
 
 
-def _chunked(reader: BinaryIO) -> bytes:
+def _chunked(reader: Lines) -> bytes:
     parts = []
     while True:
-        size_text = _line(reader).split(b";", 1)[0].strip()
+        line = _line(reader)
+        if not line:  # the connection ended inside the body
+            raise http.client.IncompleteRead(b"".join(parts))
+        size_text = line.split(b";", 1)[0].strip()
         if not CHUNK_SIZE.fullmatch(size_text):
             raise http.client.HTTPException(f"not a chunk size: {size_text[:80]!r}")
         size = int(size_text, 16)

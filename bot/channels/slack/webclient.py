@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -33,7 +34,12 @@ from bot.channels.slack.http11 import Answer, Link
 
 # A kept-alive connection the server has meanwhile closed fails on first use like this:
 # the call is sent again once, on a new connection.
-STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+STALE = (
+    http.client.RemoteDisconnected,
+    BrokenPipeError,
+    ConnectionResetError,
+    ssl.SSLEOFError,  # over TLS, a server that closed without saying so
+)
 # What a lean call's arguments may be; anything else (the SDK's model objects, metadata)
 # the SDK turns into JSON itself, so that call takes its way.
 PLAIN = (str, int, float, bool)
@@ -186,10 +192,15 @@ def _send(
 
 
 def _json(answer: Answer) -> dict[str, Any] | None:
-    """The answer's JSON object, or None when it has none (the SDK says what it got)."""
+    """The answer's JSON object, read as the SDK reads it; None when it has none, or is
+    in a charset other than UTF-8 (the SDK then says what it got)."""
+    kind = answer.headers.get("content-type", "").lower()
+    charset = kind.partition("charset=")[2].partition(";")[0].strip(' "')
+    if charset not in ("", "utf-8", "utf8"):
+        return None
     try:
-        data = json.loads(answer.body)
-    except ValueError:
+        data = json.loads(answer.body.decode())  # text, as the SDK: a BOM is not JSON
+    except ValueError:  # UnicodeDecodeError too
         return None
     return data if isinstance(data, dict) else None
 
