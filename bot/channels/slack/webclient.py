@@ -51,16 +51,18 @@ class KeepAliveClient(WebClient):
         super().__init__(**options)
         self._local = threading.local()
         self._origin = urlsplit(self.base_url)
-        self._headers: dict[str, str] | None = None  # the SDK's, for the token below
-        self._headers_token: str | None = None
+        # The SDK's headers and the token they carry, one pair: replaced whole, so that
+        # another thread never sends headers built for a token that has changed.
+        self._signed: tuple[str | None, dict[str, str]] | None = None
         self._urls: dict[str, tuple[str, str]] = {}  # method: its URL, and that URL's path
 
     def chat_postMessage(self, *, channel: str, **options: Any) -> SlackResponse:  # noqa: N802 - the SDK's name
         payload = {"channel": channel, **{k: v for k, v in options.items() if v is not None}}
         if self._lean(payload):
             url, path = self._urls.get("chat.postMessage") or self._url("chat.postMessage")
+            headers = self._headers()
             try:
-                answer = self._exchange(path, json.dumps(payload).encode())
+                answer = self._exchange(path, headers, json.dumps(payload).encode())
             except Exception as error:  # noqa: BLE001 - the SDK's retry handlers judge it
                 self._local.outcome = error
             else:
@@ -70,7 +72,7 @@ class KeepAliveClient(WebClient):
                         client=self,
                         http_verb="POST",
                         api_url=url,
-                        req_args={"headers": self._headers, "json": payload},
+                        req_args={"headers": headers, "json": payload},
                         data=data,
                         headers=answer.headers,
                         status_code=answer.status,
@@ -99,25 +101,30 @@ class KeepAliveClient(WebClient):
         self._urls[method] = url, urlsplit(url).path
         return self._urls[method]
 
-    def _exchange(self, target: str, body: bytes) -> Answer:
+    def _headers(self) -> dict[str, str]:
+        """The headers the SDK would send with a JSON call, for the token as it is now."""
+        token, signed = self.token, self._signed
+        if signed is None or signed[0] != token:
+            built = self._build_urllib_request_headers(
+                token=token or "", has_json=True, has_files=False, additional_headers={}
+            )
+            self._signed = signed = (token, built)
+        return signed[1]
+
+    def _exchange(self, target: str, headers: dict[str, str], body: bytes) -> Answer:
         """The answer, over this thread's connection: a kept-alive one the server has
         meanwhile closed is replaced once, as the generic path below does."""
-        if self._headers is None or self._headers_token != self.token:
-            self._headers_token = self.token
-            self._headers = self._build_urllib_request_headers(
-                token=self.token or "", has_json=True, has_files=False, additional_headers={}
-            )
         link = self._local.__dict__.get("link")
         if link is None:
             link = self._local.link = Link(self._origin, self.timeout, self.ssl)
         link.connect()  # a connection that cannot be opened: nothing was sent
         reused = link.answered > 0
         try:
-            return link.post(target, self._headers, body)
+            return link.post(target, headers, body)
         except STALE:
             if not reused:
                 raise
-        return link.post(target, self._headers, body)
+        return link.post(target, headers, body)
 
     def _perform_urllib_http_request_internal(
         self, url: str, req: urllib.request.Request
