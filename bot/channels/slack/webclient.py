@@ -58,31 +58,36 @@ class KeepAliveClient(WebClient):
 
     def chat_postMessage(self, *, channel: str, **options: Any) -> SlackResponse:  # noqa: N802 - the SDK's name
         payload = {"channel": channel, **{k: v for k, v in options.items() if v is not None}}
-        if self._lean(payload):
-            url, path = self._urls.get("chat.postMessage") or self._url("chat.postMessage")
-            headers = self._headers()
-            try:
-                answer = self._exchange(path, headers, json.dumps(payload).encode())
-            except Exception as error:  # noqa: BLE001 - the SDK's retry handlers judge it
-                self._local.outcome = error
-            else:
-                data = _json(answer) if 200 <= answer.status < 300 else None
-                if data is not None:
-                    return SlackResponse(
-                        client=self,
-                        http_verb="POST",
-                        api_url=url,
-                        req_args={"headers": headers, "json": payload},
-                        data=data,
-                        headers=answer.headers,
-                        status_code=answer.status,
-                    ).validate()
-                self._local.outcome = _as_urllib(url, answer)
-            try:
-                return super().chat_postMessage(channel=channel, **options)
-            finally:
-                self._local.outcome = None
-        return super().chat_postMessage(channel=channel, **options)
+        if self._lean(payload) and (posted := self._post(payload)) is not None:
+            return posted
+        try:
+            return super().chat_postMessage(channel=channel, **options)
+        finally:
+            self._local.outcome = None  # taken by the SDK's first attempt, or never to be
+
+    def _post(self, payload: dict[str, Any]) -> SlackResponse | None:
+        """The response, when the answer is a plain JSON object; else None, and what
+        happened is kept as the outcome of the SDK's first attempt."""
+        url, path = self._urls.get("chat.postMessage") or self._url("chat.postMessage")
+        headers = self._headers()
+        try:
+            answer = self._exchange(path, headers, json.dumps(payload).encode())
+        except Exception as error:  # noqa: BLE001 - the SDK's retry handlers judge it
+            self._local.outcome = error
+            return None
+        data = _json(answer) if 200 <= answer.status < 300 else None
+        if data is None:
+            self._local.outcome = _as_urllib(url, answer)
+            return None
+        return SlackResponse(
+            client=self,
+            http_verb="POST",
+            api_url=url,
+            req_args={"headers": headers, "json": payload},
+            data=data,
+            headers=answer.headers,
+            status_code=answer.status,
+        ).validate()
 
     def _lean(self, payload: dict[str, Any]) -> bool:
         """Whether this call can skip the SDK: plain JSON, no proxy, no default params."""
@@ -140,34 +145,22 @@ class KeepAliveClient(WebClient):
             return super()._perform_urllib_http_request_internal(url, req)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = dict(req.header_items())
-        reused, conn = self._connection(parts.scheme, parts.netloc)
-        try:
-            response, body = _send(conn, target, req.data, headers)
-        except STALE:
-            self._forget(parts.scheme, parts.netloc)
-            if not reused:
-                raise
-            _, conn = self._connection(parts.scheme, parts.netloc)
+        while True:
+            reused, conn = self._connection(parts.scheme, parts.netloc)
             try:
                 response, body = _send(conn, target, req.data, headers)
-            except BaseException:
+                break
+            except BaseException as error:
                 self._forget(parts.scheme, parts.netloc)
-                raise
-        except BaseException:
-            self._forget(parts.scheme, parts.netloc)
-            raise
+                # A kept-alive connection the server had closed: once more, on a new one.
+                if not (reused and isinstance(error, STALE)):
+                    raise
         if response.will_close:
             self._forget(parts.scheme, parts.netloc)
-        if response.status >= 400:
-            raise urllib.error.HTTPError(
-                url, response.status, response.reason, response.headers, io.BytesIO(body)
-            )
-        charset = response.headers.get_content_charset() or "utf-8"
-        return {
-            "status": response.status,
-            "headers": response.headers,
-            "body": body.decode(charset),
-        }
+        outcome = _for_sdk(url, response.status, response.reason, response.headers, body)
+        if isinstance(outcome, urllib.error.HTTPError):
+            raise outcome
+        return outcome
 
     def _connection(self, scheme: str, host: str) -> tuple[bool, http.client.HTTPConnection]:
         """This thread's connection to ``host``; whether it has served a call before."""
@@ -201,6 +194,8 @@ def _send(
 def _json(answer: Answer) -> dict[str, Any] | None:
     """The answer's JSON object, read as the SDK reads it; None when it has none, or is
     in a charset other than UTF-8 (the SDK then says what it got)."""
+    # By hand, not through http.client's HTTPMessage: the email package costs more than
+    # the rest of reading the answer, and this runs for every answer.
     kind = answer.headers.get("content-type", "").lower()
     charset = kind.partition("charset=")[2].partition(";")[0].strip(' "')
     if charset not in ("", "utf-8", "utf8"):
@@ -213,14 +208,20 @@ def _json(answer: Answer) -> dict[str, Any] | None:
 
 
 def _as_urllib(url: str, answer: Answer) -> urllib.error.HTTPError | dict[str, Any]:
-    """An answer the lean path does not take, as the generic path gives it to the SDK:
-    an ``HTTPError`` for a status of 400 or more, else the answer's status, headers and
-    text."""
+    """An answer the lean path does not take, as the generic path gives it to the SDK."""
     headers = http.client.HTTPMessage()
     for name, value in answer.headers.items():
         headers[name] = value
     reason = http.client.responses.get(answer.status, "")
-    if answer.status >= 400:
-        return urllib.error.HTTPError(url, answer.status, reason, headers, io.BytesIO(answer.body))
+    return _for_sdk(url, answer.status, reason, headers, answer.body)
+
+
+def _for_sdk(
+    url: str, status: int, reason: str, headers: http.client.HTTPMessage, body: bytes
+) -> urllib.error.HTTPError | dict[str, Any]:
+    """An answer as urllib gives it to the SDK: an ``HTTPError`` for a status of 400 or
+    more, else its status, headers and text."""
+    if status >= 400:
+        return urllib.error.HTTPError(url, status, reason, headers, io.BytesIO(body))
     charset = headers.get_content_charset() or "utf-8"
-    return {"status": answer.status, "headers": headers, "body": answer.body.decode(charset)}
+    return {"status": status, "headers": headers, "body": body.decode(charset)}
