@@ -11,6 +11,7 @@ import json
 import socket
 import ssl
 import threading
+import urllib.error
 import warnings
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -325,24 +326,90 @@ def test_an_answer_not_plainly_ok_ends_as_the_sdks_way_and_is_sent_once(
     assert server.connections == 2  # one for each way, each kept
 
 
-def test_a_server_that_is_not_there_fails_at_once_as_it_did_through_the_sdk(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _gone() -> str:
+    """The base URL of a port nothing listens on."""
     with ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as gone:
         port = gone.server_address[1]
-    client = make_client(SlackSettings("xoxb-x", "s", None, f"http://127.0.0.1:{port}/api/", "C"))
-    tries = []
+    return f"http://127.0.0.1:{port}/api/"
+
+
+def _connects(monkeypatch: pytest.MonkeyPatch, fail: OSError | None = None) -> list[Any]:
+    """Each address a connection is opened to, from now on (urllib's too); with ``fail``,
+    each attempt fails so, as the network would."""
+    tries: list[Any] = []
     connect = socket.create_connection
 
     def counted(*args: Any, **kwargs: Any) -> socket.socket:
         tries.append(args[0])
+        if fail is not None:
+            raise fail
         return connect(*args, **kwargs)
 
     monkeypatch.setattr(socket, "create_connection", counted)
-    with pytest.raises(ConnectionRefusedError):
-        client.chat_postMessage(channel="D1", text="hi")
-    # Tried once: a host that is down would otherwise cost a second wait.
-    assert tries == [("127.0.0.1", port)]
+    return tries
+
+
+def _stock(url: str) -> WebClient:
+    """The SDK's own client, retrying as ``make_client``'s does."""
+    stock = WebClient(token="xoxb-x", base_url=url)
+    stock.retry_handlers = _client_at(url).retry_handlers
+    return stock
+
+
+def _client_at(url: str) -> WebClient:
+    return make_client(SlackSettings("xoxb-x", "s", None, url, "C"))
+
+
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_server_that_refuses_is_tried_again_as_the_stock_client_tries_it(
+    monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    url = _gone()
+    tries = _connects(monkeypatch)
+    with pytest.raises(urllib.error.URLError) as stock_error:
+        _both_ways(_counted(_stock(url), []))[way]()
+    stock_tries = list(tries)
+    tries.clear()
+    with pytest.raises(urllib.error.URLError) as error:
+        _both_ways(_counted(_client_at(url), []))[way]()
+    assert isinstance(error.value.reason, ConnectionRefusedError)
+    assert isinstance(stock_error.value.reason, ConnectionRefusedError)
+    retries = next(
+        h for h in _client_at(url).retry_handlers if isinstance(h, ConnectionErrorRetryHandler)
+    ).max_retry_count
+    assert len(tries) == len(stock_tries) == 1 + retries
+
+
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_name_that_does_not_resolve_for_a_moment_loses_no_answer(
+    server: Server, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    client = _counted(_client(server), [])
+    post = _both_ways(client)[way]
+    connect = socket.create_connection
+    tries: list[Any] = []
+
+    def once_unknown(*args: Any, **kwargs: Any) -> socket.socket:
+        tries.append(args[0])
+        if len(tries) == 1:
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", once_unknown)
+    assert post()["ok"]
+    assert len(tries) == 2 and server.calls == ["/api/chat.postMessage"]
+
+
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_connect_timeout_is_not_waited_for_again(
+    monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    # A host that does not answer would cost the whole timeout again at each retry.
+    client = _counted(_client_at(_gone()), [])
+    tries = _connects(monkeypatch, fail=TimeoutError("timed out"))
+    with pytest.raises(TimeoutError):
+        _both_ways(client)[way]()
+    assert len(tries) == 1
 
 
 def _answer(raw: bytes) -> tuple[int, dict[str, str], bytes, bool]:
@@ -531,6 +598,17 @@ def test_calls_over_https_check_the_certificate_and_name_the_host(
     with pytest.raises(ssl.SSLCertVerificationError):
         KeepAliveClient(token="xoxb-x", base_url=url).chat_postMessage(channel="D1", text="hi")
     assert len(tls_server.calls) == 2
+
+
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_certificate_that_fails_is_not_tried_again(
+    tls_server: Server, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    client = _counted(_client_at(tls_server.url.replace("127.0.0.1", "localhost")), [])
+    tries, calls = _connects(monkeypatch), len(tls_server.calls)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _both_ways(client)[way]()
+    assert len(tries) == 1 and len(tls_server.calls) == calls
 
 
 def test_a_call_the_sdk_stops_before_sending_leaves_nothing_for_the_next(

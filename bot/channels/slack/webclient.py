@@ -13,6 +13,12 @@ goes well: ``http11`` sends it and reads its answer. What does not go well (a ra
 limit, an error status, a connection that fails) is given to the SDK as the outcome of
 its own first attempt, not sent again: its retry handlers then decide, waits included,
 as for any other call.
+
+A connection that cannot be opened for a reason that may pass at once (refused, reset,
+a name lookup that failed, no route) is urllib's ``URLError`` in both paths, as the
+stock client has it, so the SDK tries again: a moment's DNS failure no longer loses an
+answer. A connect timeout and a certificate that fails are raised as they are: trying
+again doubles the wait for a host that does not answer, and a bad certificate stays bad.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import ssl
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -122,13 +129,14 @@ class KeepAliveClient(WebClient):
         link = self._local.__dict__.get("link")
         if link is None:
             link = self._local.link = Link(self._origin, self.timeout, self.ssl)
-        link.connect()  # a connection that cannot be opened: nothing was sent
+        _open(link.connect)  # a connection that cannot be opened: nothing was sent
         reused = link.answered > 0
         try:
             return link.post(target, headers, body)
         except STALE:
             if not reused:
                 raise
+        _open(link.connect)
         return link.post(target, headers, body)
 
     def _perform_urllib_http_request_internal(
@@ -148,6 +156,8 @@ class KeepAliveClient(WebClient):
         while True:
             reused, conn = self._connection(parts.scheme, parts.netloc)
             try:
+                if conn.sock is None:
+                    _open(conn.connect)
                 response, body = _send(conn, target, req.data, headers)
                 break
             except BaseException as error:
@@ -181,6 +191,17 @@ class KeepAliveClient(WebClient):
         conn = self._local.__dict__.get("pool", {}).pop((scheme, host), None)
         if conn is not None:
             conn.close()
+
+
+def _open(connect: Callable[[], None]) -> None:
+    """``connect()``; a failure that may pass at once as urllib's ``URLError``, which the
+    SDK's ``ConnectionErrorRetryHandler`` retries (see the module's docstring)."""
+    try:
+        connect()
+    except (TimeoutError, ssl.SSLCertVerificationError):
+        raise
+    except OSError as error:
+        raise urllib.error.URLError(error) from error
 
 
 def _send(
