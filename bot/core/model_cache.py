@@ -15,15 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from bot.core.files import write_whole
 from bot.core.sparse import Rows
 from bot.core.weights import Weights
 
@@ -90,20 +90,16 @@ class ModelCache:
     def save(self, key: str, model: Model) -> None:
         """Keep ``model`` under ``key``; a folder that cannot be written is only logged."""
         path = self._path(key)
-        temporary = None
+
+        def fill(out: BinaryIO) -> None:
+            # Feature names as one UTF-8 text: a string array would be 10 times larger.
+            names = np.frombuffer("\n".join(model.features).encode("utf-8"), np.uint8)
+            np.savez(out, features=names, idf=model.idf, **_arrays(model.weights))
+
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                # Feature names as one UTF-8 text: a string array would be 10 times larger.
-                names = np.frombuffer("\n".join(model.features).encode("utf-8"), np.uint8)
-                np.savez(out, features=names, idf=model.idf, **_arrays(model.weights))
-            os.chmod(temporary, 0o644)  # other workers may run as other users
-            os.replace(temporary, path)
+            write_whole(path, fill)
         except OSError as exc:
             log.warning("model cache: %s cannot be written (%s)", path, exc)
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)
 
 
 def _arrays(weights: Weights) -> dict[str, np.ndarray]:
