@@ -30,7 +30,7 @@ from slack_sdk.http_retry import (
 from slack_sdk.models.blocks import SectionBlock
 
 from bot.channels.slack.app import make_client
-from bot.channels.slack.http11 import MAX_HEADERS, read_answer
+from bot.channels.slack.http11 import MAX_HEADERS, Link, read_answer
 from bot.channels.slack.webclient import KeepAliveClient
 from bot.config import SlackSettings
 
@@ -609,6 +609,57 @@ def test_a_certificate_that_fails_is_not_tried_again(
     with pytest.raises(ssl.SSLCertVerificationError):
         _both_ways(client)[way]()
     assert len(tries) == 1 and len(tls_server.calls) == calls
+
+
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_stale_connection_whose_new_one_is_refused_is_tried_again_as_the_sdk_would(
+    server: Server, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    client = _counted(_client(server), [])
+    post = _both_ways(client)[way]
+    server.drop_after_next = True
+    assert post()["ok"]
+    assert server.closed.acquire(timeout=5)
+    # As if the server's close came just after the idle check: the call goes out on the
+    # closed connection, and the new one it is sent again on is refused.
+    monkeypatch.setattr(Link, "_idle", lambda _link: True)
+    tries = _connects(monkeypatch, fail=ConnectionRefusedError(111, "Connection refused"))
+    with pytest.raises(urllib.error.URLError) as error:
+        post()
+    assert isinstance(error.value.reason, ConnectionRefusedError)
+    retries = next(
+        h for h in client.retry_handlers if isinstance(h, ConnectionErrorRetryHandler)
+    ).max_retry_count
+    assert len(tries) == 1 + retries
+
+
+@pytest.mark.parametrize("way", ["lean", "sdk"])
+def test_a_tls_handshake_the_server_cuts_is_tried_again_as_the_stock_client_tries_it(
+    monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/api/"
+
+        def cut() -> None:
+            while True:
+                try:
+                    accepted, _ = listener.accept()
+                except OSError:
+                    return  # the listener was closed: the test is over
+                accepted.close()  # before the TLS handshake's answer
+
+        threading.Thread(target=cut, daemon=True).start()
+        tries = _connects(monkeypatch)
+        with pytest.raises(urllib.error.URLError) as stock_error:
+            _both_ways(_counted(_stock(url), []))[way]()
+        stock_tries = list(tries)
+        tries.clear()
+        with pytest.raises(urllib.error.URLError) as error:
+            _both_ways(_counted(_client_at(url), []))[way]()
+    # Closed mid-handshake: an end of file or a reset, as the timing falls.
+    for raised in (error.value, stock_error.value):
+        assert isinstance(raised.reason, (ssl.SSLError, ConnectionResetError))
+    assert len(tries) == len(stock_tries) == 3
 
 
 def test_a_call_the_sdk_stops_before_sending_leaves_nothing_for_the_next(
