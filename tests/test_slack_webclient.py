@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from slack_sdk import WebClient
@@ -365,19 +365,33 @@ def test_a_server_that_refuses_is_tried_again_as_the_stock_client_tries_it(
     monkeypatch: pytest.MonkeyPatch, way: str
 ) -> None:
     url = _gone()
-    tries = _connects(monkeypatch)
-    with pytest.raises(urllib.error.URLError) as stock_error:
-        _both_ways(_counted(_stock(url), []))[way]()
-    stock_tries = list(tries)
-    tries.clear()
-    with pytest.raises(urllib.error.URLError) as error:
-        _both_ways(_counted(_client_at(url), []))[way]()
-    assert isinstance(error.value.reason, ConnectionRefusedError)
-    assert isinstance(stock_error.value.reason, ConnectionRefusedError)
+    ours, stock = _unopened_both(url, way, monkeypatch)
     retries = next(
         h for h in _client_at(url).retry_handlers if isinstance(h, ConnectionErrorRetryHandler)
     ).max_retry_count
-    assert len(tries) == len(stock_tries) == 1 + retries
+    assert ours.tries == stock.tries == 1 + retries
+    assert isinstance(ours.reason, ConnectionRefusedError)
+    assert isinstance(stock.reason, ConnectionRefusedError)
+
+
+class Unopened(NamedTuple):
+    tries: int  # connections attempted
+    reason: BaseException  # the URLError's
+
+
+def _unopened_both(
+    url: str, way: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Unopened, Unopened]:
+    """A call to ``url`` that cannot connect, by this client and by the SDK's stock one
+    (retrying alike, without waits): how each ended."""
+    tries = _connects(monkeypatch)
+    ended = []
+    for client in (_client_at(url), _stock(url)):
+        tries.clear()
+        with pytest.raises(urllib.error.URLError) as error:
+            _both_ways(_counted(client, []))[way]()
+        ended.append(Unopened(len(tries), error.value.reason))
+    return ended[0], ended[1]
 
 
 @pytest.mark.parametrize("way", ["lean", "sdk"])
@@ -649,17 +663,11 @@ def test_a_tls_handshake_the_server_cuts_is_tried_again_as_the_stock_client_trie
                 accepted.close()  # before the TLS handshake's answer
 
         threading.Thread(target=cut, daemon=True).start()
-        tries = _connects(monkeypatch)
-        with pytest.raises(urllib.error.URLError) as stock_error:
-            _both_ways(_counted(_stock(url), []))[way]()
-        stock_tries = list(tries)
-        tries.clear()
-        with pytest.raises(urllib.error.URLError) as error:
-            _both_ways(_counted(_client_at(url), []))[way]()
+        ours, stock = _unopened_both(url, way, monkeypatch)
+    assert ours.tries == stock.tries == 3
     # Closed mid-handshake: an end of file or a reset, as the timing falls.
-    for raised in (error.value, stock_error.value):
-        assert isinstance(raised.reason, (ssl.SSLError, ConnectionResetError))
-    assert len(tries) == len(stock_tries) == 3
+    for ended in (ours, stock):
+        assert isinstance(ended.reason, (ssl.SSLError, ConnectionResetError))
 
 
 def test_a_call_the_sdk_stops_before_sending_leaves_nothing_for_the_next(
