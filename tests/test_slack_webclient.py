@@ -213,9 +213,7 @@ def test_a_connection_that_drops_unanswered_is_retried_as_the_sdk_would(
     server.drop = True
     with pytest.raises(http.client.RemoteDisconnected):
         post()
-    retries = next(
-        h for h in client.retry_handlers if isinstance(h, ConnectionErrorRetryHandler)
-    ).max_retry_count
+    retries = _connection_retries(client)
     # Each attempt is one send, on a new connection; a kept-alive one that fails is
     # replaced within the first attempt, as http.client's users do. One the server
     # closed while it was idle never carried this call.
@@ -333,20 +331,28 @@ def _gone() -> str:
     return f"http://127.0.0.1:{port}/api/"
 
 
-def _connects(monkeypatch: pytest.MonkeyPatch, fail: OSError | None = None) -> list[Any]:
+def _connects(
+    monkeypatch: pytest.MonkeyPatch, fail: OSError | None = None, failing: int | None = None
+) -> list[Any]:
     """Each address a connection is opened to, from now on (urllib's too); with ``fail``,
-    each attempt fails so, as the network would."""
+    the first ``failing`` attempts (every one, if None) fail so, as the network would."""
     tries: list[Any] = []
     connect = socket.create_connection
 
     def counted(*args: Any, **kwargs: Any) -> socket.socket:
         tries.append(args[0])
-        if fail is not None:
+        if fail is not None and (failing is None or len(tries) <= failing):
             raise fail
         return connect(*args, **kwargs)
 
     monkeypatch.setattr(socket, "create_connection", counted)
     return tries
+
+
+def _connection_retries(client: WebClient) -> int:
+    """How often the client's handlers send again after a failed connection."""
+    handlers = client.retry_handlers
+    return next(h for h in handlers if isinstance(h, ConnectionErrorRetryHandler)).max_retry_count
 
 
 def _stock(url: str) -> WebClient:
@@ -366,9 +372,7 @@ def test_a_server_that_refuses_is_tried_again_as_the_stock_client_tries_it(
 ) -> None:
     url = _gone()
     ours, stock = _unopened_both(url, way, monkeypatch)
-    retries = next(
-        h for h in _client_at(url).retry_handlers if isinstance(h, ConnectionErrorRetryHandler)
-    ).max_retry_count
+    retries = _connection_retries(_client_at(url))
     assert ours.tries == stock.tries == 1 + retries
     assert isinstance(ours.reason, ConnectionRefusedError)
     assert isinstance(stock.reason, ConnectionRefusedError)
@@ -400,16 +404,8 @@ def test_a_name_that_does_not_resolve_for_a_moment_loses_no_answer(
 ) -> None:
     client = _counted(_client(server), [])
     post = _both_ways(client)[way]
-    connect = socket.create_connection
-    tries: list[Any] = []
-
-    def once_unknown(*args: Any, **kwargs: Any) -> socket.socket:
-        tries.append(args[0])
-        if len(tries) == 1:
-            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
-        return connect(*args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", once_unknown)
+    unknown = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    tries = _connects(monkeypatch, fail=unknown, failing=1)
     assert post()["ok"]
     assert len(tries) == 2 and server.calls == ["/api/chat.postMessage"]
 
@@ -641,9 +637,7 @@ def test_a_stale_connection_whose_new_one_is_refused_is_tried_again_as_the_sdk_w
     with pytest.raises(urllib.error.URLError) as error:
         post()
     assert isinstance(error.value.reason, ConnectionRefusedError)
-    retries = next(
-        h for h in client.retry_handlers if isinstance(h, ConnectionErrorRetryHandler)
-    ).max_retry_count
+    retries = _connection_retries(client)
     assert len(tries) == 1 + retries
 
 
