@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PG_SKIP, PG_URL, _reset_postgres
+from conftest import PG_SKIP, PG_URL, _reset_postgres, free_port
 from slack_fake import BOT_USER, FakeSlack, event_body, payload
 from slack_harness import (
     ADMIN,
@@ -439,6 +439,21 @@ def test_slack_with_a_refused_token_says_so_and_exits_2(helpbot: Any, fake: Fake
     result = helpbot("slack", env=env)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: SLACK_BOT_TOKEN was refused by Slack (invalid_auth)"
+
+
+def test_slack_that_cannot_reach_the_api_says_why_in_one_line_and_exits_2(
+    helpbot: Any,
+) -> None:
+    api = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there: refused
+    result = helpbot("slack", env={**FULL, "SLACK_API_BASE_URL": api})
+    assert result.returncode == 2
+    # The reason as the system gave it, not urllib's wrapper, and none of the SDK's own
+    # log lines for its attempts before it.
+    assert re.fullmatch(
+        rf"error: cannot reach the Slack Web API at {re.escape(api)}: \[Errno \d+\] [^<>\n]+",
+        result.stderr.strip(),
+    ), result.stderr
+    assert "refused" in result.stderr.lower()
 
 
 def test_the_manifest_sets_up_what_the_app_listens_to() -> None:

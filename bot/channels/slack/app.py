@@ -62,10 +62,10 @@ WORK_THREADS = 16
 THINKING = 1
 
 
-def make_client(slack: SlackSettings) -> WebClient:
+def make_client(slack: SlackSettings, logger: logging.Logger | None = None) -> WebClient:
     """A Web API client that keeps its connections open, waits out rate limits (429 +
-    Retry-After) and retries."""
-    options: dict[str, Any] = {"token": slack.bot_token}
+    Retry-After) and retries; ``logger``, if given, for the SDK's own messages."""
+    options: dict[str, Any] = {"token": slack.bot_token, "logger": logger}
     if slack.api_base_url:
         options["base_url"] = slack.api_base_url
     client = KeepAliveClient(**options)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -22,6 +23,9 @@ from bot.content.loader import Content
 from bot.wiring import build_engine
 
 log = logging.getLogger(__name__)
+_QUIET = logging.getLogger(f"{__name__}.token_check")
+_QUIET.propagate = False
+_QUIET.addHandler(logging.NullHandler())
 
 DEFAULT_PORT = 3000
 PATH = "/slack/events"
@@ -30,16 +34,22 @@ DRAIN_SECONDS = GRACE_SECONDS / 2  # the rest is for requests still being read
 
 
 def check_token(slack: SlackSettings) -> str:
-    """Ask Slack who the token belongs to; ``ConfigError`` if it is refused or unreachable."""
+    """Ask Slack who the token belongs to; ``ConfigError`` if it is refused or unreachable.
+
+    The SDK tries an unreachable API again and logs each failure; at start-up the one
+    line this raises says it all, so the check's client logs nothing of its own.
+    """
     try:
-        found = make_client(slack).auth_test()
+        found = make_client(slack, logger=_QUIET).auth_test()
     except SlackApiError as exc:
         raise ConfigError(
             f"SLACK_BOT_TOKEN was refused by Slack ({exc.response.get('error')})"
         ) from None
     except (SlackClientError, OSError) as exc:
         where = slack.api_base_url or "https://slack.com/api/"
-        raise ConfigError(f"cannot reach the Slack Web API at {where}: {exc}") from None
+        # urllib's wrapper ("<urlopen error ...>") says nothing its reason does not.
+        reason = exc.reason if isinstance(exc, URLError) else exc
+        raise ConfigError(f"cannot reach the Slack Web API at {where}: {reason}") from None
     return f"{found.get('user', '?')} ({found.get('user_id', '?')}) in {found.get('team', '?')}"
 
 
