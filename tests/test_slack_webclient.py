@@ -5,6 +5,7 @@ ends as it would have the SDK's way: same sends, same waits, same errors."""
 
 from __future__ import annotations
 
+import errno
 import http.client
 import io
 import json
@@ -398,14 +399,22 @@ def _unopened_both(
     return ended[0], ended[1]
 
 
+MOMENTARY = {
+    "name lookup": socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+    "reset": ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+    "no route": OSError(errno.EHOSTUNREACH, "No route to host"),
+    "network down": OSError(errno.ENETUNREACH, "Network is unreachable"),
+}
+
+
+@pytest.mark.parametrize("failure", MOMENTARY)
 @pytest.mark.parametrize("way", ["lean", "sdk"])
-def test_a_name_that_does_not_resolve_for_a_moment_loses_no_answer(
-    server: Server, monkeypatch: pytest.MonkeyPatch, way: str
+def test_a_connection_that_fails_for_a_moment_loses_no_answer(
+    server: Server, monkeypatch: pytest.MonkeyPatch, way: str, failure: str
 ) -> None:
     client = _counted(_client(server), [])
     post = _both_ways(client)[way]
-    unknown = socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
-    tries = _connects(monkeypatch, fail=unknown, failing=1)
+    tries = _connects(monkeypatch, fail=MOMENTARY[failure], failing=1)
     assert post()["ok"]
     assert len(tries) == 2 and server.calls == ["/api/chat.postMessage"]
 
