@@ -1,5 +1,5 @@
-"""``python -m bot.slackbench.serial EVENTS [--bare] [--database URL]``: what one answer
-costs the Slack app, one event at a time, without the load bench's noise.
+"""``python -m bot.slackbench.serial EVENTS [--bare] [--parts] [--database URL]``: what
+one answer costs the Slack app, one event at a time, without the load bench's noise.
 
 Under load (``helpbot bench --slack``) the answer's cost moves 20-40% between runs on a
 shared machine, more than most changes to it. Here the app a gunicorn worker would serve
@@ -7,7 +7,8 @@ shared machine, more than most changes to it. Here the app a gunicorn worker wou
 process of its own) is called in this process, one signed message event after another,
 each one's work (ack, claim, turn, render, ``chat.postMessage``, news) finished before
 the next is sent; ``--bare`` calls the bolt app that only acknowledges instead. It prints
-this process's CPU time per event, best of ``--rounds``.
+this process's CPU time per event, best of ``--rounds``, and with ``--parts`` that round's
+CPU per event in each kind of thread, and in matching (``bot.slackbench.parts``).
 
 Nothing in it waits on the clock, so under ``valgrind --tool=callgrind`` the instructions
 are nearly the same from run to run: the difference between two runs of different
@@ -25,11 +26,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from bot.slackbench import PATH, SECRET, answers, free_port, served
 from bot.slackbench.load import Events
+from bot.slackbench.parts import Meter, Parts
 
 WARM = 20
 
@@ -55,7 +58,9 @@ def _started(status: str, _headers: list[tuple[str, str]], *_exc: object) -> Non
         raise RuntimeError(f"the app answered {status}")
 
 
-def run(count: int, rounds: int, bare: bool, database: str | None = None) -> None:
+def run(
+    count: int, rounds: int, bare: bool, database: str | None = None, parts: bool = False
+) -> None:
     api_port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
@@ -70,10 +75,10 @@ def run(count: int, rounds: int, bare: bool, database: str | None = None) -> Non
                     "DATABASE_URL": database or f"sqlite:///{tmp / 'serial.db'}",
                 }
             )
-            _measure(count, rounds, bare, api_port)
+            _measure(count, rounds, bare, api_port, parts)
 
 
-def _measure(count: int, rounds: int, bare: bool, api_port: int) -> None:
+def _measure(count: int, rounds: int, bare: bool, api_port: int, parts: bool) -> None:
     from bot.channels.slack.server import build_bot, http_app
     from bot.config import load_settings, load_slack_settings
     from bot.slackbench.bare import bare_app
@@ -96,9 +101,18 @@ def _measure(count: int, rounds: int, bare: bool, api_port: int) -> None:
         return (time.process_time() - began) / max(n, 1)
 
     send(WARM)
-    best = min(send(count) for _ in range(rounds))
+    meter = Meter()
+    measured: list[tuple[float, list[Parts]]] = []
+    with meter.matching_timed() if parts else nullcontext():
+        for _ in range(rounds):
+            with meter.measure(count) as found:
+                took = send(count)
+            measured.append((took, found))
+    best, found = min(measured, key=lambda pair: pair[0])
     what = "bare acks" if bare else "answered events"
     print(f"{count} {what} one at a time: best of {rounds}, {1000 * best:.3f} ms CPU each")
+    if parts:
+        print(found[0].line())
     if settle is not None:
         answered = answers(api_port)
         expected = WARM + count * rounds
@@ -127,6 +141,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=_positive, default=1, help="rounds; the best is printed")
     parser.add_argument("--bare", action="store_true", help="the bolt app that only acks")
     parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="also each kind of thread's CPU per answer, and matching's",
+    )
+    parser.add_argument(
         "--database", metavar="URL", help="a scratch database (default: a new SQLite file)"
     )
     options = parser.parse_args(argv)
@@ -136,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         problem = database_problem(options.database)
         if problem is not None:
             parser.error(f"argument --database: {problem}")
-    run(options.events, options.rounds, options.bare, options.database)
+    run(options.events, options.rounds, options.bare, options.database, options.parts)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,103 @@
+"""Where an answer's CPU time goes, thread by thread: for ``serial --parts``.
+
+The app does an answer's work in three kinds of thread (the request's, which acks; the
+database thread, which runs the turn; the backlog's, which render, post and deliver
+news), and a profiler's own cost changes what it measures. Each thread's CPU clock is
+read instead, before and after a round, and matching is timed where it runs, so one
+line says which part an optimisation has to shrink.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from bot.core.matcher import Matcher
+
+# Thread names (their prefixes) and the part of an answer each does.
+KINDS = {
+    "MainThread": "request thread (ack)",
+    "helpbot-db": "database thread (turn)",
+    "slack-work": "backlog threads (render, post, news)",
+}
+OTHER = "other threads"
+
+
+@dataclass(frozen=True)
+class Parts:
+    """CPU seconds per kind of thread over a round, and matching's share of them."""
+
+    by_kind: dict[str, float]
+    matching: float  # in whichever thread matched (the database thread's, in the app)
+    events: int
+
+    def line(self) -> str:
+        """One line: each part's CPU per event in milliseconds (parts that took none,
+        such as a bare ack's turn, are left out)."""
+        each = {kind: 1000 * s / max(self.events, 1) for kind, s in self.by_kind.items() if s > 0}
+        shown = ", ".join(f"{kind} {ms:.3f} ms" for kind, ms in each.items())
+        if self.matching <= 0:
+            return f"CPU per event: {shown}"
+        matched = 1000 * self.matching / max(self.events, 1)
+        return f"CPU per event: {shown}; of all that, matching {matched:.3f} ms"
+
+
+def _kind(name: str) -> str:
+    return next((kind for prefix, kind in KINDS.items() if name.startswith(prefix)), OTHER)
+
+
+def _clocks() -> dict[int, tuple[str, float]]:
+    """Each live thread's CPU seconds so far, by thread id, with its kind."""
+    found = {}
+    for thread in threading.enumerate():
+        if thread.ident is None:
+            continue
+        try:
+            clock = time.pthread_getcpuclockid(thread.ident)
+            found[thread.ident] = (_kind(thread.name), time.clock_gettime(clock))
+        except OSError:  # ended since it was listed
+            continue
+    return found
+
+
+class Meter:
+    """Per-thread CPU and matching time over the rounds ``measure`` wraps."""
+
+    def __init__(self) -> None:
+        self._matching = 0.0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def matching_timed(self) -> Iterator[None]:
+        """``Matcher.match`` timed in the thread that calls it, while inside."""
+        plain = Matcher.match
+
+        def timed(matcher: Matcher, text: str) -> object:
+            began = time.thread_time()
+            try:
+                return plain(matcher, text)
+            finally:
+                spent = time.thread_time() - began
+                with self._lock:
+                    self._matching += spent
+
+        Matcher.match = timed  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            Matcher.match = plain  # type: ignore[method-assign]
+
+    @contextmanager
+    def measure(self, events: int) -> Iterator[list[Parts]]:
+        """The round inside, as one ``Parts`` put in the yielded list when it ends (a
+        thread that ended within the round is not counted)."""
+        found: list[Parts] = []
+        before, matched = _clocks(), self._matching
+        yield found
+        by_kind = {kind: 0.0 for kind in [*KINDS.values(), OTHER]}
+        for ident, (kind, seconds) in _clocks().items():
+            by_kind[kind] += seconds - before.get(ident, (kind, 0.0))[1]
+        found.append(Parts(by_kind, self._matching - matched, events))
