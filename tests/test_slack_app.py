@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -454,6 +456,31 @@ def test_slack_that_cannot_reach_the_api_says_why_in_one_line_and_exits_2(
         result.stderr.strip(),
     ), result.stderr
     assert "refused" in result.stderr.lower()
+
+
+def test_slack_finding_no_http_server_at_the_api_address_says_so_in_one_line(
+    helpbot: Any,
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        # Something else listens there, and greets every connection in its own protocol.
+        def greet() -> None:
+            while True:
+                try:
+                    connection, _ = listening.accept()
+                except OSError:  # closed: the test is over
+                    return
+                with connection:
+                    connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+
+        threading.Thread(target=greet, daemon=True).start()
+        api = f"http://127.0.0.1:{listening.getsockname()[1]}/api/"
+        result = helpbot("slack", env={**FULL, "SLACK_API_BASE_URL": api})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"error: cannot reach the Slack Web API at {api}: "
+    ), result.stderr
 
 
 def test_the_manifest_sets_up_what_the_app_listens_to() -> None:

@@ -9,6 +9,7 @@ import errno
 import http.client
 import io
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -365,6 +366,18 @@ def _stock(url: str) -> WebClient:
 
 def _client_at(url: str) -> WebClient:
     return make_client(SlackSettings("xoxb-x", "s", None, url, "C"))
+
+
+def test_the_running_bots_client_logs_each_failed_attempt(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Only the start-up check keeps these quiet (``server.check_token``): while the bot
+    # runs, each failed attempt is an operator's clue.
+    client = _counted(_client_at(_gone()), [])
+    with caplog.at_level(logging.ERROR), pytest.raises(urllib.error.URLError):
+        client.chat_postMessage(channel="D1", text="hi")
+    failed = [r for r in caplog.records if r.name == "slack_sdk.web.base_client"]
+    assert len(failed) == 1 + _connection_retries(client)
 
 
 @pytest.mark.parametrize("way", ["lean", "sdk"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from http.client import HTTPException
 from typing import Any
 from urllib.error import URLError
 
@@ -23,9 +24,10 @@ from bot.content.loader import Content
 from bot.wiring import build_engine
 
 log = logging.getLogger(__name__)
-_QUIET = logging.getLogger(f"{__name__}.token_check")
-_QUIET.propagate = False
-_QUIET.addHandler(logging.NullHandler())
+# The start-up check's client: the SDK logs an error for each failed attempt, and the
+# one line ``check_token`` raises says what they would (its debug records still pass).
+_CHECKING = logging.getLogger(f"{__name__}.token_check")
+_CHECKING.addFilter(lambda record: record.levelno < logging.ERROR)
 
 DEFAULT_PORT = 3000
 PATH = "/slack/events"
@@ -36,20 +38,21 @@ DRAIN_SECONDS = GRACE_SECONDS / 2  # the rest is for requests still being read
 def check_token(slack: SlackSettings) -> str:
     """Ask Slack who the token belongs to; ``ConfigError`` if it is refused or unreachable.
 
-    The SDK tries an unreachable API again and logs each failure; at start-up the one
-    line this raises says it all, so the check's client logs nothing of its own.
+    The SDK tries an unreachable API again; the one line this raises says why it gave up.
     """
     try:
-        found = make_client(slack, logger=_QUIET).auth_test()
+        found = make_client(slack, logger=_CHECKING).auth_test()
     except SlackApiError as exc:
         raise ConfigError(
             f"SLACK_BOT_TOKEN was refused by Slack ({exc.response.get('error')})"
         ) from None
-    except (SlackClientError, OSError) as exc:
+    except (SlackClientError, OSError, HTTPException) as exc:
+        # HTTPException: something that is not an HTTP server answered there.
         where = slack.api_base_url or "https://slack.com/api/"
         # urllib's wrapper ("<urlopen error ...>") says nothing its reason does not.
         reason = exc.reason if isinstance(exc, URLError) else exc
-        raise ConfigError(f"cannot reach the Slack Web API at {where}: {reason}") from None
+        why = str(reason) or type(reason).__name__  # a reset or a timeout may say nothing
+        raise ConfigError(f"cannot reach the Slack Web API at {where}: {why}") from None
     return f"{found.get('user', '?')} ({found.get('user_id', '?')}) in {found.get('team', '?')}"
 
 
