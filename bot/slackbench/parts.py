@@ -49,15 +49,15 @@ def _kind(name: str) -> str:
     return next((kind for prefix, kind in KINDS.items() if name.startswith(prefix)), OTHER)
 
 
-def _clocks() -> dict[int, tuple[str, float]]:
-    """Each live thread's CPU seconds so far, by thread id, with its kind."""
+def _clocks() -> dict[threading.Thread, float]:
+    """Each live thread's CPU seconds so far. By thread, not by its id: a thread that
+    ends hands its id to the next one started, whose clock starts again at zero."""
     found = {}
     for thread in threading.enumerate():
         if thread.ident is None:
             continue
         try:
-            clock = time.pthread_getcpuclockid(thread.ident)
-            found[thread.ident] = (_kind(thread.name), time.clock_gettime(clock))
+            found[thread] = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
         except OSError:  # ended since it was listed
             continue
     return found
@@ -92,12 +92,12 @@ class Meter:
 
     @contextmanager
     def measure(self, events: int) -> Iterator[list[Parts]]:
-        """The round inside, as one ``Parts`` put in the yielded list when it ends (a
-        thread that ended within the round is not counted)."""
+        """The round inside, as one ``Parts`` put in the yielded list when it ends (what a
+        thread that ended within the round spent in it is not counted)."""
         found: list[Parts] = []
         before, matched = _clocks(), self._matching
         yield found
         by_kind = {kind: 0.0 for kind in [*KINDS.values(), OTHER]}
-        for ident, (kind, seconds) in _clocks().items():
-            by_kind[kind] += seconds - before.get(ident, (kind, 0.0))[1]
+        for thread, seconds in _clocks().items():
+            by_kind[_kind(thread.name)] += seconds - before.get(thread, 0.0)
         found.append(Parts(by_kind, self._matching - matched, events))
