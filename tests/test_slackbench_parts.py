@@ -35,19 +35,21 @@ def test_a_thread_that_ends_in_a_round_takes_nothing_from_the_one_started_after_
     # new thread's CPU less the old one's came out below zero.
     meter = Meter()
     first = DatabaseThread(0.05)
-    with meter.measure(events=1) as found:
-        first.end()
-        second = DatabaseThread(0.01)
+    mark = meter.mark()
+    first.end()
+    second = DatabaseThread(0.01)
+    parts = meter.since(mark, events=1)
     second.end()
-    spent = found[0].by_kind["database thread (turn)"]
+    spent = parts.by_kind["database thread (turn)"]
     assert 0.01 <= spent < 0.04
 
 
 def test_work_done_before_a_round_is_not_counted_in_it() -> None:
     meter = Meter()
     before = DatabaseThread(0.03)
-    with meter.measure(events=1) as found:
-        during = DatabaseThread(0.01)
+    mark = meter.mark()
+    during = DatabaseThread(0.01)
+    parts = meter.since(mark, events=1)
     before.end()
     during.end()
-    assert 0.01 <= found[0].by_kind["database thread (turn)"] < 0.03
+    assert 0.01 <= parts.by_kind["database thread (turn)"] < 0.03

@@ -63,8 +63,16 @@ def _clocks() -> dict[threading.Thread, float]:
     return found
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Each live thread's CPU clock, and the time matched so far, at a round's start."""
+
+    clocks: dict[threading.Thread, float]
+    matching: float
+
+
 class Meter:
-    """Per-thread CPU and matching time over the rounds ``measure`` wraps."""
+    """Per-thread CPU and matching time between a ``mark`` and ``since`` it."""
 
     def __init__(self) -> None:
         self._matching = 0.0
@@ -90,14 +98,14 @@ class Meter:
         finally:
             Matcher.match = plain  # type: ignore[method-assign]
 
-    @contextmanager
-    def measure(self, events: int) -> Iterator[list[Parts]]:
-        """The round inside, as one ``Parts`` put in the yielded list when it ends (what a
-        thread that ended within the round spent in it is not counted)."""
-        found: list[Parts] = []
-        before, matched = _clocks(), self._matching
-        yield found
+    def mark(self) -> Mark:
+        """Where the clocks stand now: a round's start."""
+        return Mark(_clocks(), self._matching)
+
+    def since(self, mark: Mark, events: int) -> Parts:
+        """What ``events`` cost since ``mark`` (what a thread that ended meanwhile spent
+        is not counted)."""
         by_kind = {kind: 0.0 for kind in [*KINDS.values(), OTHER]}
         for thread, seconds in _clocks().items():
-            by_kind[_kind(thread.name)] += seconds - before.get(thread, 0.0)
-        found.append(Parts(by_kind, self._matching - matched, events))
+            by_kind[_kind(thread.name)] += seconds - mark.clocks.get(thread, 0.0)
+        return Parts(by_kind, self._matching - mark.matching, events)

@@ -102,18 +102,18 @@ def _measure(count: int, rounds: int, bare: bool, api_port: int, parts: bool) ->
 
     send(WARM)
     meter = Meter()
-    measured: list[tuple[float, list[Parts]]] = []
+    measured: list[tuple[float, Parts | None]] = []
     with meter.matching_timed() if parts else nullcontext():
         for _ in range(rounds):
             # Threads' clocks only when asked for: not every system has them.
-            with meter.measure(count) if parts else nullcontext([]) as found:
-                took = send(count)
-            measured.append((took, found))
+            mark = meter.mark() if parts else None
+            took = send(count)
+            measured.append((took, meter.since(mark, count) if mark is not None else None))
     best, found = min(measured, key=lambda pair: pair[0])
     what = "bare acks" if bare else "answered events"
     print(f"{count} {what} one at a time: best of {rounds}, {1000 * best:.3f} ms CPU each")
-    if found:
-        print(found[0].line())
+    if found is not None:
+        print(found.line())
     if settle is not None:
         answered = answers(api_port)
         expected = WARM + count * rounds
