@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from bot.store.deadline import StoreTimeout, within
+from bot.store import Store
+from bot.store.deadline import StoreTimeout, bounded, within
 
 
 def _db_threads() -> set[threading.Thread]:
@@ -54,3 +55,29 @@ def test_a_forked_process_gets_workers_of_its_own() -> None:
             os._exit(2)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_work_on_a_database_server_runs_under_a_deadline_on_a_sqlite_file_in_place(
+    store: Store,
+) -> None:
+    ran_in = bounded(store, threading.current_thread)
+    if store.engine.dialect.name == "sqlite":
+        # A file this process reads cannot stop answering; its waits have limits of
+        # their own (tests/test_outages.py): the caller's thread does the work.
+        assert not store.can_hang and ran_in is threading.current_thread()
+        return
+    assert store.can_hang and ran_in in _db_threads()
+    release = threading.Event()
+    try:
+        with pytest.raises(StoreTimeout, match=r"database .* did not answer in 0.2 s"):
+            bounded(store, release.wait, 0.2)
+    finally:
+        release.set()
+
+
+def test_errors_of_work_on_any_database_reach_the_caller(store: Store) -> None:
+    def fail() -> None:
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        bounded(store, fail)

@@ -31,7 +31,7 @@ from bot.core.redact import redact_checked, redact_credentials_in_context
 from bot.core.state import State
 from bot.hours import DEFAULT_HELPDESK_HOURS, BusinessHours
 from bot.store import DeliveredBefore, Store, StoreRejected, StoreUnavailable
-from bot.store.deadline import StoreTimeout, within
+from bot.store.deadline import StoreTimeout, bounded
 from bot.store.health import Health
 from bot.store.turns import Turn
 from bot.tickets.views import FEEDBACK_PREFIX, Requester, TicketView
@@ -238,10 +238,11 @@ class Engine:
     ) -> Decision | None:
         """The turn with memory, or None when the database is gone, slow or refuses it.
 
-        The turn runs in a thread of its own so that a database that hangs costs the
-        person about ``store.timeout`` seconds: then they get the answer without memory,
-        and the late turn is rolled back (checked just before its commit) rather than
-        saved. Ticket changes made in their own transactions are not undone.
+        On a database server the turn runs in a thread of its own so that a server that
+        hangs costs the person about ``store.timeout`` seconds: then they get the answer
+        without memory, and the late turn is rolled back (checked just before its commit)
+        rather than saved. Ticket changes made in their own transactions are not undone.
+        On SQLite it runs here: its own waits are bounded (``bot.store.deadline.bounded``).
         """
         store = self.store
         if store is None:
@@ -259,7 +260,7 @@ class Engine:
                 return self._decide_stored(turn, message, text, secret, requester)
 
         try:
-            decision = within(store.timeout + 0.5, work, f"database {store.name}")
+            decision = bounded(store, work)
         except DeliveredBefore:
             self.health.worked()
             log.info(
@@ -319,7 +320,7 @@ class Engine:
                     turn.state = replace(State.load(turn.state), buttons=news.buttons).dump()
 
         # Bounded like a turn: a delivery stuck on the database would hold up the others.
-        within(store.timeout + 0.5, note, f"database {store.name}")
+        bounded(store, note)
 
     def _context(
         self,

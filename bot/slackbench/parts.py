@@ -1,48 +1,57 @@
 """Where an answer's CPU time goes, thread by thread: for ``serial --parts``.
 
-The app does an answer's work in three kinds of thread (the request's, which acks; the
-database thread, which runs the turn; the backlog's, which render, post and deliver
-news), and a profiler's own cost changes what it measures. Each thread's CPU clock is
-read instead, before and after a round, and matching is timed where it runs, so one
-line says which part an optimisation has to shrink.
+The app does an answer's work in two or three kinds of thread (the request's, which
+acks; the backlog's, which run the turn, render, post and deliver news; on a database
+server, the database threads, which run the turn's transaction under a deadline), and a
+profiler's own cost changes what it measures. Each thread's CPU clock is read instead,
+before and after a round, and the turn's transaction and matching are timed where they
+run, so one line says which part an optimisation has to shrink.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
+from bot.core import engine
 from bot.core.matcher import Matcher
 
 # Thread names (their prefixes) and the part of an answer each does.
 KINDS = {
     "MainThread": "request thread (ack)",
-    "helpbot-db": "database thread (turn)",
-    "slack-work": "backlog threads (render, post, news)",
+    "slack-work": "backlog threads",
+    "helpbot-db": "database threads",
 }
 OTHER = "other threads"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Parts:
-    """CPU seconds per kind of thread over a round, and matching's share of them."""
+    """CPU seconds per kind of thread over a round, and the turns' and matching's share."""
 
     by_kind: dict[str, float]
-    matching: float  # in whichever thread matched (the database thread's, in the app)
+    turn: float  # the turns' transactions (matching in them), in whichever thread ran them
+    matching: float
     events: int
 
     def line(self) -> str:
         """One line: each part's CPU per event in milliseconds (parts that took none,
         such as a bare ack's turn, are left out)."""
-        each = {kind: 1000 * s / max(self.events, 1) for kind, s in self.by_kind.items() if s > 0}
+        each = {kind: self._ms(s) for kind, s in self.by_kind.items() if s > 0}
         shown = ", ".join(f"{kind} {ms:.3f} ms" for kind, ms in each.items())
-        if self.matching <= 0:
+        if self.turn <= 0:
             return f"CPU per event: {shown}"
-        matched = 1000 * self.matching / max(self.events, 1)
-        return f"CPU per event: {shown}; of all that, matching {matched:.3f} ms"
+        turn, matching = self._ms(self.turn), self._ms(self.matching)
+        within = f"the turn {turn:.3f} ms, matching {matching:.3f} ms"
+        return f"CPU per event: {shown}; of all that, {within}"
+
+    def _ms(self, seconds: float) -> float:
+        return 1000 * seconds / max(self.events, 1)
 
 
 def _kind(name: str) -> str:
@@ -68,39 +77,57 @@ class Mark:
     """Each live thread's CPU clock, and the time matched so far, at a round's start."""
 
     clocks: dict[threading.Thread, float]
+    turn: float
     matching: float
 
 
 class Meter:
-    """Per-thread CPU and matching time between a ``mark`` and ``since`` it."""
+    """Per-thread CPU, and the time spent in turns and matching, between a ``mark`` and
+    ``since`` it."""
 
     def __init__(self) -> None:
-        self._matching = 0.0
+        self._turn = self._matching = 0.0
         self._lock = threading.Lock()
 
     @contextmanager
-    def matching_timed(self) -> Iterator[None]:
-        """``Matcher.match`` timed in the thread that calls it, while inside."""
-        plain = Matcher.match
+    def timing(self) -> Iterator[None]:
+        """The engine's database work (its turns) and ``Matcher.match`` timed in the
+        thread that runs them, while inside."""
+        plain_match, plain_bounded = Matcher.match, engine.bounded
 
-        def timed(matcher: Matcher, text: str) -> object:
+        def timed_match(matcher: Matcher, text: str) -> object:
             began = time.thread_time()
             try:
-                return plain(matcher, text)
+                return plain_match(matcher, text)
             finally:
-                spent = time.thread_time() - began
-                with self._lock:
-                    self._matching += spent
+                self._add(matching=time.thread_time() - began)
 
-        Matcher.match = timed  # type: ignore[method-assign]
+        def timed_bounded(store: object, work: Callable[[], T], seconds: float | None = None) -> T:
+            def timed_work() -> T:
+                began = time.thread_time()
+                try:
+                    return work()
+                finally:
+                    self._add(turn=time.thread_time() - began)
+
+            return plain_bounded(store, timed_work, seconds)  # type: ignore[arg-type]
+
+        Matcher.match = timed_match  # type: ignore[method-assign]
+        engine.bounded = timed_bounded  # type: ignore[assignment]
         try:
             yield
         finally:
-            Matcher.match = plain  # type: ignore[method-assign]
+            Matcher.match = plain_match  # type: ignore[method-assign]
+            engine.bounded = plain_bounded
+
+    def _add(self, *, turn: float = 0.0, matching: float = 0.0) -> None:
+        with self._lock:
+            self._turn += turn
+            self._matching += matching
 
     def mark(self) -> Mark:
         """Where the clocks stand now: a round's start."""
-        return Mark(_clocks(), self._matching)
+        return Mark(_clocks(), self._turn, self._matching)
 
     def since(self, mark: Mark, events: int) -> Parts:
         """What ``events`` cost since ``mark`` (what a thread that ended meanwhile spent
@@ -108,4 +135,4 @@ class Meter:
         by_kind = {kind: 0.0 for kind in [*KINDS.values(), OTHER]}
         for thread, seconds in _clocks().items():
             by_kind[_kind(thread.name)] += seconds - mark.clocks.get(thread, 0.0)
-        return Parts(by_kind, self._matching - mark.matching, events)
+        return Parts(by_kind, self._turn - mark.turn, self._matching - mark.matching, events)

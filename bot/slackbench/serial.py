@@ -103,7 +103,7 @@ def _measure(count: int, rounds: int, bare: bool, api_port: int, parts: bool) ->
     send(WARM)
     meter = Meter()
     measured: list[tuple[float, Parts | None]] = []
-    with meter.matching_timed() if parts else nullcontext():
+    with meter.timing() if parts else nullcontext():
         for _ in range(rounds):
             # Threads' clocks only when asked for: not every system has them.
             mark = meter.mark() if parts else None

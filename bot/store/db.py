@@ -198,6 +198,11 @@ class Store:
         self._driver_error: type[Exception] = self.engine.dialect.loaded_dbapi.Error
         self._pipelines = _can_pipeline(self.engine)
         self._claims_in_turn = self.engine.dialect.name == "sqlite"  # see ``turn``
+        # A server at the other end of a socket can stop answering, and then only a
+        # deadline kept by another thread frees the caller (``bot.store.deadline``).
+        # SQLite is a file this process reads: its waits are its busy timeout and the
+        # pool's, both set from ``timeout``.
+        self.can_hang = self.engine.dialect.name != "sqlite"
         # The ORM's sessions, made at their first use: a turn needs none (see
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.
         self._session_maker: sessionmaker[Session] | None = None

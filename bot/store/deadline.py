@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
 
-from bot.store.db import StoreUnavailable
+from bot.store.db import Store, StoreUnavailable
 
 T = TypeVar("T")
 
@@ -104,3 +104,18 @@ def within(seconds: float, work: Callable[[], T], what: str = "the database") ->
         return in_background(work).result(timeout=seconds)
     except FutureTimeout:
         raise StoreTimeout(f"{what} did not answer in {seconds:g} s") from None
+
+
+def bounded(store: Store, work: Callable[[], T], seconds: float | None = None) -> T:
+    """``work()`` on ``store``, given up after ``seconds`` (the store's timeout and half a
+    second) if its database is a server that can stop answering (``Store.can_hang``).
+
+    On SQLite the work runs in the caller's thread: its own limits bound it (a locked
+    file, a pool with no connection to lend: ``StoreUnavailable`` within about the
+    timeout), and handing every turn to another thread and back cost a Slack worker
+    a tenth of its CPU per answer.
+    """
+    if not store.can_hang:
+        return work()
+    limit = store.timeout + 0.5 if seconds is None else seconds
+    return within(limit, work, f"database {store.name}")
