@@ -405,3 +405,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"{n} because {why}" for why, n in sorted(reasons.items(), key=lambda r: -r[1])
     )
     terminalreporter.write_line(f"skipped {len(skipped)}: {said}")
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def overlap_scoring(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A test run twice: word overlap scored by the compiled kernel, and by numpy (as
+    where the package was installed without a C compiler)."""
+    import bot.core.index
+
+    if request.param == "numpy":
+        monkeypatch.setattr(bot.core.index, "_overlap", None)
+    elif bot.core.index._overlap is None:
+        pytest.skip("the compiled overlap kernel was not built (no C compiler?)")
+    return request.param

@@ -22,6 +22,8 @@ from bot.core.redact import redact
 from bot.core.words import STEMMED_FILLER, STEMMED_STOPWORDS, stem
 
 DATA = PROJECT_ROOT / "tests" / "data"
+# Every test here twice: overlap scored by the compiled kernel, and by numpy.
+pytestmark = pytest.mark.usefixtures("overlap_scoring")
 
 
 def team_texts() -> list[str]:

@@ -40,7 +40,7 @@ from rapidfuzz.distance import OSA
 from bot.content.loader import Content
 from bot.core.classifier import IntentClassifier
 from bot.core.english import common_words
-from bot.core.index import OverlapIndex, Query
+from bot.core.index import OverlapIndex, Penalties, Query
 from bot.core.model_cache import ModelCache
 from bot.core.redact import PLACEHOLDERS
 from bot.core.words import (
@@ -374,7 +374,7 @@ class Matcher:
 
     def _score_segments(
         self, segments: list[list[str]], best: np.ndarray
-    ) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    ) -> tuple[np.ndarray, list[Penalties]]:
         """Raise ``best`` (a score per intent) to the whole message's scores (the first
         segment); returned: the best score of any other segment, per intent, and each
         segment's unknown-word penalties (in-scope, near miss)."""
@@ -386,17 +386,8 @@ class Matcher:
             # Ascending: shared weights are then summed in one order, whatever the hash seed.
             columns = sorted(self._columns[t] for t in query if t in self._columns)
             queries.append(Query(columns, known_weight, short=len(query) <= 3))
-            penalties.append((penalty, near_miss_penalty))
-        found_all = self._index.score_all(queries)
-        for i, (found, penalty_pair) in enumerate(zip(found_all, penalties, strict=True)):
-            penalty, near_miss_penalty = penalty_pair
-            if found is None:
-                continue
-            totals = (0.7 * found.best + 0.3 * found.coverage) * np.where(
-                self._near_miss[found.intents], near_miss_penalty, penalty
-            )
-            into = best if i == 0 else substantive
-            into[found.intents] = np.maximum(into[found.intents], totals)
+            penalties.append(Penalties(penalty, near_miss_penalty))
+        self._index.raise_scores(queries, penalties, self._near_miss, best, substantive)
         return substantive, penalties
 
     def match(self, text: str) -> Match:
