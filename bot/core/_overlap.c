@@ -52,13 +52,6 @@ let_go(Array *arrays, int count)
     }
 }
 
-static int
-ascending(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 enum {
     BY_STARTS, BY_EXAMPLES, BY_WEIGHTS, TOTALS, INTENT_OF,
     TI_STARTS, TI_INTENTS, TI_WEIGHTS, TOPICAL, NEAR_MISS, BEST, SUBSTANTIVE, ARRAYS
@@ -72,9 +65,9 @@ typedef struct {
     double *best, *substantive;
     Py_ssize_t terms, examples, intents;
     /* scratch, clean between segments */
-    char *mark;
-    double *shared, *coverage;
-    int64_t *candidates, *columns, *pick;
+    char *mark, *seen;
+    double *shared, *coverage, *best_overlap;
+    int64_t *candidates, *columns, *pick, *touched;
 } Index;
 
 /* One segment: its ``columns`` (ascending, each once), weight of its known words, whether
@@ -116,8 +109,8 @@ score_segment(Index *ix, const int64_t *columns, Py_ssize_t count, double known,
     if (found == 0) {
         return;
     }
-    qsort(ix->candidates, (size_t)found, sizeof(int64_t), ascending);
-    /* Each candidate's shared weight, its terms added in ascending order (as bincount). */
+    /* Each candidate's shared weight, its terms added in ascending order (as bincount),
+     * and each intent's coverage likewise. */
     for (Py_ssize_t i = 0; i < count; i++) {
         for (int64_t k = ix->by_starts[columns[i]]; k < ix->by_starts[columns[i] + 1]; k++) {
             int32_t example = ix->by_examples[k];
@@ -129,21 +122,29 @@ score_segment(Index *ix, const int64_t *columns, Py_ssize_t count, double known,
             ix->coverage[ix->ti_intents[k]] += ix->ti_weights[k];
         }
     }
-    /* Examples are grouped by intent: each run of candidates is one intent's. */
-    Py_ssize_t i = 0;
-    while (i < found) {
-        int64_t intent = ix->intent_of[ix->candidates[i]];
-        double best = 0.0;
-        for (Py_ssize_t first = i; i < found && ix->intent_of[ix->candidates[i]] == intent; i++) {
-            int64_t example = ix->candidates[i];
-            double shared = ix->shared[example];
-            double precision = shared / known;
-            double recall = shared / ix->totals[example];
-            double overlap = 2 * precision * recall / (precision + recall);
-            if (i == first || overlap > best) {
-                best = overlap;
-            }
+    /* Each intent's best overlap: a maximum, the same in any order (numpy takes it over
+     * the candidates sorted, grouped by intent), so the candidates need no sorting. */
+    Py_ssize_t intents = 0;
+    for (Py_ssize_t i = 0; i < found; i++) {
+        int64_t example = ix->candidates[i];
+        int64_t intent = ix->intent_of[example];
+        double shared = ix->shared[example];
+        double precision = shared / known;
+        double recall = shared / ix->totals[example];
+        double overlap = 2 * precision * recall / (precision + recall);
+        if (!ix->seen[intent]) {
+            ix->seen[intent] = 1;
+            ix->touched[intents++] = intent;
+            ix->best_overlap[intent] = overlap;
+        } else if (overlap > ix->best_overlap[intent]) {
+            ix->best_overlap[intent] = overlap;
         }
+        ix->mark[example] = 0;
+        ix->shared[example] = 0.0;
+    }
+    for (Py_ssize_t i = 0; i < intents; i++) {
+        int64_t intent = ix->touched[i];
+        double best = ix->best_overlap[intent];
         if (best > 0) {
             double coverage = ix->coverage[intent] / known;
             double factor = ix->near_miss[intent] ? near_miss_penalty : penalty;
@@ -152,10 +153,7 @@ score_segment(Index *ix, const int64_t *columns, Py_ssize_t count, double known,
                 into[intent] = total;
             }
         }
-    }
-    for (Py_ssize_t j = 0; j < found; j++) {
-        ix->mark[ix->candidates[j]] = 0;
-        ix->shared[ix->candidates[j]] = 0.0;
+        ix->seen[intent] = 0;
     }
     memset(ix->coverage, 0, (size_t)ix->intents * sizeof(double));
 }
@@ -236,11 +234,15 @@ raise_scores(PyObject *Py_UNUSED(module), PyObject *args)
     ix.mark = calloc((size_t)ix.examples + 1, 1);
     ix.shared = calloc((size_t)ix.examples + 1, sizeof(double));
     ix.coverage = calloc((size_t)ix.intents + 1, sizeof(double));
+    ix.seen = calloc((size_t)ix.intents + 1, 1);
+    ix.best_overlap = malloc(((size_t)ix.intents + 1) * sizeof(double));
+    ix.touched = malloc(((size_t)ix.intents + 1) * sizeof(int64_t));
     ix.candidates = malloc(((size_t)ix.examples + 1) * sizeof(int64_t));
     ix.columns = malloc(((size_t)ix.terms + 1) * sizeof(int64_t));
     ix.pick = malloc(((size_t)ix.terms + 1) * sizeof(int64_t));
     PyObject *result = Py_None;
-    if (!ix.mark || !ix.shared || !ix.coverage || !ix.candidates || !ix.columns || !ix.pick) {
+    if (!ix.mark || !ix.shared || !ix.coverage || !ix.candidates || !ix.columns || !ix.pick
+        || !ix.seen || !ix.best_overlap || !ix.touched) {
         result = PyErr_NoMemory();
     }
     for (Py_ssize_t s = 0; result && s < PyList_GET_SIZE(segments); s++) {
@@ -261,6 +263,9 @@ raise_scores(PyObject *Py_UNUSED(module), PyObject *args)
     free(ix.candidates);
     free(ix.columns);
     free(ix.pick);
+    free(ix.seen);
+    free(ix.best_overlap);
+    free(ix.touched);
     let_go(arrays, ARRAYS);
     Py_XINCREF(result);
     return result;
