@@ -209,6 +209,32 @@ def test_a_sqlite_turn_waits_for_a_pooled_connection_no_longer_than_the_timeout(
         store.close()
 
 
+def test_the_slack_retry_check_keeps_its_own_limit_on_a_sqlite_file_with_no_connection_free(
+    tmp_path,  # noqa: ANN001
+) -> None:
+    # The check runs before the acknowledgement, which must reach Slack within 3 s:
+    # it waits at most its own second (and a half), not the pool's store timeout.
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from bot.channels.slack.deliveries import WAIT_SECONDS, Deliveries
+
+    store = Store(f"sqlite:///{tmp_path / 'busy.db'}", timeout=2.5)
+    held = []
+    try:
+        with pytest.raises(PoolTimeout):
+            while True:  # every connection the pool may lend
+                held.append(store.engine.raw_connection())
+        start = time.monotonic()
+        # Unknown whether it was taken: acknowledged and answered (a rare duplicate)
+        # rather than acknowledged late.
+        assert not Deliveries(store).already_taken("Ev0RETRY", retry=True)
+        assert time.monotonic() - start < WAIT_SECONDS + 0.5 + 0.4 < store.timeout
+    finally:
+        for connection in held:
+            connection.close()
+        store.close()
+
+
 def test_a_locked_sqlite_file_delays_the_answer_by_seconds_at_most(
     knowledge, tmp_path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -242,7 +242,8 @@ class Engine:
         hangs costs the person about ``store.timeout`` seconds: then they get the answer
         without memory, and the late turn is rolled back (checked just before its commit)
         rather than saved. Ticket changes made in their own transactions are not undone.
-        On SQLite it runs here: its own waits are bounded (``bot.store.deadline.bounded``).
+        On SQLite it runs here: each of its waits is bounded, not the whole turn
+        (``bot.store.deadline.bounded``); a file locked for good costs the busy timeout.
         """
         store = self.store
         if store is None:

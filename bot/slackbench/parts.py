@@ -91,8 +91,9 @@ class Meter:
 
     @contextmanager
     def timing(self) -> Iterator[None]:
-        """The engine's database work (its turns) and ``Matcher.match`` timed in the
-        thread that runs them, while inside."""
+        """The engine's database work (its turns, and news noted into a conversation
+        after it was shown) and ``Matcher.match`` timed in the thread that runs them,
+        while inside."""
         plain_match, plain_bounded = Matcher.match, engine.bounded
 
         def timed_match(matcher: Matcher, text: str) -> object:
@@ -102,7 +103,7 @@ class Meter:
             finally:
                 self._add(matching=time.thread_time() - began)
 
-        def timed_bounded(store: object, work: Callable[[], T], seconds: float | None = None) -> T:
+        def timed_bounded(store: object, work: Callable[[], T]) -> T:
             def timed_work() -> T:
                 began = time.thread_time()
                 try:
@@ -110,7 +111,7 @@ class Meter:
                 finally:
                     self._add(turn=time.thread_time() - began)
 
-            return plain_bounded(store, timed_work, seconds)  # type: ignore[arg-type]
+            return plain_bounded(store, timed_work)  # type: ignore[arg-type]
 
         Matcher.match = timed_match  # type: ignore[method-assign]
         engine.bounded = timed_bounded  # type: ignore[assignment]

@@ -142,7 +142,7 @@ def create_db_engine(url: str, timeout: float = DEFAULT_TIMEOUT) -> Engine:
         else:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             # A turn waiting for a pooled connection gives up as it would on a lock,
-            # not after SQLAlchemy's 30 s: its thread must not outlive its deadline long.
+            # not after SQLAlchemy's 30 s: it runs in the thread that asked for it.
             kwargs.update(pool_timeout=timeout)
     else:
         # No ping before each use: it was a round trip on every turn. Connections are
@@ -200,8 +200,10 @@ class Store:
         self._claims_in_turn = self.engine.dialect.name == "sqlite"  # see ``turn``
         # A server at the other end of a socket can stop answering, and then only a
         # deadline kept by another thread frees the caller (``bot.store.deadline``).
-        # SQLite is a file this process reads: its waits are its busy timeout and the
-        # pool's, both set from ``timeout``.
+        # SQLite is a file on this machine's disk (WAL needs a local one): each of its
+        # waits is bounded, by the busy timeout or the pool's, both set from
+        # ``timeout``, though a turn of several waits may add them up (a writer that
+        # takes the lock back between them), and a disk that stalls is waited for.
         self.can_hang = self.engine.dialect.name != "sqlite"
         # The ORM's sessions, made at their first use: a turn needs none (see
         # ``bot.store.tables``), and importing the ORM was a fifth of a command's start.

@@ -106,16 +106,19 @@ def within(seconds: float, work: Callable[[], T], what: str = "the database") ->
         raise StoreTimeout(f"{what} did not answer in {seconds:g} s") from None
 
 
-def bounded(store: Store, work: Callable[[], T], seconds: float | None = None) -> T:
-    """``work()`` on ``store``, given up after ``seconds`` (the store's timeout and half a
-    second) if its database is a server that can stop answering (``Store.can_hang``).
+def bounded(store: Store, work: Callable[[], T]) -> T:
+    """``work()`` on ``store``: given up after the store's timeout and half a second if
+    its database is a server, which can stop answering (``Store.can_hang``).
 
-    On SQLite the work runs in the caller's thread: its own limits bound it (a locked
-    file, a pool with no connection to lend: ``StoreUnavailable`` within about the
-    timeout), and handing every turn to another thread and back cost a Slack worker
-    a tenth of its CPU per answer.
+    On SQLite the work runs in the caller's thread, with no deadline over the whole of
+    it: each of its waits has a limit of its own (a locked file: the busy timeout, half
+    the store's timeout; a pool with no connection to lend: the timeout), raising
+    ``StoreUnavailable``, but a turn that waits several times can take longer than the
+    timeout in all (``Store.can_hang``). Handing every turn to another thread and back
+    cost a Slack worker about a tenth of its CPU per answer. Work that must end within
+    a time, whatever the database, uses ``within`` (the Slack retry check, before its
+    acknowledgement).
     """
     if not store.can_hang:
         return work()
-    limit = store.timeout + 0.5 if seconds is None else seconds
-    return within(limit, work, f"database {store.name}")
+    return within(store.timeout + 0.5, work, f"database {store.name}")

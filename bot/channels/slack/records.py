@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.store import Store, tables
-from bot.store.deadline import bounded
+from bot.store.deadline import within
 from bot.store.models import SlackCard, SlackEvent, Ticket
 
 
@@ -28,7 +28,7 @@ def first_delivery(store: Store, event_id: str, *, wait: float | None = None) ->
         return store.insert_once(tables.slack_events, row, wait=wait)
 
     # The server-side limits cannot help if the server stops answering altogether.
-    return insert() if wait is None else bounded(store, insert, wait + 0.5)
+    return insert() if wait is None else within(wait + 0.5, insert, f"database {store.name}")
 
 
 def delivered_before(store: Store, event_id: str, *, wait: float) -> bool:
@@ -44,7 +44,7 @@ def delivered_before(store: Store, event_id: str, *, wait: float) -> bool:
             ).first()
         return found is not None
 
-    return bounded(store, look, wait + 0.5)
+    return within(wait + 0.5, look, f"database {store.name}")
 
 
 def forget_events(store: Store, older_than: timedelta = timedelta(days=1)) -> int:
