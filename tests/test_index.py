@@ -16,7 +16,6 @@ import pytest
 import bot.core.index
 from bot.benchdata import generate
 from bot.content.loader import load_content
-from bot.core.index import Penalties, Query
 from bot.core.matcher import Matcher
 from bot.core.redact import redact
 from tests.test_matcher_scale import team_texts
@@ -61,39 +60,65 @@ def test_the_kernel_scores_a_big_knowledge_base_as_numpy_does_to_the_bit(tmp_pat
 
 
 @needs_kernel
-def test_the_kernel_refuses_arrays_and_segments_it_cannot_read(knowledge) -> None:
+def test_the_kernel_refuses_what_is_not_an_index_and_its_segments_and_changes_nothing(
+    knowledge,
+) -> None:
     index = knowledge.matcher._index
-    near_miss = knowledge.matcher._near_miss
-    zeros = np.zeros(len(near_miss))
-    fine = [(Query([0, 1], 1.0, short=False)), Penalties(1.0, 1.0)]
+    by, ti = index.by_term, index.term_intents
+    intents = len(knowledge.matcher._near_miss)
+    busiest = int(np.argmax(np.diff(by.starts)))  # the term most examples use
+    segment = ([busiest], 1.0, True, 1.0, 1.0)
+    best = np.zeros(intents)
 
-    def score(**changed: object) -> None:
-        by, ti = index.by_term, index.term_intents
+    def score(segments: list[object] | None = None, **changed: np.ndarray) -> None:
         arrays = {
             "by_starts": by.starts, "by_examples": by.columns, "by_weights": by.values,
             "totals": index.totals, "intent_of": index.intent_of, "ti_starts": ti.starts,
             "ti_intents": ti.columns, "ti_weights": ti.values, "topical": index.topical,
-            "near_miss": near_miss, "best": zeros.copy(), "substantive": zeros.copy(),
+            "near_miss": knowledge.matcher._near_miss, "best": best,
+            "substantive": np.zeros(intents),
         }  # fmt: skip
-        segments = changed.pop("segments", [(*fine[0][:3], *fine[1])])
         arrays.update(changed)
-        bot.core.index._overlap.raise_scores(*arrays.values(), segments)
+        best[:] = 0
+        bot.core.index._overlap.raise_scores(*arrays.values(), segments or [segment])
 
     score()  # as the matcher calls it
-    with pytest.raises(TypeError, match="weights"):
-        score(by_weights=index.by_term.values.astype(np.float32))
-    with pytest.raises(TypeError, match="examples"):
-        score(by_examples=index.by_term.columns.astype(np.int64))
-    with pytest.raises(TypeError):
-        score(best=zeros.copy().reshape(1, -1))
-    with pytest.raises((TypeError, ValueError)):
-        score(best=np.zeros(len(near_miss))[:1].repeat(0))  # no room for every intent
-    with pytest.raises(ValueError, match="ascending"):
-        score(segments=[([1, 0], 1.0, False, 1.0, 1.0)])
-    with pytest.raises(ValueError, match="ascending"):
-        score(segments=[([10**9], 1.0, False, 1.0, 1.0)])
-    with pytest.raises(TypeError):
-        score(segments=[("not a list", 1.0, False, 1.0, 1.0)])
+    assert best.any()
+    wrong_type = {
+        "by_weights": by.values.astype(np.float32),
+        "by_examples": by.columns.astype(np.int64),
+        "ti_intents": ti.columns.astype(np.uint32),
+        "totals": index.totals.astype(">f8"),  # another machine's byte order
+        "best": np.zeros((1, intents)),
+    }
+    for name, array in wrong_type.items():
+        with pytest.raises(TypeError):
+            score(**{name: array})
+    # Ids and rows out of range: refused, never read or written past an array's end.
+    examples = by.columns.copy()
+    examples[by.starts[busiest]] = 10**9
+    starts = by.starts.copy()
+    starts[busiest + 1] = len(by.columns) + 100
+    owners = index.intent_of.copy()
+    owners[examples[by.starts[busiest] + 1]] = 10**6
+    for changed in ({"by_examples": examples}, {"by_starts": starts}, {"intent_of": owners}):
+        with pytest.raises(ValueError, match="not one index's"):
+            score(**changed)
+    with pytest.raises(ValueError, match="fit together"):
+        score(by_weights=by.values[:-1], best=np.zeros(intents - 1))
+    # A bad segment anywhere: refused before any score is raised.
+    bad_segments = [
+        ([1, 0], 1.0, False, 1.0, 1.0),
+        ([10**9], 1.0, False, 1.0, 1.0),
+        ([2.0], 1.0, False, 1.0, 1.0),
+        ([0], 1.0, 1, 1.0, 1.0),  # short: a bool, not a number
+        ([0], "1", False, 1.0, 1.0),
+        [[0], 1.0, False, 1.0, 1.0],  # a list, not a tuple
+    ]
+    for bad in bad_segments:
+        with pytest.raises((TypeError, ValueError)):
+            score([segment, bad])
+        assert not best.any()
 
 
 def test_where_there_is_a_c_compiler_the_kernel_is_built() -> None:

@@ -33,9 +33,11 @@ take(PyObject *obj, Array *array, Py_ssize_t size, const char *kinds, int writab
         return -1;
     }
     array->held = 1;
+    /* One character: the machine's own byte order and size ("<i4" from elsewhere is
+     * not read as if it were). */
     const char *format = array->view.format ? array->view.format : "B";
-    char kind = format[strlen(format) - 1];
-    if (array->view.ndim != 1 || array->view.itemsize != size || !strchr(kinds, kind)) {
+    if (array->view.ndim != 1 || array->view.itemsize != size || strlen(format) != 1
+        || !strchr(kinds, format[0])) {
         PyErr_Format(PyExc_TypeError, "%s: not a flat array of the expected type", name);
         return -1;
     }
@@ -63,12 +65,22 @@ typedef struct {
     const double *by_weights, *totals, *ti_weights;
     const char *topical, *near_miss;
     double *best, *substantive;
-    Py_ssize_t terms, examples, intents;
+    Py_ssize_t terms, examples, intents, postings, pairs;
+    int broken; /* an id or a row out of range: the arrays are not one index's */
     /* scratch, clean between segments */
     char *mark, *seen;
     double *shared, *coverage, *best_overlap;
-    int64_t *candidates, *columns, *pick, *touched;
+    int64_t *candidates, *pick, *touched;
 } Index;
+
+/* Row ``row`` of a posting list: its first and end cell, if they lie within ``cells``. */
+static int
+row(const int64_t *starts, int64_t row, Py_ssize_t cells, int64_t *first, int64_t *end)
+{
+    *first = starts[row];
+    *end = starts[row + 1];
+    return 0 <= *first && *first <= *end && *end <= cells;
+}
 
 /* One segment: its ``columns`` (ascending, each once), weight of its known words, whether
  * it is short, and its two penalties; raises ``into`` per intent it overlaps. */
@@ -97,10 +109,18 @@ score_segment(Index *ix, const int64_t *columns, Py_ssize_t count, double known,
         picked = count;
     }
     Py_ssize_t found = 0;
+    int64_t first, end;
     for (Py_ssize_t i = 0; i < picked; i++) {
-        for (int64_t k = ix->by_starts[pick[i]]; k < ix->by_starts[pick[i] + 1]; k++) {
+        if (!row(ix->by_starts, pick[i], ix->postings, &first, &end)) {
+            ix->broken = 1;
+            continue;
+        }
+        for (int64_t k = first; k < end; k++) {
             int32_t example = ix->by_examples[k];
-            if (!ix->mark[example]) {
+            if (example < 0 || example >= ix->examples || ix->intent_of[example] < 0
+                || ix->intent_of[example] >= ix->intents) {
+                ix->broken = 1;
+            } else if (!ix->mark[example]) {
                 ix->mark[example] = 1;
                 ix->candidates[found++] = example;
             }
@@ -112,18 +132,32 @@ score_segment(Index *ix, const int64_t *columns, Py_ssize_t count, double known,
     /* Each candidate's shared weight, its terms added in ascending order (as bincount),
      * and each intent's coverage likewise. */
     for (Py_ssize_t i = 0; i < count; i++) {
-        for (int64_t k = ix->by_starts[columns[i]]; k < ix->by_starts[columns[i] + 1]; k++) {
+        if (!row(ix->by_starts, columns[i], ix->postings, &first, &end)) {
+            ix->broken = 1;
+            continue;
+        }
+        for (int64_t k = first; k < end; k++) {
             int32_t example = ix->by_examples[k];
-            if (ix->mark[example]) {
+            if (example >= 0 && example < ix->examples && ix->mark[example]) {
                 ix->shared[example] += ix->by_weights[k];
             }
         }
-        for (int64_t k = ix->ti_starts[columns[i]]; k < ix->ti_starts[columns[i] + 1]; k++) {
-            ix->coverage[ix->ti_intents[k]] += ix->ti_weights[k];
+        if (!row(ix->ti_starts, columns[i], ix->pairs, &first, &end)) {
+            ix->broken = 1;
+            continue;
+        }
+        for (int64_t k = first; k < end; k++) {
+            int32_t intent = ix->ti_intents[k];
+            if (intent < 0 || intent >= ix->intents) {
+                ix->broken = 1;
+            } else {
+                ix->coverage[intent] += ix->ti_weights[k];
+            }
         }
     }
     /* Each intent's best overlap: a maximum, the same in any order (numpy takes it over
-     * the candidates sorted, grouped by intent), so the candidates need no sorting. */
+     * the candidates sorted, grouped by intent), so the candidates need no sorting. No
+     * overlap is NaN: every term weighs 0.1 or more, so a candidate shares a weight. */
     Py_ssize_t intents = 0;
     for (Py_ssize_t i = 0; i < found; i++) {
         int64_t example = ix->candidates[i];
@@ -158,28 +192,86 @@ score_segment(Index *ix, const int64_t *columns, Py_ssize_t count, double known,
     memset(ix->coverage, 0, (size_t)ix->intents * sizeof(double));
 }
 
+typedef struct {
+    Py_ssize_t first, count; /* its columns: Segments.columns[first:first + count] */
+    double known, penalty, near_miss_penalty;
+    int short_;
+} Segment;
+
+/* A number given as an exact float or int (no Python code runs to read it). */
 static int
-read_segment(PyObject *segment, int64_t *columns, Py_ssize_t terms, Py_ssize_t *count,
-             double *known, int *short_, double *penalty, double *near_miss_penalty)
+number(PyObject *obj, double *value)
 {
-    PyObject *list;
-    if (!PyArg_ParseTuple(segment, "O!dpdd", &PyList_Type, &list, known, short_, penalty,
-                          near_miss_penalty)) {
-        return -1;
+    if (PyFloat_CheckExact(obj)) {
+        *value = PyFloat_AS_DOUBLE(obj);
+        return 0;
     }
-    *count = PyList_GET_SIZE(list);
-    for (Py_ssize_t i = 0; i < *count; i++) {
-        long long column = PyLong_AsLongLong(PyList_GET_ITEM(list, i));
-        if (column == -1 && PyErr_Occurred()) {
-            return -1;
-        }
-        if (column < 0 || column >= terms || (i && column <= columns[i - 1])) {
-            PyErr_SetString(PyExc_ValueError, "a segment's columns must be known, ascending");
-            return -1;
-        }
-        columns[i] = column;
+    if (PyLong_CheckExact(obj)) {
+        *value = PyLong_AsDouble(obj);
+        return *value == -1.0 && PyErr_Occurred() ? -1 : 0;
     }
-    return 0;
+    PyErr_SetString(PyExc_TypeError, "a segment's weights must be floats");
+    return -1;
+}
+
+/* Every segment read and checked before any score is touched: a bad one changes
+ * nothing. Exact types only, so no Python code runs (and changes the list) meanwhile.
+ * ``columns`` gets room for all their columns (free it). */
+static Segment *
+read_segments(PyObject *list, Py_ssize_t terms, int64_t **columns)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list), total = 0;
+    for (Py_ssize_t s = 0; s < n; s++) {
+        PyObject *item = PyList_GET_ITEM(list, s);
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 5
+            || !PyList_CheckExact(PyTuple_GET_ITEM(item, 0))
+            || !PyBool_Check(PyTuple_GET_ITEM(item, 2))) {
+            PyErr_SetString(PyExc_TypeError,
+                            "a segment is (columns, known_weight, short, penalty, "
+                            "near_miss_penalty): a list, three floats and a bool");
+            return NULL;
+        }
+        total += PyList_GET_SIZE(PyTuple_GET_ITEM(item, 0));
+    }
+    Segment *segments = calloc((size_t)n + 1, sizeof(Segment));
+    *columns = malloc(((size_t)total + 1) * sizeof(int64_t));
+    if (!segments || !*columns) {
+        free(segments);
+        free(*columns);
+        *columns = NULL;
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t at = 0;
+    for (Py_ssize_t s = 0; s < n; s++) {
+        PyObject *item = PyList_GET_ITEM(list, s), *given = PyTuple_GET_ITEM(item, 0);
+        Segment *segment = &segments[s];
+        segment->first = at;
+        segment->count = PyList_GET_SIZE(given);
+        segment->short_ = PyTuple_GET_ITEM(item, 2) == Py_True;
+        int ok = number(PyTuple_GET_ITEM(item, 1), &segment->known) == 0
+                 && number(PyTuple_GET_ITEM(item, 3), &segment->penalty) == 0
+                 && number(PyTuple_GET_ITEM(item, 4), &segment->near_miss_penalty) == 0;
+        for (Py_ssize_t i = 0; ok && i < segment->count; i++, at++) {
+            PyObject *column = PyList_GET_ITEM(given, i);
+            long long value = PyLong_CheckExact(column) ? PyLong_AsLongLong(column) : -1;
+            if (value < 0 || value >= terms || (i && value <= (*columns)[at - 1])) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_ValueError,
+                                "a segment's columns must be known terms, ascending");
+                ok = 0;
+                break;
+            }
+            (*columns)[at] = value;
+        }
+        if (!ok) {
+            free(segments);
+            free(*columns);
+            *columns = NULL;
+            return NULL;
+        }
+    }
+    return segments;
 }
 
 static PyObject *
@@ -195,10 +287,10 @@ raise_scores(PyObject *Py_UNUSED(module), PyObject *args)
     }
     static const struct { Py_ssize_t size; const char *kinds; int writable; const char *name; }
     wanted[ARRAYS] = {
-        {8, "qlnNQL", 0, "posting starts"}, {4, "iI", 0, "posting examples"},
+        {8, "qln", 0, "posting starts"}, {4, "i", 0, "posting examples"},
         {8, "d", 0, "posting weights"}, {8, "d", 0, "example totals"},
-        {8, "qlnNQL", 0, "intent of example"}, {8, "qlnNQL", 0, "intent starts"},
-        {4, "iI", 0, "intents of term"}, {8, "d", 0, "intent weights"},
+        {8, "qln", 0, "intent of example"}, {8, "qln", 0, "intent starts"},
+        {4, "i", 0, "intents of term"}, {8, "d", 0, "intent weights"},
         {1, "?", 0, "topical"}, {1, "?", 0, "near miss"},
         {8, "d", 1, "best"}, {8, "d", 1, "substantive"},
     };
@@ -220,12 +312,15 @@ raise_scores(PyObject *Py_UNUSED(module), PyObject *args)
         .best = arrays[BEST].view.buf, .substantive = arrays[SUBSTANTIVE].view.buf,
         .terms = arrays[TOPICAL].view.shape[0], .examples = arrays[TOTALS].view.shape[0],
         .intents = arrays[NEAR_MISS].view.shape[0],
+        .postings = arrays[BY_EXAMPLES].view.shape[0], .pairs = arrays[TI_INTENTS].view.shape[0],
     };
     int consistent = arrays[BY_STARTS].view.shape[0] == ix.terms + 1
                      && arrays[TI_STARTS].view.shape[0] == ix.terms + 1
                      && arrays[INTENT_OF].view.shape[0] == ix.examples
                      && arrays[BEST].view.shape[0] == ix.intents
-                     && arrays[SUBSTANTIVE].view.shape[0] == ix.intents;
+                     && arrays[SUBSTANTIVE].view.shape[0] == ix.intents
+                     && arrays[BY_WEIGHTS].view.shape[0] == ix.postings
+                     && arrays[TI_WEIGHTS].view.shape[0] == ix.pairs;
     if (!consistent) {
         PyErr_SetString(PyExc_ValueError, "the index's arrays do not fit together");
         let_go(arrays, ARRAYS);
@@ -238,30 +333,32 @@ raise_scores(PyObject *Py_UNUSED(module), PyObject *args)
     ix.best_overlap = malloc(((size_t)ix.intents + 1) * sizeof(double));
     ix.touched = malloc(((size_t)ix.intents + 1) * sizeof(int64_t));
     ix.candidates = malloc(((size_t)ix.examples + 1) * sizeof(int64_t));
-    ix.columns = malloc(((size_t)ix.terms + 1) * sizeof(int64_t));
     ix.pick = malloc(((size_t)ix.terms + 1) * sizeof(int64_t));
     PyObject *result = Py_None;
-    if (!ix.mark || !ix.shared || !ix.coverage || !ix.candidates || !ix.columns || !ix.pick
+    if (!ix.mark || !ix.shared || !ix.coverage || !ix.candidates || !ix.pick
         || !ix.seen || !ix.best_overlap || !ix.touched) {
         result = PyErr_NoMemory();
     }
-    for (Py_ssize_t s = 0; result && s < PyList_GET_SIZE(segments); s++) {
-        Py_ssize_t count;
-        double known, penalty, near_miss_penalty;
-        int short_;
-        if (read_segment(PyList_GET_ITEM(segments, s), ix.columns, ix.terms, &count, &known,
-                         &short_, &penalty, &near_miss_penalty) < 0) {
-            result = NULL;
-            break;
-        }
-        score_segment(&ix, ix.columns, count, known, short_, penalty, near_miss_penalty,
+    int64_t *columns = NULL;
+    Segment *read = result ? read_segments(segments, ix.terms, &columns) : NULL;
+    if (!read) {
+        result = NULL;
+    }
+    for (Py_ssize_t s = 0; read && s < PyList_GET_SIZE(segments); s++) {
+        score_segment(&ix, columns + read[s].first, read[s].count, read[s].known,
+                      read[s].short_, read[s].penalty, read[s].near_miss_penalty,
                       s == 0 ? ix.best : ix.substantive);
     }
+    if (read && ix.broken) {
+        PyErr_SetString(PyExc_ValueError, "the index's arrays are not one index's");
+        result = NULL;
+    }
+    free(read);
+    free(columns);
     free(ix.mark);
     free(ix.shared);
     free(ix.coverage);
     free(ix.candidates);
-    free(ix.columns);
     free(ix.pick);
     free(ix.seen);
     free(ix.best_overlap);
