@@ -9,7 +9,6 @@ the burst arrives: what is taken and what is refused is then decided by the boun
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -58,22 +57,6 @@ def test_the_backlog_takes_up_to_its_limit_and_refuses_the_rest(gate: threading.
     assert sorted(done) == [0, 1, 2]
     state = backlog.state()
     assert (state.size, state.peak, state.limit) == (0, 3, 3)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness: Linux")
-def test_backlog_threads_give_way_to_the_threads_serving_requests() -> None:
-    import os
-
-    def niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    for given, expected in ((3, niceness() + 3), (0, niceness())):
-        backlog = Backlog(limit=1, threads=1, niceness=given)
-        found: list[int] = []
-        assert backlog.offer(lambda found=found: found.append(niceness()))
-        assert backlog.close(wait=10)
-        assert found == [expected]
-    assert niceness() == expected  # the thread that made them is as it was
 
 
 def test_a_closed_backlog_takes_nothing_and_a_failure_frees_its_place() -> None:

@@ -56,15 +56,8 @@ RATE_LIMIT_RETRIES = 3
 # Threads running the backlog in each worker: most of an answer's time against slack.com
 # is spent waiting for the Web API (a tenth of a second a call), which threads overlap.
 WORK_THREADS = 16
-# How far those threads give way to the threads serving requests for the CPU: an ack
-# must reach Slack within 3 s and waits on nothing else, an answer waits its turn in the
-# backlog anyway. Run in the backlog threads themselves, turns spread over sixteen
-# threads that each looked idle to the kernel's fair scheduler, which then put them
-# before the requests: in `helpbot bench --slack`, ack p99 39-42 ms at niceness 0,
-# 29-31 at 2, 26-27 at 3, 24-25 at 5 (which refused 5 requests a second, 3: 1-4).
-WORK_NICENESS = 3
-# Of the backlog threads, how many may be in the engine's turn at once: it is the
-# Python-heavy part, and each thread running Python at once takes the interpreter from the requests
+# Of those, how many may be in the engine's turn at once: it is the Python-heavy part,
+# and each thread running Python at once takes the interpreter from the requests
 # waiting for their acknowledgement (CPython hands it over only every few ms).
 THINKING = 1
 
@@ -174,7 +167,7 @@ class SlackBot:
                 self.client, self.store, self.tickets, slack.helpdesk_channel
             )
         self.runtime = Runtime(engine, self, helpdesk=self.cards)
-        self.backlog = Backlog(slack.queue, WORK_THREADS, niceness=WORK_NICENESS)
+        self.backlog = Backlog(slack.queue, WORK_THREADS)
         self.intake = Intake(self.backlog, Deliveries(self.store))
         self.after_turns = AfterTurns(self.runtime, self.backlog)
         self._thinking = threading.BoundedSemaphore(THINKING)

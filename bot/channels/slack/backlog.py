@@ -16,9 +16,7 @@ and each refusal cost the worker about as much as an answer (Slack sends it agai
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import sys
 import threading
 import time
 from collections import deque
@@ -51,32 +49,15 @@ class _Waiter:
         self.placed = False
 
 
-def lower_priority(niceness: int) -> None:
-    """This thread gives way to the process's others for the CPU: ``niceness`` more than
-    it has (Linux, where each thread has its own; elsewhere nothing changes)."""
-    if niceness <= 0 or not sys.platform.startswith("linux"):
-        return
-    thread = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + niceness)
-    except OSError as exc:  # a sandbox that forbids it: the work runs all the same
-        log.debug("slack: backlog thread priority left as it was: %s", exc)
-
-
 class Backlog:
     """At most ``limit`` pieces of work taken and not finished, run by ``threads`` threads.
 
     A place is taken by ``offer``, or first by ``admit`` for the request the calling
     thread serves: its ``offer`` then uses that place, and ``leave`` gives it back if the
     request needed no work after all.
-
-    ``niceness``: how far its threads give way to the process's others for the CPU (see
-    ``lower_priority``).
     """
 
-    def __init__(
-        self, limit: int, threads: int, name: str = "slack-work", *, niceness: int = 0
-    ) -> None:
+    def __init__(self, limit: int, threads: int, name: str = "slack-work") -> None:
         if limit < 1 or threads < 1:
             raise ValueError("a backlog needs room for one piece of work and one thread")
         self.limit = limit
@@ -89,7 +70,6 @@ class Backlog:
         self._peak = 0
         self._closed = False
         self._refused = 0  # since the backlog was last found full
-        self._niceness = niceness
         # Daemon threads: a worker process told to stop waits for them only as long as
         # ``close`` allows, never for ever.
         self._threads = [
@@ -188,7 +168,6 @@ class Backlog:
         return not left_over
 
     def _serve(self) -> None:
-        lower_priority(self._niceness)
         while (work := self._work.get()) is not None:
             try:
                 work()
