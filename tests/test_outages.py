@@ -9,6 +9,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -186,27 +188,34 @@ def test_after_a_server_restart_every_pooled_connection_is_renewed(knowledge, cl
         store.close()
 
 
-def test_a_sqlite_turn_waits_for_a_pooled_connection_no_longer_than_the_timeout(
-    tmp_path,  # noqa: ANN001
-) -> None:
+@contextmanager
+def no_connection_free(path: Path, timeout: float) -> Iterator[Store]:
+    """A SQLite store whose pool has lent every connection it may lend."""
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from bot.store import StoreUnavailable
-
-    store = Store(f"sqlite:///{tmp_path / 'busy.db'}", timeout=0.5)
+    store = Store(f"sqlite:///{path}", timeout=timeout)
     held = []
     try:
         with pytest.raises(PoolTimeout):
-            while True:  # every connection the pool may lend
+            while True:
                 held.append(store.engine.raw_connection())
-        start = time.monotonic()
-        with pytest.raises(StoreUnavailable), store.turn("cli", "sam", "k"):
-            pass
-        assert time.monotonic() - start < 2
+        yield store
     finally:
         for connection in held:
             connection.close()
         store.close()
+
+
+def test_a_sqlite_turn_waits_for_a_pooled_connection_no_longer_than_the_timeout(
+    tmp_path,  # noqa: ANN001
+) -> None:
+    from bot.store import StoreUnavailable
+
+    with no_connection_free(tmp_path / "busy.db", timeout=0.5) as store:
+        start = time.monotonic()
+        with pytest.raises(StoreUnavailable), store.turn("cli", "sam", "k"):
+            pass
+        assert time.monotonic() - start < 2
 
 
 def test_the_slack_retry_check_keeps_its_own_limit_on_a_sqlite_file_with_no_connection_free(
@@ -214,25 +223,14 @@ def test_the_slack_retry_check_keeps_its_own_limit_on_a_sqlite_file_with_no_conn
 ) -> None:
     # The check runs before the acknowledgement, which must reach Slack within 3 s:
     # it waits at most its own second (and a half), not the pool's store timeout.
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
     from bot.channels.slack.deliveries import WAIT_SECONDS, Deliveries
 
-    store = Store(f"sqlite:///{tmp_path / 'busy.db'}", timeout=2.5)
-    held = []
-    try:
-        with pytest.raises(PoolTimeout):
-            while True:  # every connection the pool may lend
-                held.append(store.engine.raw_connection())
+    with no_connection_free(tmp_path / "busy.db", timeout=2.5) as store:
         start = time.monotonic()
         # Unknown whether it was taken: acknowledged and answered (a rare duplicate)
         # rather than acknowledged late.
         assert not Deliveries(store).already_taken("Ev0RETRY", retry=True)
         assert time.monotonic() - start < WAIT_SECONDS + 0.5 + 0.4 < store.timeout
-    finally:
-        for connection in held:
-            connection.close()
-        store.close()
 
 
 def test_a_locked_sqlite_file_delays_the_answer_by_seconds_at_most(
