@@ -102,18 +102,16 @@ class OverlapIndex:
         near_miss: np.ndarray,
         best: np.ndarray,
         substantive: np.ndarray,
-        *,
-        compiled: bool | None = None,
     ) -> None:
         """Raise ``best`` (a score per intent) to the first segment's overlap scores, and
         ``substantive`` to the best of the other segments': each intent's score is
         ``0.7 * best overlap + 0.3 * coverage``, times its segment's penalty (the near
         miss one for the intents ``near_miss`` marks).
 
-        Compiled where it was built (unless ``compiled`` is False): one call, not a
-        hundred array calls, and the same doubles, to the bit.
+        Compiled where it was built: one call, not a hundred array calls, and the same
+        doubles, to the bit.
         """
-        if self.compiled if compiled is None else compiled:
+        if self.compiled:
             assert _overlap is not None
             segments = [
                 (q.columns, q.known_weight, q.short, p.in_scope, p.near_miss)

@@ -74,7 +74,8 @@ def _clocks() -> dict[threading.Thread, float]:
 
 @dataclass(frozen=True)
 class Mark:
-    """Each live thread's CPU clock, and the time matched so far, at a round's start."""
+    """Each live thread's CPU clock, and the time in turns and matching so far, at a
+    round's start."""
 
     clocks: dict[threading.Thread, float]
     turn: float
