@@ -236,6 +236,21 @@ def fake() -> Iterator[FakeSlack]:
     slack.stop()
 
 
+@pytest.fixture
+def slack_bot(engine: Engine, fake: FakeSlack) -> Iterator[tuple[Any, Callable[..., Any]]]:
+    """The Slack app on ``engine`` in this process: (SlackBot, its WSGI app); stopped after."""
+    from slack_harness import SECRET, TOKEN
+
+    from bot.channels.slack.app import SlackBot
+    from bot.channels.slack.server import http_app
+    from bot.config import Settings, SlackSettings
+
+    slack = SlackSettings(TOKEN, SECRET, None, fake.api_url, "C0HELP")
+    bot = SlackBot(engine, slack)
+    yield bot, http_app(bot, Settings(Path("."), Path("."), "sqlite://"), slack)
+    bot.stop(wait=5)
+
+
 def dump_tables(store: Store) -> str:
     """Every value of every table (JSON state included), joined: what a dump would show."""
     found: list[str] = []

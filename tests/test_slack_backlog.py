@@ -75,6 +75,90 @@ def test_a_closed_backlog_takes_nothing_and_a_failure_frees_its_place() -> None:
     assert not backlog.admit(0)
 
 
+def test_what_a_thought_decides_runs_on_a_backlog_thread_on_the_same_place(
+    gate: threading.Event,
+) -> None:
+    backlog = Backlog(limit=1, threads=2, name="t")
+    ran: list[str] = []
+
+    def say() -> None:
+        ran.append(threading.current_thread().name)
+        gate.wait()
+
+    def thought() -> Callable[[], None]:
+        ran.append(threading.current_thread().name)
+        return say
+
+    assert backlog.think(thought)
+    until(lambda: len(ran) == 2, 10, "the thought and what it decided")
+    assert ran[0] == "t-think" and ran[1] in {"t-0", "t-1"}
+    # Saying it still holds the thought's place: there is none for anyone else.
+    assert backlog.state().size == 1
+    assert not backlog.offer(lambda: None)
+    gate.set()
+    assert backlog.settled(10)
+
+
+def test_a_thought_with_nothing_to_say_or_that_fails_gives_its_place_back() -> None:
+    backlog = Backlog(limit=1, threads=1)
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    assert backlog.think(lambda: None)
+    assert backlog.admit(10)  # the place came back
+    assert backlog.think(fail)
+    assert backlog.admit(10)  # and again, after the failure
+    backlog.leave()
+    assert backlog.settled(10)
+    assert backlog.close(wait=10)
+
+
+def test_thoughts_run_one_at_a_time_in_the_order_taken() -> None:
+    backlog = Backlog(limit=10, threads=4)
+    order: list[int] = []
+    at_once = []
+    thinking = threading.Lock()
+
+    def thought(n: int) -> None:
+        at_once.append(thinking.acquire(blocking=False))
+        order.append(n)
+        thinking.release()
+
+    for n in range(10):
+        assert backlog.think(lambda n=n: thought(n))
+    assert backlog.settled(10)
+    assert order == list(range(10))
+    assert all(at_once)  # no thought found another one running
+
+
+def test_closing_finishes_what_the_thoughts_handed_over_before_stopping(
+    gate: threading.Event,
+) -> None:
+    backlog = Backlog(limit=4, threads=1)
+    said: list[object] = []
+
+    def thought(n: int) -> Callable[[], None]:
+        if n == 0:
+            gate.wait()  # all three are still to think when close() is called
+        return lambda: said.append(n)
+
+    def closed() -> bool:
+        if backlog.admit(0):  # there is a fourth place while the backlog is open
+            backlog.leave()
+            return False
+        return True
+
+    for n in range(3):
+        assert backlog.think(lambda n=n: thought(n))
+    closing = threading.Thread(target=lambda: said.append(backlog.close(wait=10)), daemon=True)
+    closing.start()
+    until(closed, 10, "the backlog closed")
+    gate.set()
+    closing.join(10)
+    assert said == [0, 1, 2, True]
+
+
 def _queue_up(backlog: Backlog, request: Callable[[], None], waiting: int) -> threading.Thread:
     """``request`` in a thread of its own (as gunicorn serves each request), once it is
     the ``waiting``-th request in line for a place."""

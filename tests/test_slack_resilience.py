@@ -29,6 +29,7 @@ from slack_fake import FakeSlack, event_body, post, sign
 from slack_harness import SECRET, TOKEN, SlackApp, dm, new_event_id, new_user, start, until
 from sqlalchemy import create_engine, make_url, text
 
+from bot.channels.bodylimit import WSGIApp
 from bot.channels.slack import records
 from bot.channels.slack.app import SlackBot
 from bot.channels.slack.server import PATH, http_app
@@ -261,19 +262,50 @@ def test_bolt_logs_nothing_below_warning_whatever_the_app_log_level(
 
 
 def test_a_signed_event_is_parsed_once_and_answered(
-    engine: Engine, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+    slack_bot: tuple[SlackBot, WSGIApp], fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slack = SlackSettings(TOKEN, SECRET, None, fake.api_url, "C0HELP")
-    bot = SlackBot(engine, slack)
-    served = http_app(bot, Settings(Path("."), Path("."), "sqlite://"), slack)
+    bot, served = slack_bot
     built: list[BoltRequest] = []
     dispatched: list[BoltRequest] = []
     monkeypatch.setattr(BoltRequest, "__init__", _counted(BoltRequest.__init__, built))
     monkeypatch.setattr(bot.app, "dispatch", _counted(bot.app.dispatch, dispatched))
     user, channel = new_user()
-    body, kind = event_body(dm(user, channel, "how do I get nhsmail"))
+    statuses: list[str] = []
+    b"".join(
+        served(_signed_dm(user, channel, "how do I get nhsmail"), lambda s, h: statuses.append(s))
+    )
+    assert statuses == ["200 OK"]
+    # The guard's request, checked before the ack, is the one bolt dispatched.
+    assert len(built) == 1 and dispatched == built
+    assert fake.wait("chat.postMessage", channel=channel)
+
+
+def test_a_turn_that_fails_still_tells_the_person_something_went_wrong(
+    slack_bot: tuple[SlackBot, WSGIApp], fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot, served = slack_bot
+
+    def broken(message: object) -> None:
+        raise RuntimeError("the engine broke")
+
+    monkeypatch.setattr(bot.runtime, "handle", broken)
+    user, channel = new_user()
+    statuses: list[str] = []
+    b"".join(served(_signed_dm(user, channel, "hello"), lambda s, h: statuses.append(s)))
+    assert statuses == ["200 OK"]
+    (said,) = fake.wait("chat.postMessage", channel=user)
+    assert "something went wrong" in said.text()
+    # The thinking thread lived through it: the next turn is decided as usual.
+    monkeypatch.undo()
+    b"".join(served(_signed_dm(user, channel, "hello"), lambda s, h: statuses.append(s)))
+    assert fake.wait("chat.postMessage", channel=channel)
+
+
+def _signed_dm(user: str, channel: str, text: str) -> dict[str, object]:
+    """The WSGI environ of a direct message as Slack sends it, signed now."""
+    body, kind = event_body(dm(user, channel, text))
     when = int(time.time())
-    environ = {
+    return {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": PATH,
         "SERVER_PROTOCOL": "HTTP/1.1",
@@ -283,15 +315,6 @@ def test_a_signed_event_is_parsed_once_and_answered(
         "HTTP_X_SLACK_SIGNATURE": sign(SECRET, when, body),
         "wsgi.input": io.BytesIO(body),
     }
-    statuses: list[str] = []
-    b"".join(served(environ, lambda s, h: statuses.append(s)))
-    try:
-        assert statuses == ["200 OK"]
-        # The guard's request, checked before the ack, is the one bolt dispatched.
-        assert len(built) == 1 and dispatched == built
-        assert fake.wait("chat.postMessage", channel=channel)
-    finally:
-        bot.stop(wait=5)
 
 
 def _counted(method: Callable[..., object], into: list[BoltRequest]) -> Callable[..., object]:

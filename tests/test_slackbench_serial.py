@@ -42,14 +42,14 @@ def test_an_answer_is_split_by_thread_and_the_parts_add_up_to_the_whole() -> Non
         )[1]
     )
     by_kind, within = parts_of(parts_line)
-    # Every answer is acked in the request thread, then decided (on SQLite, in the same
-    # thread: there is no database server to wait for under a deadline), rendered and
-    # posted from a backlog thread: each kind did some of the work.
-    assert list(by_kind) == ["request thread (ack)", "backlog threads"]
-    ack, backlog = by_kind.values()
-    assert ack > 0 and backlog > 0
+    # Every answer is acked in the request thread, decided and rendered in the thinking
+    # thread (on SQLite, the turn's transaction too: there is no database server to wait
+    # for under a deadline), and posted from a backlog thread: each kind did some of it.
+    assert list(by_kind) == ["request thread (ack)", "thinking thread", "backlog threads"]
+    ack, thinking, backlog = by_kind.values()
+    assert ack > 0 and thinking > 0 and backlog > 0
     turn, matching = within["the turn"], within["matching"]
-    assert 0 < matching < turn < backlog  # matched within the turn, in a backlog thread
+    assert 0 < matching < turn < thinking  # matched within the turn, in the thinking thread
     # The threads' clocks and the process's clock cover the same round.
     assert 0.8 * total <= sum(by_kind.values()) <= 1.05 * total + 0.01
 
@@ -60,9 +60,10 @@ def test_on_a_database_server_the_turn_runs_in_the_database_threads() -> None:
     _reset_postgres(PG_URL)
     _, parts_line = serial("8", "--parts", "--database", PG_URL)
     by_kind, within = parts_of(parts_line)
-    # The backlog thread waits for the turn, with a deadline, while a database thread
+    # The thinking thread waits for the turn, with a deadline, while a database thread
     # runs it: a server can stop answering mid-turn.
-    assert list(by_kind) == ["request thread (ack)", "backlog threads", "database threads"]
+    kinds = ["request thread (ack)", "thinking thread", "backlog threads", "database threads"]
+    assert list(by_kind) == kinds
     assert 0 < within["matching"] < within["the turn"] <= by_kind["database threads"]
 
 

@@ -1,11 +1,12 @@
 """Where an answer's CPU time goes, thread by thread: for ``serial --parts``.
 
-The app does an answer's work in two or three kinds of thread (the request's, which
-acks; the backlog's, which run the turn, render, post and deliver news; on a database
-server, the database threads, which run the turn's transaction under a deadline), and a
-profiler's own cost changes what it measures. Each thread's CPU clock is read instead,
-before and after a round, and the turn's transaction and matching are timed where they
-run, so one line says which part an optimisation has to shrink.
+The app does an answer's work in three or four kinds of thread (the request's, which
+acks; the backlog's thinking thread, which runs the turn; the other backlog threads,
+which render, post and deliver news; on a database server, the database threads, which
+run the turn's transaction under a deadline), and a profiler's own cost changes what it
+measures. Each thread's CPU clock is read instead, before and after a round, and the
+turn's transaction and matching are timed where they run, so one line says which part
+an optimisation has to shrink.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.core.matcher import Matcher
 # Thread names (their prefixes) and the part of an answer each does.
 KINDS = {
     "MainThread": "request thread (ack)",
+    "slack-work-think": "thinking thread",  # before its prefix, "slack-work"
     "slack-work": "backlog threads",
     "helpbot-db": "database threads",
 }

@@ -12,10 +12,9 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import threading
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -28,7 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.admin import AdminCommands
 from bot.channels.slack import records, render
 from bot.channels.slack.afterturns import AfterTurns
-from bot.channels.slack.backlog import Backlog
+from bot.channels.slack.backlog import Backlog, Work
 from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.deliveries import Deliveries
 from bot.channels.slack.home import home_view
@@ -44,6 +43,7 @@ from bot.store import StoreUnavailable
 from bot.tickets.views import TicketError, TicketView
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHANNEL = "slack"  # the core's name for this channel (tickets, outbox, conversations)
 BUTTONS = re.compile(rf"^{re.escape(render.BUTTON_ACTION)}\.\d+$")
@@ -56,10 +56,6 @@ RATE_LIMIT_RETRIES = 3
 # Threads running the backlog in each worker: most of an answer's time against slack.com
 # is spent waiting for the Web API (a tenth of a second a call), which threads overlap.
 WORK_THREADS = 16
-# Of those, how many may be in the engine's turn at once: it is the Python-heavy part,
-# and each thread running Python at once takes the interpreter from the requests
-# waiting for their acknowledgement (CPython hands it over only every few ms).
-THINKING = 1
 
 
 def make_client(slack: SlackSettings, logger: logging.Logger | None = None) -> WebClient:
@@ -109,18 +105,42 @@ def _unreadable(error: Exception) -> BoltResponse:
     return BoltResponse(status=400, body="")
 
 
+def _attempt(bot: SlackBot, name: str, body: dict[str, Any], step: Callable[[], T]) -> T | None:
+    """``step()``: work after the ack, whose failure must reach the log and the user."""
+    try:
+        return step()
+    except Exception:  # noqa: BLE001 - the person must hear something, whatever broke
+        log.exception("slack: %s failed", name)
+        bot.sorry(body)
+        return None
+
+
 def _guarded(work: Callable[..., None]) -> Callable[..., None]:
-    """Lazy listeners run after the ack: a failure there must reach the log and the user."""
+    """A listener's work, run on a backlog thread after the ack (``_attempt``)."""
 
     @functools.wraps(work)
     def run(self: SlackBot, body: dict[str, Any], **kwargs: Any) -> None:
+        _attempt(self, work.__name__, body, lambda: work(self, body, **kwargs))
+
+    return run
+
+
+def _thinking(work: Callable[..., Work | None]) -> Callable[..., Work | None]:
+    """A listener that decides on the backlog's thinking thread and returns what to say
+    (Web API calls), which runs on a backlog thread; each part as ``_attempt``. A failed
+    decision is said on a backlog thread too: the thinking thread never waits on slack.com.
+    """
+
+    @functools.wraps(work)
+    def run(self: SlackBot, body: dict[str, Any], **kwargs: Any) -> Work | None:
         try:
-            work(self, body, **kwargs)
-        except Exception:  # noqa: BLE001 - the person must hear something, whatever broke
+            say = work(self, body, **kwargs)
+        except Exception:  # noqa: BLE001 - said below, from a backlog thread
             log.exception("slack: %s failed", work.__name__)
-            user = _user_of(body)
-            if user:
-                self.post_safely(user, [replies.trouble(self.engine.knowledge.content)])
+            return functools.partial(self.sorry, body)
+        if say is None:
+            return None
+        return functools.partial(_attempt, self, work.__name__, body, say)
 
     return run
 
@@ -170,7 +190,6 @@ class SlackBot:
         self.backlog = Backlog(slack.queue, WORK_THREADS)
         self.intake = Intake(self.backlog, Deliveries(self.store))
         self.after_turns = AfterTurns(self.runtime, self.backlog)
-        self._thinking = threading.BoundedSemaphore(THINKING)
         self._register()
 
     def stop(self, wait: float) -> bool:
@@ -188,47 +207,47 @@ class SlackBot:
         app.error(_unreadable)
         app.use(self.intake.dedupe)
         # A person's message is claimed in its turn; what is not a turn, with ``first``.
-        app.event("message")(self.intake.queued(self._on_message, claims=True))
-        app.event("app_mention")(self.intake.queued(self._on_mention, claims=True))
+        # What a turn answers is decided on the backlog's one thinking thread (``Backlog``).
+        thinks = functools.partial(self.intake.queued, thinks=True)
+        app.event("message")(thinks(self._on_message, claims=True))
+        app.event("app_mention")(thinks(self._on_mention, claims=True))
         app.event("app_home_opened")(self.intake.queued(self._on_home))
-        app.action(BUTTONS)(self.intake.queued(self._on_click))
+        app.action(BUTTONS)(thinks(self._on_click))
         app.action(LINKS)(_ack)  # a link button opens the page in the browser; nothing to do
         app.action(CLAIM)(self.intake.queued(self._on_claim))
         app.action(RESOLVE)(self.intake.queued(self._on_resolve))
-        app.command(ASK)(self.intake.queued(self._on_command))
+        app.command(ASK)(thinks(self._on_command))
         app.command(ADMIN)(self.intake.queued(self._on_admin))
-
-    def _answer(self, message: Message) -> list[Reply]:
-        with self._thinking:
-            return self.runtime.handle(message)
 
     # -- staff ------------------------------------------------------------------------------
 
-    @_guarded
-    def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    @_thinking
+    def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> Work | None:
         if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id"):
-            return  # edits, joins, and other bots (bolt already drops our own messages)
+            return None  # edits, joins, and other bots (bolt already drops our own messages)
         user, channel = event.get("user"), event.get("channel")
         if not user or not channel:
-            return
+            return None
         text = plain_text(event.get("text"))
         if event.get("channel_type") == "im":
-            self._from_staff(user, channel, text, event_id_of(body))
-            return
+            # While their ticket is claimed the engine passes this to the agent (the
+            # core's rule, bot.core.relay) and the runtime shows it in the card's thread.
+            message = Message(user_id=user, text=text, channel=CHANNEL, delivery=event_id_of(body))
+            return self._saying(channel, self.runtime.handle(message))
         thread = event.get("thread_ts")
         ref = self.cards.ticket_in_thread(channel, thread) if self.cards and thread else None
         if ref is not None and self.intake.first(body):
-            self._from_agent(ref, user, channel, thread, text)
-        # Any other channel message is not for us: mentions arrive as app_mention.
+            return functools.partial(self._from_agent, ref, user, channel, thread, text)
+        return None  # any other channel message is not for us: mentions come as app_mention
 
-    @_guarded
-    def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    @_thinking
+    def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> Work | None:
         user, channel = event.get("user"), event.get("channel")
         if not user or not channel or event.get("bot_id"):
-            return
+            return None
         thread = event.get("thread_ts") or event.get("ts")
         if self.cards and event.get("thread_ts") and self.cards.ticket_in_thread(channel, thread):
-            return  # an agent talking in a card's thread: the message listener relays it
+            return None  # an agent talking in a card's thread: the message listener relays it
         # A thread in a channel is its own, shared conversation: the engine keeps
         # anything private (ticket news, the person's tickets) for their DM.
         message = Message(
@@ -239,29 +258,35 @@ class SlackBot:
             shared=not channel.startswith("D"),
             delivery=event_id_of(body),
         )
-        self._post(channel, self._answer(message), thread_ts=thread)
-        self.after_turns.ended()
+        return self._saying(channel, self.runtime.handle(message), thread_ts=thread)
 
-    def _from_staff(self, user: str, channel: str, text: str, delivery: str | None) -> None:
-        # While their ticket is claimed the engine passes this to the agent (the core's
-        # rule, bot.core.relay) and the runtime shows it in the card's thread.
-        message = Message(user_id=user, text=text, channel=CHANNEL, delivery=delivery)
-        self._post(channel, self._answer(message))
-        self.after_turns.ended()
+    def _saying(self, channel: str, found: list[Reply], thread_ts: str | None = None) -> Work:
+        """Post an answer, then push what its turn left for others."""
 
-    @_guarded
-    def _on_command(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> None:
+        def say() -> None:
+            self._post(channel, found, thread_ts=thread_ts)
+            self.after_turns.ended()
+
+        return say
+
+    @_thinking
+    def _on_command(self, body: dict[str, Any], command: dict[str, Any], respond: Any) -> Work:
         user = command["user_id"]
         text = plain_text(command.get("text"))
         if not text:
             found = [replies.quick_actions(self.engine.knowledge.content)]
         else:
-            found = self._answer(Message(user_id=user, text=text, channel=CHANNEL))
-        respond(response_type="ephemeral", replace_original=False, **render.message(found))
-        self.after_turns.ended()
+            found = self.runtime.handle(Message(user_id=user, text=text, channel=CHANNEL))
+        shown = render.message(found)
 
-    @_guarded
-    def _on_click(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        def say() -> None:
+            respond(response_type="ephemeral", replace_original=False, **shown)
+            self.after_turns.ended()
+
+        return say
+
+    @_thinking
+    def _on_click(self, body: dict[str, Any], action: dict[str, Any], respond: Any) -> Work:
         user = body["user"]["id"]
         label = (action.get("text") or {}).get("text", "")
         container = body.get("container") or {}
@@ -280,24 +305,28 @@ class SlackBot:
             action=action.get("value"),
             shared=key is not None,
         )
-        answer = self._answer(message)
+        answer = self.runtime.handle(message)
         spent = {"blocks": render.chosen(clicked.get("blocks") or [], label)}
         spent["text"] = clicked.get("text") or label
-        if where == "message" and ephemeral and not clicked.get("blocks"):
-            # Slack sends no copy of an ephemeral message: the answer takes its place.
-            respond(replace_original=True, **render.message(answer))
-        elif where == "message" and ephemeral:
-            respond(replace_original=True, **spent)
-            respond(response_type="ephemeral", replace_original=False, **render.message(answer))
-        elif where == "message" and channel:
-            try:
-                self.client.chat_update(channel=channel, ts=container["message_ts"], **spent)
-            except SlackApiError as exc:  # an old message: still answer the click
-                log.warning("slack: could not update the clicked message: %s", exc)
-            self._post(channel, answer, thread_ts=thread)
-        else:  # the App Home: answer in the person's DM with the app
-            self._post(user, answer)
-        self.after_turns.ended()
+
+        def say() -> None:
+            if where == "message" and ephemeral and not clicked.get("blocks"):
+                # Slack sends no copy of an ephemeral message: the answer takes its place.
+                respond(replace_original=True, **render.message(answer))
+            elif where == "message" and ephemeral:
+                respond(replace_original=True, **spent)
+                respond(response_type="ephemeral", replace_original=False, **render.message(answer))
+            elif where == "message" and channel:
+                try:
+                    self.client.chat_update(channel=channel, ts=container["message_ts"], **spent)
+                except SlackApiError as exc:  # an old message: still answer the click
+                    log.warning("slack: could not update the clicked message: %s", exc)
+                self._post(channel, answer, thread_ts=thread)
+            else:  # the App Home: answer in the person's DM with the app
+                self._post(user, answer)
+            self.after_turns.ended()
+
+        return say
 
     @_guarded
     def _on_home(self, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -361,6 +390,12 @@ class SlackBot:
             return
         options = {"thread_ts": thread_ts} if thread_ts else {}
         self.client.chat_postMessage(channel=channel, **options, **render.message(found))
+
+    def sorry(self, body: dict[str, Any]) -> None:
+        """Tell whoever sent ``body`` that something went wrong (work for it failed)."""
+        user = _user_of(body)
+        if user:
+            self.post_safely(user, [replies.trouble(self.engine.knowledge.content)])
 
     def post_safely(self, channel: str, found: list[Reply]) -> None:
         try:

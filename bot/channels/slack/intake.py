@@ -65,13 +65,16 @@ class Intake:
         self.dedupe = Dedupe(deliveries)
 
     def queued(
-        self, work: Callable[..., None], *, claims: bool = False
+        self, work: Callable[..., Any], *, claims: bool = False, thinks: bool = False
     ) -> Callable[..., BoltResponse]:
         """The ack for ``work``: 200 once it is in the backlog, or a refusal when full.
 
         The event is claimed before ``work`` runs, unless ``claims``: then ``work`` claims
-        it itself, with its turn (``Message.delivery``) or with ``first``.
+        it itself, with its turn (``Message.delivery``) or with ``first``. Work that
+        ``thinks`` runs on the backlog's thinking thread and returns what is left to do
+        (``Backlog.think``).
         """
+        place = self.backlog.think if thinks else self.backlog.offer
         wanted = [name for name in inspect.signature(work).parameters if name in PAYLOADS]
 
         def take(
@@ -81,7 +84,7 @@ class Intake:
             args = {name: given[name] for name in wanted}
             event_id = event_id_of(body)
             run = functools.partial(self._run, work, body, not claims, args)
-            if not self.backlog.offer(run):
+            if not place(run):
                 return self._refuse(body)
             if event_id is not None:
                 self.deliveries.taken(event_id)
@@ -103,9 +106,10 @@ class Intake:
         body: dict[str, Any],
         claim_first: bool,
         args: dict[str, Any],
-    ) -> None:
+    ) -> Any:
         if not claim_first or self.first(body):
-            work(body, **args)
+            return work(body, **args)
+        return None
 
     def _refuse(self, body: dict[str, Any]) -> BoltResponse:
         """The backlog filled up after the gate let this request through."""
