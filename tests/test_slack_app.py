@@ -37,6 +37,7 @@ from slack_harness import (
     until,
 )
 
+from bot.channels.slack.app import NICER
 from bot.config import PROJECT_ROOT
 from bot.store import Store
 from bot.store.audit import entries
@@ -69,6 +70,30 @@ def test_direct_message_is_answered_with_chat_post_message(app: SlackApp) -> Non
     assert "**" not in answer.text()  # Markdown became mrkdwn
     values = [b.get("value") for b in answer.buttons()]
     assert "flow:start:get_nhsmail" in values
+
+
+def _niceness(pid: int) -> dict[int, int]:
+    """Each thread of process ``pid``, by its id: its niceness (``stat``'s 19th field)."""
+    found = {}
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[16])
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="no /proc to read threads")
+def test_a_workers_threads_give_way_to_its_thinking_thread(app: SlackApp) -> None:
+    user, channel = new_user()
+    app.event(dm(user, channel, "hello"))  # gunicorn starts a thread for the request
+    assert app.fake.wait("chat.postMessage", channel=channel)
+    (worker,) = app.workers()
+    niceness = _niceness(worker)
+    first = min(niceness.values())
+    nicer = min(first + NICER, 19)
+    # The thread that serves requests (the worker's first) and the threads it started
+    # since, the backlog's sixteen and gunicorn's, give way; the thinking thread does not.
+    assert niceness[worker] == nicer
+    assert sum(1 for n in niceness.values() if n == nicer) >= 1 + 16 + 1
+    assert first in niceness.values()
 
 
 def test_mention_is_answered_in_a_thread(app: SlackApp) -> None:

@@ -9,6 +9,8 @@ the burst arrives: what is taken and what is refused is then decided by the boun
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -97,6 +99,24 @@ def test_what_a_thought_decides_runs_on_a_backlog_thread_on_the_same_place(
     assert not backlog.offer(lambda: None)
     gate.set()
     assert backlog.settled(10)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="only Linux gives each thread a niceness")
+def test_the_backlog_threads_give_way_to_the_thinking_thread() -> None:
+    backlog = Backlog(limit=1, threads=1, nicer=3)
+    seen: dict[str, int] = {}
+
+    def say() -> None:
+        seen["saying"] = os.getpriority(os.PRIO_PROCESS, 0)  # the calling thread's
+
+    def thought() -> Callable[[], None]:
+        seen["thinking"] = os.getpriority(os.PRIO_PROCESS, 0)
+        return say
+
+    assert backlog.think(thought)
+    assert backlog.close(wait=10)
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    assert seen == {"thinking": here, "saying": min(here + 3, 19)}
 
 
 def test_a_thought_with_nothing_to_say_or_that_fails_gives_its_place_back() -> None:

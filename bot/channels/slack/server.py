@@ -16,7 +16,8 @@ from urllib.error import URLError
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.channels.bodylimit import BodyLimit, WSGIApp
-from bot.channels.slack.app import SlackBot, make_client
+from bot.channels.slack.app import NICER, SlackBot, make_client
+from bot.channels.slack.backlog import give_way
 from bot.channels.slack.gate import BacklogGate
 from bot.channels.slack.guard import ParsedRequestHandler, SlackGuard
 from bot.config import ConfigError, Settings, SlackSettings
@@ -96,6 +97,9 @@ def serve_http(
     def load() -> WSGIApp:
         # In each worker, after the fork: its own app, database pool, backlog and sync thread.
         built.append(build_bot(settings, slack, fallback=content))
+        # This thread serves requests and starts gunicorn's threads that serve them: all
+        # give way to the backlog's thinking thread, started above.
+        give_way(NICER)
         return http_app(built[-1], settings, slack)
 
     def finish(_arbiter: object, _worker: object) -> None:
