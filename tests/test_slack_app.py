@@ -72,11 +72,13 @@ def test_direct_message_is_answered_with_chat_post_message(app: SlackApp) -> Non
     assert "flow:start:get_nhsmail" in values
 
 
-def _niceness(pid: int) -> dict[int, int]:
-    """Each thread of process ``pid``, by its id: its niceness (``stat``'s 19th field)."""
+def _threads(pid: int) -> dict[int, tuple[str, int]]:
+    """Each thread of process ``pid``, by its id: its name and niceness (``stat``'s 19th
+    field)."""
     found = {}
-    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
-        found[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[16])
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        nice = int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        found[int(task.name)] = ((task / "comm").read_text().strip(), nice)
     return found
 
 
@@ -86,14 +88,15 @@ def test_a_workers_threads_give_way_to_its_thinking_thread(app: SlackApp) -> Non
     app.event(dm(user, channel, "hello"))  # gunicorn starts a thread for the request
     assert app.fake.wait("chat.postMessage", channel=channel)
     (worker,) = app.workers()
-    niceness = _niceness(worker)
-    first = min(niceness.values())
-    nicer = min(first + NICER, 19)
-    # The thread that serves requests (the worker's first) and the threads it started
-    # since, the backlog's sixteen and gunicorn's, give way; the thinking thread does not.
-    assert niceness[worker] == nicer
-    assert sum(1 for n in niceness.values() if n == nicer) >= 1 + 16 + 1
-    assert first in niceness.values()
+    threads = _threads(worker)
+    (thinking,) = [nice for name, nice in threads.values() if name == "slack-work-thin"]
+    backlog = [nice for name, nice in threads.values() if re.fullmatch(r"slack-work-\d+", name)]
+    nicer = min(thinking + NICER, 19)
+    # The thread that serves requests (the worker's first), the backlog's sixteen, and
+    # gunicorn's threads that the first started since: all give way to the thinking one.
+    assert threads[worker][1] == nicer
+    assert backlog == [nicer] * 16
+    assert sum(1 for _, nice in threads.values() if nice == nicer) >= 1 + 16 + 1
 
 
 def test_mention_is_answered_in_a_thread(app: SlackApp) -> None:
@@ -110,6 +113,28 @@ def test_mention_is_answered_in_a_thread(app: SlackApp) -> None:
     body["event_id"] = new_event_id()
     app.event(body)
     (answer,) = app.fake.wait("chat.postMessage", channel="C0STAFF", thread_ts=ts)
+    assert "3 February 2025" in answer.text()
+
+
+def test_a_mention_in_a_helpdesk_thread_that_no_card_heads_is_answered_there(
+    app: SlackApp,
+) -> None:
+    user, _ = new_user()
+    body = payload("event_app_mention")
+    ts = f"{time.time():.6f}"
+    # Looked up on a backlog thread (no card, after a few looks), decided on the
+    # thinking thread, said from a backlog thread: all on the one place it was given.
+    body["event"].update(
+        user=user,
+        channel=HELPDESK,
+        ts=ts,
+        event_ts=ts,
+        thread_ts="1700000000.000100",
+        text=f"<@{BOT_USER}> what is the account secret deadline",
+    )
+    body["event_id"] = new_event_id()
+    app.event(body)
+    (answer,) = app.fake.wait("chat.postMessage", channel=HELPDESK, thread_ts="1700000000.000100")
     assert "3 February 2025" in answer.text()
 
 

@@ -134,22 +134,44 @@ def test_a_thought_with_nothing_to_say_or_that_fails_gives_its_place_back() -> N
     assert backlog.close(wait=10)
 
 
-def test_thoughts_run_one_at_a_time_in_the_order_taken() -> None:
-    backlog = Backlog(limit=10, threads=4)
-    order: list[int] = []
-    at_once = []
-    thinking = threading.Lock()
+def test_thoughts_run_one_at_a_time_in_the_order_taken(gate: threading.Event) -> None:
+    backlog = Backlog(limit=10, threads=4, name="t")
+    ran: list[tuple[int, str]] = []
 
     def thought(n: int) -> None:
-        at_once.append(thinking.acquire(blocking=False))
-        order.append(n)
-        thinking.release()
+        if n == 0:
+            gate.wait()  # the other nine are taken while this one thinks
+        ran.append((n, threading.current_thread().name))
 
     for n in range(10):
         assert backlog.think(lambda n=n: thought(n))
+    assert ran == []
+    gate.set()
     assert backlog.settled(10)
-    assert order == list(range(10))
-    assert all(at_once)  # no thought found another one running
+    # All on the one thinking thread: one at a time, in the order taken.
+    assert ran == [(n, "t-think") for n in range(10)]
+
+
+def test_work_may_hand_a_thought_to_the_thinking_thread_on_its_place(
+    gate: threading.Event,
+) -> None:
+    backlog = Backlog(limit=2, threads=1, name="t")
+    ran: list[str] = []
+
+    def part(n: int) -> Callable[[], object] | None:
+        ran.append(threading.current_thread().name)
+        if n == 0:
+            gate.wait()  # close() is called meanwhile: the parts still to come still run
+        return (lambda: part(n + 1)) if n < 2 else None
+
+    assert backlog.offer(lambda: part(0))
+    closing = threading.Thread(target=lambda: ran.append(str(backlog.close(wait=10))))
+    closing.start()
+    until(lambda: _closed(backlog), 10, "the backlog closed")
+    assert backlog.state().size == 1  # the three parts hold one place
+    gate.set()
+    closing.join(10)
+    assert ran == ["t-0", "t-think", "t-0", "True"]
 
 
 def test_closing_finishes_what_the_thoughts_handed_over_before_stopping(
@@ -163,20 +185,22 @@ def test_closing_finishes_what_the_thoughts_handed_over_before_stopping(
             gate.wait()  # all three are still to think when close() is called
         return lambda: said.append(n)
 
-    def closed() -> bool:
-        if backlog.admit(0):  # there is a fourth place while the backlog is open
-            backlog.leave()
-            return False
-        return True
-
     for n in range(3):
         assert backlog.think(lambda n=n: thought(n))
     closing = threading.Thread(target=lambda: said.append(backlog.close(wait=10)), daemon=True)
     closing.start()
-    until(closed, 10, "the backlog closed")
+    until(lambda: _closed(backlog), 10, "the backlog closed")
     gate.set()
     closing.join(10)
     assert said == [0, 1, 2, True]
+
+
+def _closed(backlog: Backlog) -> bool:
+    """Whether ``backlog`` is closed, asked of one with a place free while it is open."""
+    if backlog.admit(0):
+        backlog.leave()
+        return False
+    return True
 
 
 def _queue_up(backlog: Backlog, request: Callable[[], None], waiting: int) -> threading.Thread:

@@ -301,6 +301,26 @@ def test_a_turn_that_fails_still_tells_the_person_something_went_wrong(
     assert fake.wait("chat.postMessage", channel=channel)
 
 
+def test_an_answer_that_fails_to_go_out_is_followed_by_a_sorry(
+    slack_bot: tuple[SlackBot, WSGIApp], fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot, served = slack_bot
+    user, channel = new_user()
+    post = bot._post
+
+    def broken_for_the_dm(to: str, *args: object, **kwargs: object) -> None:
+        if to == channel:
+            raise RuntimeError("the post broke")
+        post(to, *args, **kwargs)
+
+    monkeypatch.setattr(bot, "_post", broken_for_the_dm)
+    statuses: list[str] = []
+    b"".join(served(_signed_dm(user, channel, "hello"), lambda s, h: statuses.append(s)))
+    assert statuses == ["200 OK"]
+    (said,) = fake.wait("chat.postMessage", channel=user)
+    assert "something went wrong" in said.text()
+
+
 def _signed_dm(user: str, channel: str, text: str) -> dict[str, object]:
     """The WSGI environ of a direct message as Slack sends it, signed now."""
     body, kind = event_body(dm(user, channel, text))

@@ -42,9 +42,9 @@ def test_an_answer_is_split_by_thread_and_the_parts_add_up_to_the_whole() -> Non
         )[1]
     )
     by_kind, within = parts_of(parts_line)
-    # Every answer is acked in the request thread, decided and rendered in the thinking
-    # thread (on SQLite, the turn's transaction too: there is no database server to wait
-    # for under a deadline), and posted from a backlog thread: each kind did some of it.
+    # Every answer is acked in the request thread, decided in the thinking thread (on
+    # SQLite, the turn's transaction too: there is no database server to wait for under
+    # a deadline), rendered and posted from a backlog thread: each kind did some of it.
     assert list(by_kind) == ["request thread (ack)", "thinking thread", "backlog threads"]
     ack, thinking, backlog = by_kind.values()
     assert ack > 0 and thinking > 0 and backlog > 0

@@ -27,7 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.admin import AdminCommands
 from bot.channels.slack import records, render
 from bot.channels.slack.afterturns import AfterTurns
-from bot.channels.slack.backlog import Backlog, Work
+from bot.channels.slack.backlog import Backlog, Thought, Work
 from bot.channels.slack.cards import CLAIM, RESOLVE, HelpdeskCards
 from bot.channels.slack.deliveries import Deliveries
 from bot.channels.slack.home import home_view
@@ -129,22 +129,26 @@ def _guarded(work: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def _decided(bot: SlackBot, name: str, body: dict[str, Any], decide: Thought) -> Work | None:
+    """``decide()`` on the thinking thread: what it returns to do (Web API calls) runs on a
+    backlog thread, as ``_attempt``; a failed decision is told to the person from a
+    backlog thread too, so that the thinking thread does not wait for slack.com."""
+    try:
+        then = decide()
+    except Exception:  # noqa: BLE001 - said below, from a backlog thread
+        log.exception("slack: %s failed", name)
+        return functools.partial(bot.sorry, body)
+    if then is None:
+        return None
+    return functools.partial(_attempt, bot, name, body, then)
+
+
 def _thinking(work: Callable[..., Work | None]) -> Callable[..., Work | None]:
-    """A listener that decides on the backlog's thinking thread and returns what to say
-    (Web API calls), which runs on a backlog thread; each part as ``_attempt``. A failed
-    decision is said on a backlog thread too: the thinking thread never waits on slack.com.
-    """
+    """A listener that decides on the backlog's thinking thread (``_decided``)."""
 
     @functools.wraps(work)
     def run(self: SlackBot, body: dict[str, Any], **kwargs: Any) -> Work | None:
-        try:
-            say = work(self, body, **kwargs)
-        except Exception:  # noqa: BLE001 - said below, from a backlog thread
-            log.exception("slack: %s failed", work.__name__)
-            return functools.partial(self.sorry, body)
-        if say is None:
-            return None
-        return functools.partial(_attempt, self, work.__name__, body, say)
+        return _decided(self, work.__name__, body, lambda: work(self, body, **kwargs))
 
     return run
 
@@ -239,10 +243,18 @@ class SlackBot:
             message = Message(user_id=user, text=text, channel=CHANNEL, delivery=event_id_of(body))
             return self._saying(channel, self.runtime.handle(message))
         thread = event.get("thread_ts")
-        ref = self.cards.ticket_in_thread(channel, thread) if self.cards and thread else None
+        if self.cards is None or not thread or channel != self.cards.channel:
+            return None  # any other channel message is not for us: mentions come as app_mention
+        # Finding the card may take a few looks (``ticket_in_thread``): not on this thread.
+        return functools.partial(self._in_helpdesk_thread, body, user, channel, thread, text)
+
+    def _in_helpdesk_thread(
+        self, body: dict[str, Any], user: str, channel: str, thread: str, text: str
+    ) -> None:
+        assert self.cards is not None
+        ref = self.cards.ticket_in_thread(channel, thread)
         if ref is not None and self.intake.first(body):
-            return functools.partial(self._from_agent, ref, user, channel, thread, text)
-        return None  # any other channel message is not for us: mentions come as app_mention
+            self._from_agent(ref, user, channel, thread, text)
 
     @_thinking
     def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> Work | None:
@@ -250,8 +262,6 @@ class SlackBot:
         if not user or not channel or event.get("bot_id"):
             return None
         thread = event.get("thread_ts") or event.get("ts")
-        if self.cards and event.get("thread_ts") and self.cards.ticket_in_thread(channel, thread):
-            return None  # an agent talking in a card's thread: the message listener relays it
         # A thread in a channel is its own, shared conversation: the engine keeps
         # anything private (ticket news, the person's tickets) for their DM.
         message = Message(
@@ -262,7 +272,24 @@ class SlackBot:
             shared=not channel.startswith("D"),
             delivery=event_id_of(body),
         )
-        return self._saying(channel, self.runtime.handle(message), thread_ts=thread)
+
+        def answer() -> Work:
+            return self._saying(channel, self.runtime.handle(message), thread_ts=thread)
+
+        if self.cards is None or not event.get("thread_ts") or channel != self.cards.channel:
+            return answer()
+        # In a thread of the helpdesk channel: first, on a backlog thread (finding the card
+        # may take a few looks), whether it is a card's, where an agent talks to the
+        # requester and the message listener relays it; if not, the turn, back here.
+        return functools.partial(self._unless_a_card, body, channel, thread, answer)
+
+    def _unless_a_card(
+        self, body: dict[str, Any], channel: str, thread: str, answer: Thought
+    ) -> Thought | None:
+        assert self.cards is not None
+        if self.cards.ticket_in_thread(channel, thread):
+            return None
+        return functools.partial(_decided, self, "_on_mention", body, answer)
 
     def _saying(self, channel: str, found: list[Reply], thread_ts: str | None = None) -> Work:
         """Post an answer, then push what its turn left for others."""

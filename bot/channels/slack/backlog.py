@@ -30,19 +30,24 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
-Work = Callable[[], None]
+PR_SET_NAME = 15  # prctl(2)
+
+# What a piece of work returns, if anything, is its next part, on the same place: work
+# for a backlog thread may leave a thought (a decision that had to wait for slack.com or
+# the database first), and a thought the work of saying what it decided.
+Work = Callable[[], "Thought | None"]
+Thought = Callable[[], "Work | None"]
 T = TypeVar("T")
-# Work for the thinking thread: what it returns (what to say) runs on a backlog thread.
-Thought = Callable[[], Work | None]
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,9 @@ class Backlog:
     """At most ``limit`` pieces of work taken and not finished, run by ``threads`` threads
     and one thinking thread (``think``); a piece keeps its place until its last part ends.
 
-    A place is taken by ``offer``, or first by ``admit`` for the request the calling
-    thread serves: its ``offer`` then uses that place, and ``leave`` gives it back if the
-    request needed no work after all.
+    A place is taken by ``offer`` or ``think``, or first by ``admit`` for the request the
+    calling thread serves: its ``offer`` or ``think`` then uses that place, and ``leave``
+    gives it back if the request needed no work after all.
     """
 
     def __init__(
@@ -189,43 +194,44 @@ class Backlog:
             self._closed = True
             while self._waiting:  # told no: there will be no place
                 self._waiting.popleft().lock.release()
-        # The thinking thread tells the others to stop once it has handed them all its
-        # work: they stop after that work, not before it.
-        self._thoughts.put(None)
         deadline = time.monotonic() + wait
         with self._idle:
             while self._size and (left := deadline - time.monotonic()) > 0:
                 self._idle.wait(left)
             left_over = self._size
+        # Only now: a piece of work may hand its next part from one kind of thread to the
+        # other until its very end.
+        for lane in [self._thoughts, *(self._work for _ in self._threads)]:
+            lane.put(None)
         if left_over:
             log.error("slack: stopped with %d acknowledged request(s) not done", left_over)
         return not left_over
 
     def _serve(self) -> None:
+        name_os_thread()
         give_way(self._nicer)
-        while (work := self._work.get()) is not None:
-            try:
-                work()
-            except Exception:  # noqa: BLE001 - one failure must not stop the thread
-                log.exception("slack: work failed")
-            finally:
-                with self._lock:
-                    self._free()
+        self._run(self._work, self._thoughts)
 
     def _think(self) -> None:
-        while (thought := self._thoughts.get()) is not None:
+        name_os_thread()
+        self._run(self._thoughts, self._work)
+
+    def _run(
+        self, lane: queue.SimpleQueue[Callable[[], Any] | None], other: queue.SimpleQueue[Any]
+    ) -> None:
+        """Run what comes in ``lane``; what it returns goes to ``other``, on its place."""
+        while (part := lane.get()) is not None:
             then = None
             try:
-                then = thought()
-            except Exception:  # noqa: BLE001 - one failure must not stop the thread
+                then = part()
+            except BaseException:  # noqa: BLE001 - the thread is all there is of its kind
                 log.exception("slack: work failed")
-            if then is not None:
-                self._work.put(then)  # on the place the thought held
-            else:
-                with self._lock:
-                    self._free()
-        for _ in self._threads:
-            self._work.put(None)
+            finally:
+                if then is not None:
+                    other.put(then)
+                else:
+                    with self._lock:
+                        self._free()
 
     def _take(self) -> None:
         self._size += 1
@@ -244,10 +250,23 @@ class Backlog:
 
 
 def give_way(nicer: int) -> None:
-    """Make the calling thread ``nicer`` (on Linux niceness is a thread's own, and
-    threads it starts inherit it); where that cannot be done, it runs as it was."""
-    if nicer:
-        try:
-            os.nice(nicer)
-        except OSError as exc:
-            log.warning("slack: could not lower a thread's priority: %s", exc)
+    """Make the calling thread ``nicer``: on Linux niceness is a thread's own, and threads
+    it starts inherit it. Elsewhere it is the whole process's, the thinking thread's too,
+    so nothing is changed; nor where the system says no (the thread runs as it was)."""
+    if not nicer or sys.platform != "linux":
+        return
+    try:
+        os.nice(nicer)
+    except OSError as exc:
+        log.warning("slack: could not lower a thread's priority: %s", exc)
+
+
+def name_os_thread() -> None:
+    """Give the calling thread its Python name in the system too (the first 15 bytes, all
+    Linux keeps), so that ``top -H`` and ``/proc`` tell the thinking thread from the rest."""
+    if sys.platform != "linux":
+        return
+    import ctypes  # here: only Linux needs it, and only once a thread
+
+    name = threading.current_thread().name.encode()[:15]
+    ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)

@@ -102,11 +102,12 @@ class Intake:
 
     def _run(
         self,
-        work: Callable[..., None],
+        work: Callable[..., Any],
         body: dict[str, Any],
         claim_first: bool,
         args: dict[str, Any],
     ) -> Any:
+        """``work``'s result: its next part, if any (``Backlog``)."""
         if not claim_first or self.first(body):
             return work(body, **args)
         return None
