@@ -56,10 +56,11 @@ RATE_LIMIT_RETRIES = 3
 # Threads running the backlog in each worker: most of an answer's time against slack.com
 # is spent waiting for the Web API (a tenth of a second a call), which threads overlap.
 WORK_THREADS = 16
-# How much nicer than the thinking thread every other thread of a worker runs (see
-# ``Backlog``). In `helpbot bench --slack`: 0, 17 thread switches an answer; 5, 11 and an
-# ack p99 of 20-23 ms; 10, 8 switches but a p99 of 32-36 ms.
-NICER = 5
+# How much nicer than the thinking thread the threads that serve requests and the
+# backlog's others run (see ``Backlog``). In `helpbot bench --slack`, thread switches an
+# answer and ack p99: 0, 17 and 17-22 ms; 5, 11 and 17-20 ms; 7, 9.3 and 19-21 ms;
+# 8, 8.8 and 21-28 ms; 10, 8 and 32-36 ms.
+NICER = 7
 
 
 def make_client(slack: SlackSettings, logger: logging.Logger | None = None) -> WebClient:
