@@ -244,10 +244,15 @@ class SlackBot:
             message = Message(user_id=user, text=text, channel=CHANNEL, delivery=event_id_of(body))
             return self._saying(channel, self.runtime.handle(message))
         thread = event.get("thread_ts")
-        if self.cards is None or not thread or channel != self.cards.channel:
+        if not self._in_helpdesk_channel(channel, thread):
             return None  # any other channel message is not for us: mentions come as app_mention
         # Finding the card may take a few looks (``ticket_in_thread``): not on this thread.
         return functools.partial(self._in_helpdesk_thread, body, user, channel, thread, text)
+
+    def _in_helpdesk_channel(self, channel: str, thread_ts: str | None) -> bool:
+        """Whether a message is in a thread of the helpdesk channel, where a card may head
+        it; finding out which takes the database (``_in_helpdesk_thread``)."""
+        return self.cards is not None and bool(thread_ts) and channel == self.cards.channel
 
     def _in_helpdesk_thread(
         self, body: dict[str, Any], user: str, channel: str, thread: str, text: str
@@ -277,7 +282,7 @@ class SlackBot:
         def answer() -> Work:
             return self._saying(channel, self.runtime.handle(message), thread_ts=thread)
 
-        if self.cards is None or not event.get("thread_ts") or channel != self.cards.channel:
+        if not self._in_helpdesk_channel(channel, event.get("thread_ts")):
             return answer()
         # In a thread of the helpdesk channel: first, on a backlog thread (finding the card
         # may take a few looks), whether it is a card's, where an agent talks to the

@@ -224,7 +224,7 @@ class Backlog:
             then = None
             try:
                 then = part()
-            except BaseException:  # noqa: BLE001 - the thread is all there is of its kind
+            except BaseException:  # noqa: BLE001 - nothing may stop a thread: the thinking one is alone
                 log.exception("slack: work failed")
             finally:
                 if then is not None:
