@@ -37,7 +37,7 @@ from slack_harness import (
     until,
 )
 
-from bot.channels.slack.app import NICER
+from bot.channels.slack.app import NICER, WORK_THREADS
 from bot.config import PROJECT_ROOT
 from bot.store import Store
 from bot.store.audit import entries
@@ -92,11 +92,31 @@ def test_a_workers_threads_give_way_to_its_thinking_thread(app: SlackApp) -> Non
     (thinking,) = [nice for name, nice in threads.values() if name == "slack-work-thin"]
     backlog = [nice for name, nice in threads.values() if re.fullmatch(r"slack-work-\d+", name)]
     nicer = min(thinking + NICER, 19)
-    # The thread that serves requests (the worker's first), the backlog's sixteen, and
+    # The thread that serves requests (the worker's first), the backlog's threads, and
     # gunicorn's threads that the first started since: all give way to the thinking one.
     assert threads[worker][1] == nicer
-    assert backlog == [nicer] * 16
-    assert sum(1 for _, nice in threads.values() if nice == nicer) >= 1 + 16 + 1
+    assert backlog == [nicer] * WORK_THREADS
+    assert sum(1 for _, nice in threads.values() if nice == nicer) >= 1 + WORK_THREADS + 1
+
+
+def test_answers_wait_for_slack_side_by_side_on_every_backlog_thread(
+    app: SlackApp, fake: FakeSlack
+) -> None:
+    # slack.com takes about a tenth of a second a call: a worker answers no faster than
+    # its backlog threads can wait for it together.
+    people = [new_user() for _ in range(WORK_THREADS)]
+    held = threading.Event()
+    fake.hold["chat.postMessage"] = held
+    try:
+        for user, channel in people:
+            assert app.event(dm(user, channel, "hello")).status == 200
+        for _, channel in people:  # every answer is at slack.com at once
+            fake.wait("held:chat.postMessage", status=0, channel=channel)
+    finally:
+        held.set()
+        del fake.hold["chat.postMessage"]
+    for _, channel in people:
+        fake.wait("chat.postMessage", channel=channel)
 
 
 def test_mention_is_answered_in_a_thread(app: SlackApp) -> None:
