@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
+from bot.core import weights as pruning
 from bot.core.classifier import IntentClassifier, features
 
 EXAMPLES = [
@@ -66,3 +69,43 @@ def test_features_are_words_pairs_and_letter_ngrams() -> None:
     found = features(["new", "phone"])
     assert found["w:new"] == 1 and found["b:new phone"] == 1
     assert found["c: ph"] == 1 and found["c:one "] == 1
+
+
+def _fitted_on(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The matrices scikit-learn is given to fit, as training goes on."""
+    given: list = []
+    plain = LogisticRegression.fit
+
+    def fit(self: LogisticRegression, matrix, *args, **kwargs):  # noqa: ANN001, ANN202
+        given.append(matrix)
+        return plain(self, matrix, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", fit)
+    return given
+
+
+def test_each_example_is_trained_on_as_its_own_feature_vector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    given = _fitted_on(monkeypatch)
+    model = IntentClassifier((intent, text.split()) for intent, text in EXAMPLES)
+    (matrix,) = given
+    assert matrix.dtype == np.float64  # a model this small is kept exact
+    for row, (_, text) in enumerate(EXAMPLES):
+        columns, values = model._vector(features(text.split()))
+        cells = matrix.getrow(row)
+        assert cells.indices.tolist() == columns
+        assert np.array_equal(cells.data, values)
+
+
+def test_a_model_too_large_to_keep_exact_is_trained_in_single_precision_to_the_same_answers(
+    model: IntentClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = _fitted_on(monkeypatch)
+    monkeypatch.setattr(pruning, "PRUNE_ABOVE", 0)
+    large = IntentClassifier((intent, text.split()) for intent, text in EXAMPLES)
+    assert [matrix.dtype for matrix in given] == [np.float32]
+    messages = [text for _, text in EXAMPLES]
+    messages += ["new phone authenticator", "stolen phone authenticator", "wen is the dedline"]
+    for text in messages:
+        assert _best(large, text) == _best(model, text), text

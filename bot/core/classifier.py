@@ -20,12 +20,16 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.core import weights as pruning
 from bot.core.model_cache import Model, ModelCache, fingerprint
 from bot.core.weights import Weights
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
 
 CHAR_SIZES = (3, 4, 5)
 # Inverse regularisation and passes over the examples: chosen on the team's eval sets
@@ -83,7 +87,7 @@ class IntentClassifier:
         self._weights = Weights.zero(tuple(self.classes), len(self._columns))
         if len(self.classes) < 2:
             return
-        self._fit([(intent, features(terms)) for intent, terms in examples])
+        self._fit(examples)
         self.trained = True
         if cache is not None:
             cache.save(key, Model(list(self._columns), self._idf, self._weights))
@@ -100,18 +104,11 @@ class IntentClassifier:
         n = len(examples) + 1
         self._idf = np.array([math.log(n / (counts[k] + 1)) + 1 for k in ordered])
 
-    def _fit(self, rows: list[tuple[str, dict[str, float]]]) -> None:
-        from scipy.sparse import csr_matrix  # scikit-learn's own dependency
+    def _fit(self, examples: list[tuple[str, tuple[str, ...]]]) -> None:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression  # only when knowledge loads
 
-        data, indices, indptr = [], [], [0]
-        for _, found in rows:
-            columns, values = self._vector(found)
-            data.extend(values.tolist())
-            indices.extend(columns)
-            indptr.append(len(data))
-        matrix = csr_matrix((data, indices, indptr), shape=(len(rows), len(self._columns)))
+        matrix = self._rows(examples)
         # One softmax over all intents (not one-vs-rest): the probabilities compete, so a
         # message that fits no intent well gets no confident one. Measured against the
         # one-vs-rest model it replaced, with thresholds swept for each on the team's sets:
@@ -120,7 +117,7 @@ class IntentClassifier:
         model = LogisticRegression(C=C, solver="sag", max_iter=PASSES, tol=1e-3, random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # fixed passes, as above
-            model.fit(matrix, [intent for intent, _ in rows])
+            model.fit(matrix, [intent for intent, _ in examples])
         order = [list(model.classes_).index(c) for c in self.classes]
         # Two classes come back as one score for the second: softmax([0, s]) is its
         # probability, sigmoid(s).
@@ -128,6 +125,35 @@ class IntentClassifier:
         coef = np.vstack([np.zeros_like(model.coef_), model.coef_]) if binary else model.coef_
         intercept = np.array([0.0, model.intercept_[0]]) if binary else model.intercept_
         self._weights = Weights.from_dense(tuple(self.classes), coef[order], intercept[order])
+
+    def _rows(self, examples: list[tuple[str, tuple[str, ...]]]) -> csr_matrix:
+        """Each example's features (``_vector``), a row each; in single precision for a
+        model too large to keep exact, which ``Weights.from_dense`` keeps pruned and in
+        single precision anyway. Trained in it, scikit-learn's working copies of the
+        weights take half the memory: at 50,000 synthetic examples training peaked at
+        1.3 GB, not 2.4, took 186 s, not 247, and the answers to 3,575 messages stayed
+        the same."""
+        from scipy.sparse import csr_matrix  # scikit-learn's own dependency
+
+        # Packed as they are made: held as feature dicts and Python numbers, the rows
+        # took 0.7 GB more before scikit-learn began, and training peaked at 3.1 GB.
+        data, indices, indptr = array("d"), array("i"), array("i", [0])
+        for _, terms in examples:
+            columns, values = self._vector(features(terms))
+            data.frombytes(values.tobytes())
+            indices.extend(columns)
+            indptr.append(len(data))
+        matrix = csr_matrix(
+            (
+                np.frombuffer(data),
+                np.frombuffer(indices, np.int32),
+                np.frombuffer(indptr, np.int32),
+            ),
+            shape=(len(examples), len(self._columns)),
+        )
+        if len(self.classes) * len(self._columns) > pruning.PRUNE_ABOVE:
+            return matrix.astype(np.float32)
+        return matrix
 
     def _vector(self, found: dict[str, float]) -> tuple[list[int], np.ndarray]:
         """Known features as (columns, tf-idf values), unit length."""
