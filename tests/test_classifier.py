@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
 from bot.core import weights as pruning
@@ -71,9 +72,9 @@ def test_features_are_words_pairs_and_letter_ngrams() -> None:
     assert found["c: ph"] == 1 and found["c:one "] == 1
 
 
-def _fitted_on(monkeypatch: pytest.MonkeyPatch) -> list:
+def _fitted_on(monkeypatch: pytest.MonkeyPatch) -> list[csr_matrix]:
     """The matrices scikit-learn is given to fit, as training goes on."""
-    given: list = []
+    given: list[csr_matrix] = []
     plain = LogisticRegression.fit
 
     def fit(self: LogisticRegression, matrix, *args, **kwargs):  # noqa: ANN001, ANN202
@@ -88,14 +89,32 @@ def test_each_example_is_trained_on_as_its_own_feature_vector(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     given = _fitted_on(monkeypatch)
-    model = IntentClassifier((intent, text.split()) for intent, text in EXAMPLES)
+    examples = [*EXAMPLES, ("deadline", "")]  # no words: an empty row
+    model = IntentClassifier((intent, text.split()) for intent, text in examples)
     (matrix,) = given
     assert matrix.dtype == np.float64  # a model this small is kept exact
-    for row, (_, text) in enumerate(EXAMPLES):
+    assert matrix.shape[0] == len(examples)
+    for row, (_, text) in enumerate(examples):
         columns, values = model._vector(features(text.split()))
         cells = matrix.getrow(row)
         assert cells.indices.tolist() == columns
         assert np.array_equal(cells.data, values)
+
+
+def _size(examples: list[tuple[str, str]]) -> int:
+    """Intents times features: the size of a model of ``examples``."""
+    found = set().union(*(features(text.split()) for _, text in examples))
+    return len({intent for intent, _ in examples}) * len(found)
+
+
+@pytest.mark.parametrize(("below_the_limit", "precision"), [(0, np.float64), (1, np.float32)])
+def test_only_a_model_larger_than_is_kept_exact_is_trained_in_single_precision(
+    monkeypatch: pytest.MonkeyPatch, below_the_limit: int, precision: type
+) -> None:
+    given = _fitted_on(monkeypatch)
+    monkeypatch.setattr(pruning, "PRUNE_ABOVE", _size(EXAMPLES) - below_the_limit)
+    IntentClassifier((intent, text.split()) for intent, text in EXAMPLES)
+    assert [matrix.dtype for matrix in given] == [precision]
 
 
 def test_a_model_too_large_to_keep_exact_is_trained_in_single_precision_to_the_same_answers(

@@ -23,7 +23,7 @@ MESSAGE = ["set", "up", "secret", "please"]
 
 
 def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(self, rows):  # noqa: ANN001, ANN202 - stands in for the real fit
+    def refuse(self, examples):  # noqa: ANN001, ANN202 - stands in for the real fit
         raise AssertionError("trained again although the model was saved")
 
     monkeypatch.setattr(IntentClassifier, "_fit", refuse)

@@ -128,15 +128,15 @@ class IntentClassifier:
 
     def _rows(self, examples: list[tuple[str, tuple[str, ...]]]) -> csr_matrix:
         """Each example's features (``_vector``), a row each; in single precision for a
-        model too large to keep exact, which ``Weights.from_dense`` keeps pruned and in
-        single precision anyway. Trained in it, scikit-learn's working copies of the
-        weights take half the memory: at 50,000 synthetic examples training peaked at
-        1.3 GB, not 2.4, took 186 s, not 247, and the answers to 3,575 messages stayed
+        model too large to keep exact, whose weights ``Weights.from_dense`` prunes and
+        keeps in single precision anyway. Trained in it, scikit-learn's working copies of
+        the weights take half the memory: at 50,000 synthetic examples training peaked at
+        1.3 GiB, not 2.3, took 186 s, not 247, and the answers to 3,575 messages stayed
         the same."""
         from scipy.sparse import csr_matrix  # scikit-learn's own dependency
 
         # Packed as they are made: held as feature dicts and Python numbers, the rows
-        # took 0.7 GB more before scikit-learn began, and training peaked at 3.1 GB.
+        # took 0.7 GiB more before scikit-learn began, and training peaked at 3.0 GiB.
         data, indices, indptr = array("d"), array("i"), array("i", [0])
         for _, terms in examples:
             columns, values = self._vector(features(terms))
@@ -146,8 +146,8 @@ class IntentClassifier:
         matrix = csr_matrix(
             (
                 np.frombuffer(data),
-                np.frombuffer(indices, np.int32),
-                np.frombuffer(indptr, np.int32),
+                np.frombuffer(indices, np.intc),  # array("i") holds C ints
+                np.frombuffer(indptr, np.intc),
             ),
             shape=(len(examples), len(self._columns)),
         )
