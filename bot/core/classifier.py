@@ -151,7 +151,7 @@ class IntentClassifier:
             ),
             shape=(len(examples), len(self._columns)),
         )
-        if len(self.classes) * len(self._columns) > pruning.PRUNE_ABOVE:
+        if pruning.pruned(len(self.classes) * len(self._columns)):
             return matrix.astype(np.float32)
         return matrix
 

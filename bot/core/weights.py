@@ -26,6 +26,12 @@ PRUNE_ABOVE = 20_000_000
 EPSILON = 0.01
 
 
+def pruned(size: int) -> bool:
+    """Whether a model of ``size`` weights (intents x features) is kept pruned, in
+    single precision, rather than dense and exact."""
+    return size > PRUNE_ABOVE
+
+
 @dataclass(frozen=True)
 class Weights:
     """One intercept per class, and the classes' weights for each feature."""
@@ -43,7 +49,7 @@ class Weights:
         cls, classes: tuple[str, ...], coef: np.ndarray, intercept: np.ndarray
     ) -> Weights:
         """From a classes-by-features matrix, pruned if it is large (see the module)."""
-        if coef.size <= PRUNE_ABOVE:
+        if not pruned(coef.size):
             return cls(classes, intercept, dense=np.asfortranarray(coef))
         by_feature = coef.T
         centred = by_feature - np.median(by_feature, axis=1, keepdims=True)
